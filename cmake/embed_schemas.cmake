@@ -1,0 +1,16 @@
+# Turns src/streams/schemas/*.json into one C++ file so the binary carries its JSON Schemas.
+# Run as: cmake -DSCHEMA_DIR=... -DOUT=... -P embed_schemas.cmake
+file(GLOB schema_files "${SCHEMA_DIR}/*.json")
+list(SORT schema_files)
+set(body "// Generated from src/streams/schemas by cmake/embed_schemas.cmake. Do not edit.\n")
+string(APPEND body "#include \"streams/embedded_schemas.h\"\n\nnamespace segsync {\n\n")
+string(APPEND body "const std::map<std::string_view, std::string_view>& EmbeddedSchemas() {\n")
+string(APPEND body "  static const std::map<std::string_view, std::string_view> schemas = {\n")
+foreach(f ${schema_files})
+  get_filename_component(name "${f}" NAME_WE)
+  file(READ "${f}" content)
+  string(APPEND body "    {\"${name}\", R\"segsync_json(${content})segsync_json\"},\n")
+endforeach()
+string(APPEND body "  };\n  return schemas;\n}\n\n}  // namespace segsync\n")
+file(WRITE "${OUT}.tmp" "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")

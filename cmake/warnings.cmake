@@ -1,0 +1,9 @@
+# One INTERFACE target carries the warning flags, so every target gets the same ones.
+add_library(segsync_warnings INTERFACE)
+target_compile_options(segsync_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Wformat=2)
+option(SEGSYNC_WERROR "Treat warnings as errors" OFF)
+if(SEGSYNC_WERROR)
+  target_compile_options(segsync_warnings INTERFACE -Werror)
+endif()

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/log.h"
+
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/json_writer.h"
+
+namespace segsync {
+namespace {
+
+struct LogState {
+  std::mutex mu;
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;
+  std::vector<std::string> secrets;
+};
+
+LogState& State() {
+  static LogState state;
+  return state;
+}
+
+std::string_view LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+    case LogLevel::kQuiet: return "quiet";
+  }
+  return "info";
+}
+
+}  // namespace
+
+void SetLogLevel(LogLevel level) {
+  std::lock_guard lock(State().mu);
+  State().level = level;
+}
+
+LogLevel GetLogLevel() {
+  std::lock_guard lock(State().mu);
+  return State().level;
+}
+
+void SetLogFormat(LogFormat format) {
+  std::lock_guard lock(State().mu);
+  State().format = format;
+}
+
+void RegisterSecret(std::string_view secret) {
+  // Very short secrets would mask ordinary words; a real token is long.
+  if (secret.size() < 4) {
+    return;
+  }
+  std::lock_guard lock(State().mu);
+  State().secrets.emplace_back(secret);
+}
+
+std::string MaskSecrets(std::string_view text) {
+  std::string out(text);
+  std::vector<std::string> secrets;
+  {
+    std::lock_guard lock(State().mu);
+    secrets = State().secrets;
+  }
+  for (const auto& secret : secrets) {
+    size_t pos = 0;
+    while ((pos = out.find(secret, pos)) != std::string::npos) {
+      out.replace(pos, secret.size(), "****");
+      pos += 4;
+    }
+  }
+  return out;
+}
+
+void Log(LogLevel level, std::string_view message) {
+  LogFormat format;
+  {
+    std::lock_guard lock(State().mu);
+    if (level < State().level || State().level == LogLevel::kQuiet) {
+      if (!(State().level == LogLevel::kQuiet && level == LogLevel::kError)) {
+        return;
+      }
+    }
+    format = State().format;
+  }
+  const std::string masked = MaskSecrets(message);
+  std::string line;
+  if (format == LogFormat::kJson) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("time")
+        .String(FormatRfc3339Millis(SystemClock::Instance().Now()))
+        .Key("level")
+        .String(LevelName(level))
+        .Key("message")
+        .String(masked)
+        .EndObject();
+    line = w.Take();
+  } else {
+    line = "segsync: ";
+    if (level == LogLevel::kWarn) {
+      line += "warning: ";
+    } else if (level == LogLevel::kError) {
+      line += "error: ";
+    }
+    line += masked;
+  }
+  line.push_back('\n');
+  std::lock_guard lock(State().mu);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace segsync

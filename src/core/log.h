@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace segsync {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError, kQuiet };
+enum class LogFormat { kText, kJson };
+
+/// Logs go to stderr only: stdout belongs to data in the protocol modes.
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+void SetLogFormat(LogFormat format);
+
+/// Register a secret (the API token): every log line, error and report masks it from then on.
+void RegisterSecret(std::string_view secret);
+/// Replace every registered secret in `text` with a mask.
+std::string MaskSecrets(std::string_view text);
+
+void Log(LogLevel level, std::string_view message);
+inline void LogDebug(std::string_view m) { Log(LogLevel::kDebug, m); }
+inline void LogInfo(std::string_view m) { Log(LogLevel::kInfo, m); }
+inline void LogWarn(std::string_view m) { Log(LogLevel::kWarn, m); }
+inline void LogError(std::string_view m) { Log(LogLevel::kError, m); }
+
+}  // namespace segsync

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/record.h"
+#include "core/status.h"
+
+namespace segsync {
+
+/// A column the stream's schema declares.
+struct Column {
+  std::string name;
+  ColumnType type = ColumnType::kString;
+};
+
+/// What a destination needs to know to hold one stream (CONTRACT.md §4).
+struct TableSpec {
+  std::string name;                      // the stream name, used as the table name
+  std::vector<std::string> primary_key;  // never empty
+  std::vector<Column> columns;           // declared by the schema; unknown fields add more
+  bool track_deletions = false;          // full-table streams carry _deleted_at
+};
+
+/// How a stream's transaction ends.
+struct StreamCommit {
+  /// Set for a complete read of a full-table stream: every row whose _extracted_at is older than
+  /// this (RFC 3339 ms, the moment the read started) and not yet deleted gets _deleted_at = now.
+  std::optional<std::string> mark_deleted_before;
+  std::string now;                  // RFC 3339 ms; the _deleted_at value
+  std::optional<std::string> state; // the stream's new bookmark JSON, stored in _segsync_state
+};
+
+/// One row of _segsync_runs.
+struct RunRecord {
+  std::string started_at;
+  std::string ended_at;
+  std::string status;        // "ok", "partial", "failed", "interrupted"
+  std::string streams_json;  // per stream: rows, requests, retries, outcome, message
+};
+
+/// Where records land. One stream is open at a time; each stream is one transaction, so a
+/// failed stream leaves its table exactly as it was.
+class Destination {
+ public:
+  virtual ~Destination() = default;
+
+  /// The committed state JSON of a stream, or nullopt if it has none.
+  virtual Result<std::optional<std::string>> ReadState(std::string_view stream) = 0;
+  /// Open the stream's transaction, creating its table or adding missing declared columns.
+  virtual Status BeginStream(const TableSpec& table) = 0;
+  /// Upsert by primary key, stamping _extracted_at and clearing _deleted_at. A field without a
+  /// column gets a new column (type inferred from the value); nothing is dropped.
+  virtual Status Write(const std::vector<Record>& records, std::string_view extracted_at) = 0;
+  /// Mark deletions, store the state, and commit. Returns the number of rows newly marked deleted.
+  virtual Result<int64_t> CommitStream(const StreamCommit& commit) = 0;
+  /// Roll back the open stream, if any.
+  virtual void AbortStream() = 0;
+  /// Append one row to _segsync_runs (its own transaction).
+  virtual Status RecordRun(const RunRecord& run) = 0;
+};
+
+/// Open a destination from its configured URI: `sqlite:PATH`, `postgresql://...`, `jsonl:DIR`.
+Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri);
+
+}  // namespace segsync

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <map>
+#include <string_view>
+
+namespace segsync {
+
+/// Stream name -> JSON Schema text, generated at build time from src/streams/schemas/*.json.
+const std::map<std::string_view, std::string_view>& EmbeddedSchemas();
+
+}  // namespace segsync
