@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "api/errors.h"
+
+#include <simdjson.h>
+
+namespace segsync {
+
+ResponseAction ActionForHttpStatus(int http_status) {
+  if (http_status >= 200 && http_status < 300) {
+    return ResponseAction::kSuccess;
+  }
+  switch (http_status) {
+    case 401: return ResponseAction::kAuthFailed;
+    case 403: return ResponseAction::kNotEntitled;
+    case 404: return ResponseAction::kNotFound;
+    case 408: return ResponseAction::kRetry;
+    case 429: return ResponseAction::kRateLimited;
+    default: break;
+  }
+  if (http_status >= 500) {
+    return ResponseAction::kRetry;
+  }
+  return ResponseAction::kFail;
+}
+
+ApiError ParseErrorEnvelope(std::string_view body) {
+  ApiError error;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS) {
+    return error;
+  }
+  simdjson::dom::array errors;
+  if (doc["errors"].get_array().get(errors) != simdjson::SUCCESS || errors.size() == 0) {
+    return error;
+  }
+  simdjson::dom::element first = errors.at(0);
+  std::string_view text;
+  if (first["type"].get_string().get(text) == simdjson::SUCCESS) {
+    error.type = text;
+  }
+  if (first["message"].get_string().get(text) == simdjson::SUCCESS) {
+    error.message = text;
+  }
+  if (first["field"].get_string().get(text) == simdjson::SUCCESS) {
+    error.field = text;
+  }
+  simdjson::dom::element ms;
+  if (first.at_pointer("/data/msBeforeNext").get(ms) == simdjson::SUCCESS) {
+    double value = 0;
+    if (ms.is_number() && ms.get_double().get(value) == simdjson::SUCCESS && value >= 0) {
+      error.ms_before_next = static_cast<int64_t>(value);
+    }
+  }
+  return error;
+}
+
+std::string DescribeApiError(const ApiError& error) {
+  std::string out = error.type.empty() ? "error" : error.type;
+  if (!error.message.empty()) {
+    out += ": " + error.message;
+  }
+  if (!error.field.empty()) {
+    out += " (field " + error.field + ")";
+  }
+  return out;
+}
+
+}  // namespace segsync

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "api/segment_client.h"
+
+#include <charconv>
+
+#include "api/errors.h"
+#include "core/log.h"
+
+namespace segsync {
+namespace {
+
+std::string HostOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const size_t end = url.find('/', start);
+  return std::string(url.substr(start, end == std::string_view::npos ? url.size() - start
+                                                                     : end - start));
+}
+
+/// How long a 429 asks us to wait: data.msBeforeNext, then Retry-After, then X-RateLimit-Reset.
+std::optional<int64_t> RateLimitWaitMs(const HttpResponse& response, UnixMillis now) {
+  const ApiError error = ParseErrorEnvelope(response.body);
+  if (error.ms_before_next) {
+    return *error.ms_before_next;
+  }
+  const std::string_view retry_after = response.Header("retry-after");
+  if (!retry_after.empty()) {
+    int64_t seconds = 0;
+    auto res = std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
+    if (res.ec == std::errc() && res.ptr == retry_after.data() + retry_after.size()) {
+      return seconds * 1000;
+    }
+    auto date = ParseRfc5322(retry_after);
+    if (date.ok()) {
+      return *date - now;
+    }
+  }
+  const std::string_view reset = response.Header("x-ratelimit-reset");
+  if (!reset.empty()) {
+    auto date = ParseRfc5322(reset);
+    if (date.ok()) {
+      return *date - now;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+SegmentClient::SegmentClient(HttpClient& http, RateLimitPacer& pacer, Clock& clock,
+                             ClientOptions options)
+    : http_(http),
+      pacer_(pacer),
+      clock_(clock),
+      options_(std::move(options)),
+      jitter_(std::random_device{}()) {
+  while (!options_.base_url.empty() && options_.base_url.back() == '/') {
+    options_.base_url.pop_back();
+  }
+}
+
+Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
+                                                      const QueryParams& query,
+                                                      simdjson::dom::parser& parser,
+                                                      RequestStats& stats) {
+  HttpRequest request;
+  request.url = options_.base_url + std::string(path);
+  if (!query.empty()) {
+    request.url += "?" + BuildQueryString(query);
+  }
+  request.headers = {{"Authorization", "Bearer " + options_.token},
+                     {"Accept", "application/json"}};
+
+  int failures = 0;
+  int rate_limit_waits = 0;
+  std::string last_cause;
+  while (true) {
+    stats.waited_ms += pacer_.BeforeRequest();
+    ++stats.requests;
+    Result<HttpResponse> sent = http_.Send(request);
+    ResponseAction action = ResponseAction::kRetry;
+    const HttpResponse* response = nullptr;
+    if (sent.ok()) {
+      response = &*sent;
+      action = ActionForHttpStatus(response->status);
+    } else {
+      last_cause = sent.status().message();
+    }
+
+    if (action == ResponseAction::kSuccess) {
+      pacer_.OnResponse(*response);
+      simdjson::dom::element doc;
+      simdjson::dom::element data;
+      const auto error = parser.parse(response->body).get(doc);
+      if (error != simdjson::SUCCESS) {
+        last_cause = std::string("the response body is not valid JSON (") +
+                     simdjson::error_message(error) + "), perhaps truncated";
+        action = ResponseAction::kRetry;
+      } else if (doc["data"].get(data) != simdjson::SUCCESS || !data.is_object()) {
+        last_cause = "the response has no `data` object";
+        action = ResponseAction::kRetry;
+      } else {
+        return data;
+      }
+    }
+
+    switch (action) {
+      case ResponseAction::kSuccess:
+      case ResponseAction::kRetry:
+        if (response != nullptr && response->status >= 300) {
+          last_cause = "HTTP " + std::to_string(response->status) + " " +
+                       DescribeApiError(ParseErrorEnvelope(response->body));
+        }
+        if (failures >= options_.retry.max_retries) {
+          return Status(StatusCode::kTransient,
+                        "GET " + std::string(path) + " failed after " +
+                            std::to_string(failures + 1) + " attempts: " + last_cause);
+        }
+        ++failures;
+        ++stats.retries;
+        {
+          const int64_t delay = options_.retry.BackoffMs(failures, jitter_());
+          LogDebug("GET " + std::string(path) + ": " + last_cause + "; retrying in " +
+                   std::to_string(delay) + " ms");
+          clock_.SleepFor(delay);
+        }
+        continue;
+      case ResponseAction::kRateLimited: {
+        ++stats.rate_limited;
+        if (rate_limit_waits >= options_.max_rate_limit_waits) {
+          return Status(StatusCode::kRateLimited,
+                        "GET " + std::string(path) + " was still rate limited (429) after " +
+                            std::to_string(rate_limit_waits) + " waits",
+                        429);
+        }
+        ++rate_limit_waits;
+        ++stats.retries;
+        const UnixMillis now = clock_.Now();
+        int64_t wait = RateLimitWaitMs(*response, now)
+                           .value_or(options_.retry.BackoffMs(rate_limit_waits, jitter_()));
+        wait = std::clamp<int64_t>(wait, 0, 3'600'000);
+        // A few ms of margin so we do not arrive just before the window opens.
+        pacer_.BlockUntil(now + wait + 5);
+        LogDebug("GET " + std::string(path) + ": rate limited; waiting " + std::to_string(wait) +
+                 " ms");
+        continue;
+      }
+      case ResponseAction::kAuthFailed:
+        return Status(StatusCode::kAuth,
+                      "the API token was rejected (HTTP 401) by " + HostOf(options_.base_url) +
+                          " (region " + options_.region + "): " +
+                          DescribeApiError(ParseErrorEnvelope(response->body)) +
+                          ". Check the token (api_token or SEGMENT_API_TOKEN); a workspace in the "
+                          "EU needs region \"eu\", one in the US region \"us\"",
+                      401);
+      case ResponseAction::kNotEntitled:
+        return Status(StatusCode::kNotEntitled,
+                      DescribeApiError(ParseErrorEnvelope(response->body)), response->status);
+      case ResponseAction::kNotFound:
+        return Status(StatusCode::kNotFound,
+                      "GET " + std::string(path) + " answered 404 " +
+                          DescribeApiError(ParseErrorEnvelope(response->body)),
+                      404);
+      case ResponseAction::kFail:
+        return Status(StatusCode::kInvalid,
+                      "GET " + std::string(path) + " answered HTTP " +
+                          std::to_string(response->status) + " " +
+                          DescribeApiError(ParseErrorEnvelope(response->body)),
+                      response->status);
+    }
+  }
+}
+
+}  // namespace segsync

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+#include "api/pagination.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "http/http_client.h"
+#include "http/pacing.h"
+#include "http/retry_policy.h"
+
+namespace segsync {
+
+struct ClientOptions {
+  std::string base_url;  // "https://api.segmentapis.com" or the simulator
+  std::string token;     // sent as a bearer token; never logged
+  std::string region;    // "us" / "eu", for messages
+  RetryPolicy retry;
+  int max_rate_limit_waits = 30;  // 429s tolerated per request before the stream fails
+};
+
+/// What one stream's requests cost; reported per stream in the run summary.
+struct RequestStats {
+  int64_t requests = 0;
+  int64_t retries = 0;
+  int64_t rate_limited = 0;  // 429 responses
+  int64_t waited_ms = 0;     // time spent waiting on the rate limit
+};
+
+/// Segment specifics over an HttpClient: auth header, envelopes, the status-to-action table,
+/// retries with backoff, 429 waits and pacing. Not thread-safe (owns one HttpClient).
+class SegmentClient {
+ public:
+  SegmentClient(HttpClient& http, RateLimitPacer& pacer, Clock& clock, ClientOptions options);
+
+  /// GET `path?query`, retrying what can be retried; returns the parsed `data` element, which
+  /// lives in `parser` until its next use.
+  Result<simdjson::dom::element> GetData(std::string_view path, const QueryParams& query,
+                                         simdjson::dom::parser& parser, RequestStats& stats);
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  HttpClient& http_;
+  RateLimitPacer& pacer_;
+  Clock& clock_;
+  ClientOptions options_;
+  std::mt19937_64 jitter_;
+};
+
+}  // namespace segsync

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "http/http_client.h"
+
+namespace segsync {
+
+struct CurlOptions {
+  long request_timeout_s = 60;  // NOLINT(google-runtime-int): libcurl takes long
+  long connect_timeout_s = 15;  // NOLINT(google-runtime-int)
+  std::string ca_bundle;        // empty: the system store
+  std::string user_agent = "segsync";
+};
+
+/// libcurl client: one easy handle reused for every request, so connections stay alive.
+/// TLS is always verified; HTTPS_PROXY/NO_PROXY are honoured by libcurl itself.
+/// Not thread-safe: use one per thread.
+class CurlHttpClient final : public HttpClient {
+ public:
+  static Result<std::unique_ptr<CurlHttpClient>> Make(const CurlOptions& options);
+  ~CurlHttpClient() override;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  Result<HttpResponse> Send(const HttpRequest& request) override;
+
+ private:
+  struct Impl;
+  explicit CurlHttpClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Call once in main before any thread starts, and the cleanup once at exit.
+void GlobalHttpInit();
+void GlobalHttpCleanup();
+
+}  // namespace segsync
