@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dest/sqlite_destination.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+namespace segsync {
+namespace {
+
+constexpr std::string_view kExtractedAt = "_extracted_at";
+constexpr std::string_view kDeletedAt = "_deleted_at";
+// Long enough to wait out a reader's checkpoint or another short writer, short enough that a
+// stuck process is reported instead of hanging the sync.
+constexpr int kBusyTimeoutMillis = 10'000;
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string quoted = "\"";
+  for (const char c : name) {
+    if (c == '"') {
+      quoted.push_back('"');
+    }
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
+// TEXT for strings, timestamps and JSON: a NUMERIC-affinity type would turn "0123" or "1e5"
+// into numbers.
+std::string_view DeclaredType(ColumnType type) {
+  switch (type) {
+    case ColumnType::kInteger:
+      return "INTEGER";
+    case ColumnType::kNumber:
+      return "REAL";
+    case ColumnType::kBoolean:
+      return "BOOLEAN";
+    case ColumnType::kString:
+    case ColumnType::kTimestamp:
+    case ColumnType::kJson:
+      return "TEXT";
+  }
+  return "TEXT";
+}
+
+/// The declared type of a column added for a field the schema does not know.
+std::string_view DeclaredTypeOf(const Value& value) {
+  switch (value.kind) {
+    case Value::Kind::kInt:
+      return "INTEGER";
+    case Value::Kind::kDouble:
+      return "REAL";
+    case Value::Kind::kBool:
+      return "BOOLEAN";
+    case Value::Kind::kNull:
+    case Value::Kind::kString:
+    case Value::Kind::kJson:
+      return "TEXT";
+  }
+  return "TEXT";
+}
+
+/// What the user can do about a failure with this SQLite result code.
+std::string_view Hint(int code) {
+  switch (code & 0xff) {
+    case SQLITE_CANTOPEN:
+      return "check that the directory exists and is writable";
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return "check that the file and its directory are writable by this user";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "another process is writing to this database; run again when it has finished";
+    case SQLITE_FULL:
+      return "free some disk space and run again";
+    case SQLITE_IOERR:
+      return "check the disk and the file system, then run again";
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return "the file is not a usable SQLite database; point the destination at another path";
+    default:
+      return "if the table was changed by hand, drop it and sync again to rebuild it";
+  }
+}
+
+std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+}  // namespace
+
+void SqliteDestination::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+
+void SqliteDestination::Finalizer::operator()(sqlite3_stmt* statement) const {
+  sqlite3_finalize(statement);
+}
+
+SqliteDestination::SqliteDestination(std::string path) : path_(std::move(path)) {}
+
+SqliteDestination::~SqliteDestination() { AbortStream(); }
+
+Status SqliteDestination::Error(std::string_view what) const {
+  const int code = sqlite3_errcode(db_.get());
+  std::string message = "SQLite database " + path_ + ": " + std::string(what) + " failed: ";
+  message += sqlite3_errmsg(db_.get());
+  message += "; ";
+  message += Hint(code);
+  return Status::Io(std::move(message));
+}
+
+Status SqliteDestination::Execute(const std::string& sql, std::string_view what) {
+  if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Error(what);
+  }
+  return Status::Ok();
+}
+
+Result<SqliteDestination::StatementPtr> SqliteDestination::Prepare(std::string_view sql,
+                                                                   std::string_view what) {
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &statement,
+                         nullptr) != SQLITE_OK) {
+    return Error(what);
+  }
+  return StatementPtr(statement);
+}
+
+Status SqliteDestination::Connect(bool create) {
+  if (db_) {
+    return Status::Ok();
+  }
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  const int rc = sqlite3_open_v2(path_.c_str(), &db, flags, nullptr);
+  db_.reset(db);
+  Status status = rc == SQLITE_OK ? Status::Ok() : Error("opening the database");
+  if (status.ok()) {
+    sqlite3_busy_timeout(db_.get(), kBusyTimeoutMillis);
+    // WAL with synchronous=NORMAL: a killed process loses at most the open transaction, and
+    // each commit costs no fsync of its own.
+    status = Execute("PRAGMA journal_mode=WAL", "switching to WAL journal mode");
+  }
+  if (status.ok()) {
+    status = Execute("PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL");
+  }
+  if (!status.ok()) {
+    db_.reset();
+  }
+  return status;
+}
+
+Status SqliteDestination::PrepareForWriting() {
+  SEGSYNC_RETURN_NOT_OK(Connect(/*create=*/true));
+  if (bookkeeping_ready_) {
+    return Status::Ok();
+  }
+  SEGSYNC_RETURN_NOT_OK(Execute(
+      "CREATE TABLE IF NOT EXISTS _segsync_state (stream TEXT PRIMARY KEY, state TEXT NOT NULL, "
+      "updated_at TEXT NOT NULL)",
+      "creating table _segsync_state"));
+  SEGSYNC_RETURN_NOT_OK(
+      Execute("CREATE TABLE IF NOT EXISTS _segsync_runs (run_id INTEGER PRIMARY KEY "
+              "AUTOINCREMENT, started_at TEXT, ended_at TEXT, status TEXT, streams TEXT)",
+              "creating table _segsync_runs"));
+  bookkeeping_ready_ = true;
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> SqliteDestination::ReadState(std::string_view stream) {
+  if (!db_) {
+    std::error_code error;
+    if (!std::filesystem::exists(path_, error)) {
+      return std::optional<std::string>();
+    }
+    SEGSYNC_RETURN_NOT_OK(Connect(/*create=*/false));
+  }
+  SEGSYNC_ASSIGN_OR_RETURN(
+      StatementPtr table_exists,
+      Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_segsync_state'",
+              "looking for table _segsync_state"));
+  if (sqlite3_step(table_exists.get()) != SQLITE_ROW) {
+    return Error("looking for table _segsync_state");
+  }
+  if (sqlite3_column_int(table_exists.get(), 0) == 0) {
+    return std::optional<std::string>();
+  }
+  const std::string what = "reading the state of stream " + std::string(stream);
+  SEGSYNC_ASSIGN_OR_RETURN(StatementPtr select,
+                           Prepare("SELECT state FROM _segsync_state WHERE stream = ?1", what));
+  sqlite3_bind_text64(select.get(), 1, stream.data(), stream.size(), SQLITE_STATIC, SQLITE_UTF8);
+  const int rc = sqlite3_step(select.get());
+  if (rc == SQLITE_DONE) {
+    return std::optional<std::string>();
+  }
+  if (rc != SQLITE_ROW) {
+    return Error(what);
+  }
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(select.get(), 0));
+  const auto size = static_cast<size_t>(sqlite3_column_bytes(select.get(), 0));
+  return std::optional<std::string>(std::string(text, size));
+}
+
+Status SqliteDestination::BeginStream(const TableSpec& table) {
+  if (stream_) {
+    return Status::Internal("stream " + table.name + " was begun while stream " + stream_->name +
+                            " is still open");
+  }
+  if (table.primary_key.empty()) {
+    return Status::Internal("stream " + table.name + " has no primary key");
+  }
+  SEGSYNC_RETURN_NOT_OK(PrepareForWriting());
+  // IMMEDIATE takes the write lock now, so a competing writer is reported here, not mid-stream.
+  SEGSYNC_RETURN_NOT_OK(
+      Execute("BEGIN IMMEDIATE", "starting the transaction for table " + Quoted(table.name)));
+  stream_ = table;
+  Status status = EnsureTable(table);
+  if (status.ok()) {
+    status = PrepareUpsert();
+  }
+  if (!status.ok()) {
+    AbortStream();
+  }
+  return status;
+}
+
+Status SqliteDestination::EnsureTable(const TableSpec& table) {
+  const auto is_key = [&table](std::string_view name) {
+    return std::find(table.primary_key.begin(), table.primary_key.end(), name) !=
+           table.primary_key.end();
+  };
+  const auto is_declared = [&table](std::string_view name) {
+    return std::any_of(table.columns.begin(), table.columns.end(),
+                       [name](const Column& column) { return column.name == name; });
+  };
+
+  std::string create = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(table.name) + " (";
+  for (const Column& column : table.columns) {
+    create += QuoteIdentifier(column.name);
+    create += ' ';
+    create += DeclaredType(column.type);
+    create += is_key(column.name) ? " NOT NULL, " : ", ";
+  }
+  // A key the schema does not declare (an id the connector injects) is still a column.
+  for (const std::string& key : table.primary_key) {
+    if (!is_declared(key)) {
+      create += QuoteIdentifier(key) + " TEXT NOT NULL, ";
+    }
+  }
+  create += QuoteIdentifier(kExtractedAt) + " TEXT NOT NULL, ";
+  if (table.track_deletions) {
+    create += QuoteIdentifier(kDeletedAt) + " TEXT, ";
+  }
+  create += "PRIMARY KEY (";
+  for (size_t i = 0; i < table.primary_key.size(); ++i) {
+    create += (i == 0 ? "" : ", ") + QuoteIdentifier(table.primary_key[i]);
+  }
+  create += "))";
+  SEGSYNC_RETURN_NOT_OK(Execute(create, "creating table " + Quoted(table.name)));
+
+  // The table may predate this schema: read what it has and add what is missing.
+  const std::string what = "reading the columns of table " + Quoted(table.name);
+  SEGSYNC_ASSIGN_OR_RETURN(StatementPtr info,
+                           Prepare("SELECT name FROM pragma_table_info(?1)", what));
+  sqlite3_bind_text64(info.get(), 1, table.name.data(), table.name.size(), SQLITE_STATIC,
+                      SQLITE_UTF8);
+  std::vector<std::string> existing;
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(info.get())) == SQLITE_ROW) {
+    existing.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), 0)),
+                          static_cast<size_t>(sqlite3_column_bytes(info.get(), 0)));
+  }
+  if (rc != SQLITE_DONE) {
+    return Error(what);
+  }
+  const auto exists = [&existing](std::string_view name) {
+    return std::find(existing.begin(), existing.end(), name) != existing.end();
+  };
+  for (const Column& column : table.columns) {
+    if (!exists(column.name)) {
+      SEGSYNC_RETURN_NOT_OK(AddColumn(column.name, DeclaredType(column.type)));
+      existing.push_back(column.name);
+    }
+  }
+  if (table.track_deletions && !exists(kDeletedAt)) {
+    SEGSYNC_RETURN_NOT_OK(AddColumn(kDeletedAt, "TEXT"));
+  }
+
+  columns_.clear();
+  column_slots_.clear();
+  for (const std::string& key : table.primary_key) {
+    if (!exists(key)) {
+      return Status::Io("SQLite database " + path_ + ": table " + Quoted(table.name) +
+                        " has no column for primary-key field " + Quoted(key) +
+                        "; drop the table and sync again to rebuild it");
+    }
+    column_slots_.emplace(key, static_cast<int>(columns_.size()));
+    columns_.push_back(key);
+  }
+  for (std::string& name : existing) {
+    if (!is_key(name) && name != kExtractedAt && name != kDeletedAt) {
+      column_slots_.emplace(name, static_cast<int>(columns_.size()));
+      columns_.push_back(std::move(name));
+    }
+  }
+  return Status::Ok();
+}
+
+Status SqliteDestination::AddColumn(std::string_view name, std::string_view declared_type) {
+  std::string sql = "ALTER TABLE " + QuoteIdentifier(stream_->name) + " ADD COLUMN " +
+                    QuoteIdentifier(name) + " " + std::string(declared_type);
+  return Execute(sql, "adding column " + Quoted(name) + " to table " + Quoted(stream_->name));
+}
+
+Status SqliteDestination::PrepareUpsert() {
+  const size_t key_count = stream_->primary_key.size();
+  std::string names;
+  std::string placeholders;
+  std::string updates;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const std::string quoted = QuoteIdentifier(columns_[i]);
+    names += quoted + ", ";
+    placeholders += "?" + std::to_string(i + 1) + ", ";
+    if (i >= key_count) {
+      updates += quoted + " = excluded." + quoted + ", ";
+    }
+  }
+  const std::string extracted_at = QuoteIdentifier(kExtractedAt);
+  names += extracted_at;
+  placeholders += "?" + std::to_string(columns_.size() + 1);
+  updates += extracted_at + " = excluded." + extracted_at;
+  if (stream_->track_deletions) {
+    updates += ", " + QuoteIdentifier(kDeletedAt) + " = NULL";
+  }
+  std::string sql = "INSERT INTO " + QuoteIdentifier(stream_->name) + " (" + names + ") VALUES (" +
+                    placeholders + ") ON CONFLICT (";
+  for (size_t i = 0; i < key_count; ++i) {
+    sql += (i == 0 ? "" : ", ") + QuoteIdentifier(columns_[i]);
+  }
+  sql += ") DO UPDATE SET " + updates;
+
+  upsert_.reset();
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size()),
+                         SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
+    return Error("preparing the upsert into table " + Quoted(stream_->name));
+  }
+  upsert_.reset(statement);
+  key_present_.assign(key_count, false);
+  return Status::Ok();
+}
+
+Status SqliteDestination::Write(const std::vector<Record>& records, std::string_view extracted_at) {
+  if (!stream_) {
+    return Status::Internal("records were written to SQLite with no stream open");
+  }
+  for (const Record& record : records) {
+    SEGSYNC_RETURN_NOT_OK(WriteOne(record, extracted_at));
+  }
+  return Status::Ok();
+}
+
+Status SqliteDestination::ResolveColumns(const Record& record) {
+  const size_t field_count = record.fields.size();
+  if (field_slots_.size() < field_count) {
+    field_slots_.resize(field_count, -1);
+  }
+  bool added = false;
+  for (size_t i = 0; i < field_count; ++i) {
+    const auto& [name, value] = record.fields[i];
+    const int cached = field_slots_[i];
+    if (cached >= 0 && columns_[static_cast<size_t>(cached)] == name) {
+      continue;
+    }
+    if (const auto found = column_slots_.find(name); found != column_slots_.end()) {
+      field_slots_[i] = found->second;
+      continue;
+    }
+    if (name == kExtractedAt || name == kDeletedAt) {
+      return Status::Invalid("a record of stream " + stream_->name + " has a field named " + name +
+                             ", which segsync reserves for its own column");
+    }
+    SEGSYNC_RETURN_NOT_OK(AddColumn(name, DeclaredTypeOf(value)));
+    const int slot = static_cast<int>(columns_.size());
+    column_slots_.emplace(name, slot);
+    columns_.push_back(name);
+    field_slots_[i] = slot;
+    added = true;
+  }
+  return added ? PrepareUpsert() : Status::Ok();
+}
+
+Status SqliteDestination::WriteOne(const Record& record, std::string_view extracted_at) {
+  SEGSYNC_RETURN_NOT_OK(ResolveColumns(record));
+  sqlite3_stmt* statement = upsert_.get();
+  std::fill(key_present_.begin(), key_present_.end(), false);
+  const size_t key_count = key_present_.size();
+  // Bindings are SQLITE_STATIC: the record and extracted_at outlive the step below.
+  for (size_t i = 0; i < record.fields.size(); ++i) {
+    const Value& value = record.fields[i].second;
+    const int slot = field_slots_[i];
+    const int index = slot + 1;
+    switch (value.kind) {
+      case Value::Kind::kNull:
+        sqlite3_bind_null(statement, index);
+        break;
+      case Value::Kind::kBool:
+        sqlite3_bind_int(statement, index, value.boolean ? 1 : 0);
+        break;
+      case Value::Kind::kInt:
+        sqlite3_bind_int64(statement, index, value.integer);
+        break;
+      case Value::Kind::kDouble:
+        sqlite3_bind_double(statement, index, value.number);
+        break;
+      case Value::Kind::kString:
+      case Value::Kind::kJson:
+        sqlite3_bind_text64(statement, index, value.text.data(), value.text.size(), SQLITE_STATIC,
+                            SQLITE_UTF8);
+        break;
+    }
+    if (static_cast<size_t>(slot) < key_count) {
+      key_present_[static_cast<size_t>(slot)] = !value.is_null();
+    }
+  }
+  for (size_t k = 0; k < key_count; ++k) {
+    if (!key_present_[k]) {
+      sqlite3_clear_bindings(statement);
+      return Status::Invalid("a record of stream " + stream_->name + " has no value for " +
+                             "primary-key field " + columns_[k] +
+                             "; every record needs its key to be stored");
+    }
+  }
+  sqlite3_bind_text64(statement, static_cast<int>(columns_.size() + 1), extracted_at.data(),
+                      extracted_at.size(), SQLITE_STATIC, SQLITE_UTF8);
+  const int rc = sqlite3_step(statement);
+  Status status = rc == SQLITE_DONE ? Status::Ok()
+                                    : Error("writing a record to table " + Quoted(stream_->name));
+  sqlite3_reset(statement);
+  // Unbound parameters are NULL, so a field absent from the next record is stored as NULL.
+  sqlite3_clear_bindings(statement);
+  return status;
+}
+
+Result<int64_t> SqliteDestination::CommitStream(const StreamCommit& commit) {
+  if (!stream_) {
+    return Status::Internal("a commit was requested with no stream open");
+  }
+  Result<int64_t> marked = FinishStream(commit);
+  if (!marked.ok()) {
+    AbortStream();
+  }
+  return marked;
+}
+
+Result<int64_t> SqliteDestination::FinishStream(const StreamCommit& commit) {
+  const std::string now =
+      commit.now.empty() ? FormatRfc3339Millis(SystemClock::Instance().Now()) : commit.now;
+  const std::string table = Quoted(stream_->name);
+  int64_t marked = 0;
+  if (commit.mark_deleted_before) {
+    if (!stream_->track_deletions) {
+      return Status::Internal("deletions were to be marked in table " + table +
+                              ", which does not track deletions");
+    }
+    const std::string what = "marking deleted rows in table " + table;
+    SEGSYNC_ASSIGN_OR_RETURN(
+        StatementPtr mark,
+        Prepare("UPDATE " + QuoteIdentifier(stream_->name) + " SET " + QuoteIdentifier(kDeletedAt) +
+                    " = ?1 WHERE " + QuoteIdentifier(kDeletedAt) + " IS NULL AND " +
+                    QuoteIdentifier(kExtractedAt) + " < ?2",
+                what));
+    sqlite3_bind_text64(mark.get(), 1, now.data(), now.size(), SQLITE_STATIC, SQLITE_UTF8);
+    const std::string& before = *commit.mark_deleted_before;
+    sqlite3_bind_text64(mark.get(), 2, before.data(), before.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (sqlite3_step(mark.get()) != SQLITE_DONE) {
+      return Error(what);
+    }
+    marked = sqlite3_changes64(db_.get());
+  }
+  if (commit.state) {
+    const std::string what = "saving the state of stream " + stream_->name;
+    SEGSYNC_ASSIGN_OR_RETURN(
+        StatementPtr save,
+        Prepare("INSERT INTO _segsync_state (stream, state, updated_at) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (stream) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                what));
+    const std::string& state = *commit.state;
+    sqlite3_bind_text64(save.get(), 1, stream_->name.data(), stream_->name.size(), SQLITE_STATIC,
+                        SQLITE_UTF8);
+    sqlite3_bind_text64(save.get(), 2, state.data(), state.size(), SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_text64(save.get(), 3, now.data(), now.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (sqlite3_step(save.get()) != SQLITE_DONE) {
+      return Error(what);
+    }
+  }
+  upsert_.reset();
+  SEGSYNC_RETURN_NOT_OK(Execute("COMMIT", "committing table " + table));
+  CloseStream();
+  return marked;
+}
+
+void SqliteDestination::AbortStream() {
+  upsert_.reset();
+  // SQLite rolls back by itself after some errors (a full disk, for one); then there is nothing
+  // left to roll back.
+  if (db_ && sqlite3_get_autocommit(db_.get()) == 0) {
+    const Status status = Execute("ROLLBACK", "rolling back");
+    if (!status.ok()) {
+      LogWarn(status.message());
+    }
+  }
+  CloseStream();
+}
+
+void SqliteDestination::CloseStream() {
+  upsert_.reset();
+  stream_.reset();
+  columns_.clear();
+  column_slots_.clear();
+  field_slots_.clear();
+  key_present_.clear();
+}
+
+Status SqliteDestination::RecordRun(const RunRecord& run) {
+  if (stream_) {
+    return Status::Internal("a run was recorded while stream " + stream_->name + " is open");
+  }
+  SEGSYNC_RETURN_NOT_OK(PrepareForWriting());
+  const std::string what = "recording the run in table _segsync_runs";
+  SEGSYNC_ASSIGN_OR_RETURN(
+      StatementPtr insert,
+      Prepare("INSERT INTO _segsync_runs (started_at, ended_at, status, streams) "
+              "VALUES (?1, ?2, ?3, ?4)",
+              what));
+  int index = 0;
+  for (const std::string* text : {&run.started_at, &run.ended_at, &run.status, &run.streams_json}) {
+    sqlite3_bind_text64(insert.get(), ++index, text->data(), text->size(), SQLITE_STATIC,
+                        SQLITE_UTF8);
+  }
+  // Outside a stream the connection is in autocommit mode: this insert is its own transaction.
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) {
+    return Error(what);
+  }
+  return Status::Ok();
+}
+
+}  // namespace segsync

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dest/destination.h"
+
+// Forward declarations keep sqlite3.h inside sqlite_destination.cc.
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace segsync {
+
+/// The embedded destination (`sqlite:PATH`): one table per stream, upserted by primary key, one
+/// transaction per stream, in WAL mode so a killed process leaves every table as last committed.
+/// The database file is created at the first BeginStream or RecordRun, never by ReadState, so a
+/// sync that fails before writing leaves nothing behind.
+class SqliteDestination final : public Destination {
+ public:
+  explicit SqliteDestination(std::string path);
+  ~SqliteDestination() override;
+  SqliteDestination(const SqliteDestination&) = delete;
+  SqliteDestination& operator=(const SqliteDestination&) = delete;
+
+  Result<std::optional<std::string>> ReadState(std::string_view stream) override;
+  Status BeginStream(const TableSpec& table) override;
+  Status Write(const std::vector<Record>& records, std::string_view extracted_at) override;
+  Result<int64_t> CommitStream(const StreamCommit& commit) override;
+  void AbortStream() override;
+  Status RecordRun(const RunRecord& run) override;
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  struct Finalizer {
+    void operator()(sqlite3_stmt* statement) const;
+  };
+  using StatementPtr = std::unique_ptr<sqlite3_stmt, Finalizer>;
+
+  /// Open the connection if it is not open yet; `create` allows creating the file.
+  Status Connect(bool create);
+  /// Connect (creating the file) and make sure the bookkeeping tables exist.
+  Status PrepareForWriting();
+  Status Execute(const std::string& sql, std::string_view what);
+  Result<StatementPtr> Prepare(std::string_view sql, std::string_view what);
+  Status EnsureTable(const TableSpec& table);
+  Status AddColumn(std::string_view name, std::string_view declared_type);
+  Status PrepareUpsert();
+  /// Map each field of `record` to its column, adding columns for unknown fields.
+  Status ResolveColumns(const Record& record);
+  Status WriteOne(const Record& record, std::string_view extracted_at);
+  /// Mark deletions, store the state and commit; CommitStream rolls back if this fails.
+  Result<int64_t> FinishStream(const StreamCommit& commit);
+  void CloseStream();
+  /// A kIo Status naming the failed step, the SQLite message, and what the user can do.
+  Status Error(std::string_view what) const;
+
+  std::string path_;
+  std::unique_ptr<sqlite3, Closer> db_;
+  bool bookkeeping_ready_ = false;
+
+  // The open stream. Columns are in bind order: primary-key columns first, then every other
+  // data column of the table; _extracted_at is bound after them.
+  std::optional<TableSpec> stream_;
+  std::vector<std::string> columns_;
+  std::unordered_map<std::string, int> column_slots_;
+  StatementPtr upsert_;
+  // Per-record scratch, kept across records to avoid allocations: the slot of each field (fields
+  // usually arrive in the same order, so the previous slot is checked before the map), and
+  // whether each primary-key column got a non-null value.
+  std::vector<int> field_slots_;
+  std::vector<bool> key_present_;
+};
+
+}  // namespace segsync
