@@ -1,0 +1,555 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The simulator answers as Segment's official OpenAPI document says, and segsync's stream schemas
+describe what it answers.
+
+- Offline: the 18 stream schemas (src/streams/schemas) follow their conventions, and the
+  200-response examples of the official v36.2.0 document validate against both the converted
+  spec and the stream schemas (except for fields the API added after v36).
+- Against `segsync simulate --scale large --seed 7`: every page of every endpoint (both
+  pagination spellings, several parents for child endpoints, several usage months, the audit
+  trail, delivery metrics) validates against the spec's 200-response schema, and every item,
+  after segsync's documented conversions, validates against its stream schema.
+"""
+
+import atexit
+import copy
+import datetime
+import json
+import os
+import signal
+import sys
+import time
+import unittest
+import urllib.parse
+
+import spec_util as su
+
+TOKEN = "spec-test-token"
+SEED = 7
+PAGE_COUNT = 200  # what segsync asks for, and the size "large" has several pages of
+ODD_COUNT = 77  # a second page size, so the other spelling meets other page boundaries
+MAX_PAGES = 2000
+PARENTS_PER_CHILD_STREAM = 6
+
+# Fields of the v36.2.0 examples that do not match the v73 stream schemas, because the API added
+# them after v36 (src/streams/schemas/README.md). Anything else that fails is a real mismatch.
+KNOWN_EXAMPLE_MISMATCHES = {
+    ("catalog_sources", ("status",)),
+    ("sources", ("metadata", "status")),
+}
+
+TOP_LEVEL_TYPES = {"string", "integer", "number", "boolean", "object", "array"}
+
+
+def _required_missing(error):
+    """(path...) of a 'required' error: the object's path plus the missing property."""
+    if error.validator != "required":
+        return None
+    missing = error.message.split("'")[1]
+    return tuple(str(p) for p in error.absolute_path) + (missing,)
+
+
+def _month_starts(today, months_back):
+    """First days of the given months before `today`'s month (0 = this month)."""
+    out = []
+    for back in months_back:
+        y, m = today.year, today.month - back
+        while m <= 0:
+            y, m = y - 1, m + 12
+        out.append(datetime.date(y, m, 1))
+    return out
+
+
+def _iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline: the schema files and the converter
+
+
+class StreamSchemaFilesTest(unittest.TestCase):
+    """src/streams/schemas: one valid draft-07 schema per stream, following the conventions."""
+
+    def test_there_is_exactly_one_schema_per_stream(self):
+        files = sorted(f[:-5] for f in os.listdir(su.SCHEMA_DIR) if f.endswith(".json"))
+        self.assertEqual(files, sorted(s.name for s in su.STREAMS))
+
+    def test_every_schema_is_a_valid_draft7_object_schema(self):
+        for stream in su.STREAMS:
+            with self.subTest(stream=stream.name):
+                schema = su.record_schema(stream.name)
+                su.jsonschema.Draft7Validator.check_schema(schema)
+                self.assertEqual(schema["$schema"], "http://json-schema.org/draft-07/schema#")
+                self.assertEqual(schema["type"], "object")
+                self.assertIs(schema["additionalProperties"], True)
+                self.assertTrue(schema.get("description"))
+                self.assertIn(stream.path.split("{")[0].rstrip("/"), schema["description"])
+
+    def test_top_level_types_map_to_columns(self):
+        for stream in su.STREAMS:
+            schema = su.record_schema(stream.name)
+            for name, prop in schema["properties"].items():
+                with self.subTest(stream=stream.name, field=name):
+                    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+                    non_null = [t for t in types if t != "null"]
+                    self.assertEqual(len(non_null), 1, types)
+                    self.assertIn(non_null[0], TOP_LEVEL_TYPES)
+                    if "format" in prop:
+                        self.assertEqual((non_null[0], prop["format"]), ("string", "date-time"))
+                    if name not in schema["required"]:
+                        self.assertIn("null", types, "an optional field may be null")
+
+    def test_primary_keys_are_required_and_not_null(self):
+        for stream in su.STREAMS:
+            schema = su.record_schema(stream.name)
+            for key in stream.key:
+                with self.subTest(stream=stream.name, key=key):
+                    self.assertIn(key, schema["required"])
+                    self.assertNotIn("null", json.dumps(schema["properties"][key]["type"]))
+
+    def test_injected_fields_are_required(self):
+        for stream in su.STREAMS:
+            schema = su.record_schema(stream.name)
+            for name in stream.injected:
+                with self.subTest(stream=stream.name, field=name):
+                    self.assertIn(name, schema["required"])
+        metrics = su.record_schema("destination_delivery_metrics_summary")["properties"]
+        for name in ("startTime", "endTime"):
+            self.assertEqual(metrics[name], {**metrics[name], "type": "string",
+                                             "format": "date-time"})
+
+    def test_digit_string_counters_are_integers_and_timestamps_date_times(self):
+        for stream in su.STREAMS:
+            props = su.record_schema(stream.name)["properties"]
+            for name in su.DIGIT_STRING_COUNTERS + ("periodStart", "periodEnd", "memberCount"):
+                if name in props:
+                    with self.subTest(stream=stream.name, field=name):
+                        self.assertEqual(props[name]["type"], "integer")
+            if stream.period or stream.name == "audit_events":
+                self.assertEqual(props["timestamp"].get("format"), "date-time", stream.name)
+
+    def test_shared_object_types_are_identical_in_every_schema(self):
+        def strip(schema):  # descriptions differ by context; the shape must not
+            if isinstance(schema, dict):
+                return {k: strip(v) for k, v in schema.items() if k != "description"}
+            if isinstance(schema, list):
+                return [strip(v) for v in schema]
+            return schema
+
+        def props(name):
+            return strip(su.record_schema(name)["properties"])
+
+        dest_meta = props("catalog_destinations")
+        for name in ("destinations", "source_connected_destinations"):
+            meta = props(name)["metadata"]
+            self.assertEqual(meta["properties"], dest_meta, name)
+        self.assertEqual(props("destinations"), props("source_connected_destinations"))
+        self.assertEqual(props("sources")["metadata"]["properties"], props("catalog_sources"))
+        warehouse = props("warehouses")
+        self.assertEqual(warehouse["metadata"]["properties"], props("catalog_warehouses"))
+        connected = props("source_connected_warehouses")
+        self.assertEqual({k: v for k, v in connected.items() if k != "sourceId"}, warehouse)
+        self.assertEqual(props("users")["permissions"], props("groups")["permissions"])
+        for name in ("catalog_sources", "catalog_warehouses"):
+            for field in ("logos", "options"):
+                self.assertEqual(props(name)[field], dest_meta[field], (name, field))
+
+
+class OpenApiConversionTest(unittest.TestCase):
+    """spec_util.openapi_to_draft7 turns the OpenAPI 3.0 document into draft-07 schemas."""
+
+    def test_nullable_adds_null_to_type_and_enum(self):
+        out = su.openapi_to_draft7({"type": "string", "enum": ["A"], "nullable": True}, {})
+        self.assertEqual(out, {"type": ["string", "null"], "enum": ["A", None]})
+
+    def test_refs_are_inlined_and_property_named_description_is_kept(self):
+        components = {"Thing": {"type": "object", "description": "doc",
+                                "properties": {"description": {"type": "string"}},
+                                "required": ["description"]}}
+        out = su.openapi_to_draft7({"$ref": "#/components/schemas/Thing"}, components)
+        self.assertEqual(out["properties"], {"description": {"type": "string"}})
+        v = su.validator(out)
+        self.assertFalse(v.is_valid({}))
+        self.assertFalse(v.is_valid({"description": 3}))
+
+    def test_nullable_composition_accepts_null(self):
+        components = {"P": {"type": "object", "required": ["a"]}}
+        out = su.openapi_to_draft7({"allOf": [{"$ref": "#/components/schemas/P"}],
+                                    "nullable": True}, components)
+        v = su.validator(out)
+        self.assertTrue(v.is_valid(None))
+        self.assertFalse(v.is_valid({}))
+
+    def test_the_18_operations_convert_to_valid_draft7(self):
+        for stream in su.STREAMS:
+            with self.subTest(stream=stream.name):
+                schema = su.response_schema(stream)
+                su.jsonschema.Draft7Validator.check_schema(schema)
+                data = schema["properties"]["data"]
+                self.assertIn(stream.list_key, data["properties"])
+                self.assertIn(stream.list_key, data["required"])
+
+    def test_date_time_format_is_checked(self):
+        v = su.validator(su.record_schema("audit_events"))
+        item = {"id": "events/1", "timestamp": "2022-03-04T21:29:22Z", "type": "t",
+                "actor": "a", "resourceId": "r", "resourceType": "function",
+                "resourceName": "n"}
+        self.assertTrue(v.is_valid(item))
+        self.assertTrue(v.is_valid(dict(item, timestamp="2006-01-02T15:04:05.000Z")))
+        self.assertFalse(v.is_valid(dict(item, timestamp="2022-03-04 21:29:22")))
+        self.assertFalse(v.is_valid(dict(item, timestamp="1646429362")))
+
+
+class SpecExamplesTest(unittest.TestCase):
+    """The official examples validate against the converted spec and the stream schemas."""
+
+    INJECTED = {"sourceId": "qQEHquLrjRDN9j1ByrChyn", "destinationId": "fP7qoQw2HTWt9WdMr718gn",
+                "startTime": "2006-01-01T15:00:00.000Z", "endTime": "2006-01-02T15:00:00.000Z"}
+
+    def test_examples_validate_against_their_response_schema(self):
+        for stream in su.STREAMS:
+            v = su.validator(su.response_schema(stream))
+            examples = su.response_examples(stream)
+            self.assertTrue(examples, stream.name)
+            for media_type, example in examples:
+                with self.subTest(stream=stream.name, media_type=media_type):
+                    self.assertEqual(su.describe_errors(v, example), "")
+
+    def test_example_items_validate_against_stream_schemas(self):
+        seen_mismatches = set()
+        for stream in su.STREAMS:
+            v = su.validator(su.record_schema(stream.name))
+            for media_type, example in su.response_examples(stream):
+                for item in su.items_of(stream, example):
+                    record = su.to_record(stream, item, self.INJECTED)
+                    for error in v.iter_errors(record):
+                        missing = _required_missing(error)
+                        key = (stream.name, missing)
+                        with self.subTest(stream=stream.name, media_type=media_type):
+                            self.assertIn(key, KNOWN_EXAMPLE_MISMATCHES,
+                                          f"{error.message} at {list(error.absolute_path)}")
+                        seen_mismatches.add(key)
+        # If the list is out of date (a mismatch is gone), shorten it and the README.
+        self.assertEqual(seen_mismatches, KNOWN_EXAMPLE_MISMATCHES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Against the simulator
+
+_SIM = None
+
+
+def _stop_simulator():
+    global _SIM
+    if _SIM is not None:
+        sim, _SIM = _SIM, None
+        sim.stop()
+
+
+def _on_sigterm(signum, frame):
+    _stop_simulator()
+    sys.exit(128 + signum)
+
+
+def setUpModule():
+    atexit.register(_stop_simulator)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def tearDownModule():
+    _stop_simulator()
+
+
+class Crawl:
+    """Everything the simulator answered, page by page: [(stream, query, status, body, extra)]."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.pages = []  # (stream name, path+query, status, parsed body or raw text)
+        self.items = {s.name: [] for s in su.STREAMS}  # (record-ready item, injected)
+        self.problems = []  # protocol problems: non-200, non-JSON, repeated cursor...
+        self.walks = {}  # (stream, path, spelling, count, extra) -> [items]
+
+    def fetch(self, stream, path_and_query):
+        status, headers, raw = self.sim.get(path_and_query)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self.problems.append(f"{path_and_query}: {status}, body is not JSON: {raw[:200]!r}")
+            return status, None
+        self.pages.append((stream.name, path_and_query, status, body))
+        if status != 200:
+            self.problems.append(f"{path_and_query}: {status} {raw[:300]!r}")
+        elif not isinstance(body, dict) or "data" not in body:
+            self.problems.append(f"{path_and_query}: 200 without data: {raw[:300]!r}")
+        return status, body
+
+    def walk(self, stream, path, spelling="dotted", count=PAGE_COUNT, extra=None, injected=None,
+             collect=True):
+        """Reads every page of one list; returns its items (None if a page failed)."""
+        key = (stream.name, path, spelling, count, json.dumps(extra, sort_keys=True))
+        items, cursors, cursor = [], set(), None
+        for _ in range(MAX_PAGES):
+            query = su.page_query(spelling, count, cursor, extra)
+            status, body = self.fetch(stream, f"{path}?{query}")
+            if status != 200 or not isinstance(body, dict) or "data" not in body:
+                return None
+            page_items = su.items_of(stream, body)
+            items += page_items
+            if collect:
+                self.items[stream.name] += [(it, injected) for it in page_items]
+            pagination = body["data"].get("pagination") or {}
+            cursor = pagination.get("next")
+            if not cursor:
+                total = pagination.get("totalEntries")
+                if total is not None and total != len(items):
+                    self.problems.append(f"{path} ({spelling}, count {count}): totalEntries "
+                                         f"{total} but {len(items)} items over all pages")
+                self.walks[key] = items
+                return items
+            if cursor in cursors:
+                self.problems.append(f"{path} ({spelling}): cursor {cursor!r} repeated")
+                return None
+            cursors.add(cursor)
+        self.problems.append(f"{path} ({spelling}): more than {MAX_PAGES} pages")
+        return None
+
+    def get_one(self, stream, path, extra=None, injected=None):
+        query = "&".join(f"{k}={urllib.parse.quote(str(v), safe='')}"
+                         for k, v in (extra or {}).items())
+        status, body = self.fetch(stream, f"{path}?{query}" if query else path)
+        if status == 200 and isinstance(body, dict) and "data" in body:
+            self.items[stream.name] += [(it, injected) for it in su.items_of(stream, body)]
+        return body
+
+
+def _pick(seq, n):
+    """n elements spread over seq: first, last, and evenly between."""
+    if len(seq) <= n:
+        return list(seq)
+    step = (len(seq) - 1) / (n - 1)
+    return [seq[round(i * step)] for i in range(n)]
+
+
+class SimulatorConformsToSpecTest(unittest.TestCase):
+    """Every 200 body of `segsync simulate --scale large` validates against the official spec."""
+
+    @classmethod
+    def setUpClass(cls):
+        global _SIM
+        binary = os.environ.get("SEGSYNC_BIN")
+        if not binary:
+            raise RuntimeError("SEGSYNC_BIN is not set (ctest sets it to the built segsync)")
+        started = time.monotonic()
+        _SIM = su.Simulator(binary, ["--port", "0", "--scale", "large", "--seed", str(SEED),
+                                     "--token", TOKEN], TOKEN)
+        cls.sim = _SIM
+        cls.response_validators = {s.name: su.validator(su.response_schema(s))
+                                   for s in su.STREAMS}
+        cls.record_validators = {s.name: su.validator(su.record_schema(s.name))
+                                 for s in su.STREAMS}
+        cls.crawl = Crawl(cls.sim)
+        cls._crawl_everything()
+        cls.crawl_seconds = time.monotonic() - started
+
+    @classmethod
+    def tearDownClass(cls):
+        _stop_simulator()
+
+    @classmethod
+    def _crawl_everything(cls):
+        c = cls.crawl
+        by = su.STREAMS_BY_NAME
+        plain = [s for s in su.STREAMS if not s.parent and not s.period
+                 and s.name != "audit_events"]
+        for stream in plain:
+            c.walk(stream, stream.path, "dotted", PAGE_COUNT)
+            c.walk(stream, stream.path, "brackets-encoded", ODD_COUNT, collect=False)
+            c.walk(stream, stream.path, "brackets", PAGE_COUNT, collect=False)
+
+        # Child endpoints, for parents spread over the parent lists.
+        sources = c.walks.get(("sources", "/sources", "dotted", PAGE_COUNT, "null")) or []
+        destinations = c.walks.get(("destinations", "/destinations", "dotted", PAGE_COUNT,
+                                    "null")) or []
+        cls.sampled_sources = _pick(sources, PARENTS_PER_CHILD_STREAM)
+        cls.sampled_destinations = _pick(destinations, PARENTS_PER_CHILD_STREAM)
+        for source in cls.sampled_sources:
+            for name in ("source_connected_destinations", "source_connected_warehouses"):
+                stream = by[name]
+                path = su.fill_path(stream.path, sourceId=source["id"])
+                c.walk(stream, path, "dotted", PAGE_COUNT, injected={"sourceId": source["id"]})
+        if sources:
+            connected = by["source_connected_destinations"]
+            path = su.fill_path(connected.path, sourceId=cls.sampled_sources[0]["id"])
+            c.walk(connected, path, "brackets", ODD_COUNT, collect=False)
+
+        now = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0,
+                                                                    microsecond=0)
+        window = {"granularity": "HOUR", "startTime": _iso(now - datetime.timedelta(hours=24)),
+                  "endTime": _iso(now)}
+        subscriptions = by["destination_subscriptions"]
+        metrics = by["destination_delivery_metrics_summary"]
+        for dest in cls.sampled_destinations:
+            c.walk(subscriptions, su.fill_path(subscriptions.path, destinationId=dest["id"]),
+                   "dotted", PAGE_COUNT)
+            path = su.fill_path(metrics.path, destinationId=dest["id"])
+            c.get_one(metrics, path, dict(window, sourceId=dest["sourceId"]),
+                      injected={"destinationId": dest["id"], "startTime": window["startTime"],
+                                "endTime": window["endTime"]})
+        if destinations:
+            # The API's defaults (granularity MINUTE, the last hour): spec only, no record.
+            dest = destinations[0]
+            c.fetch(metrics, su.fill_path(metrics.path, destinationId=dest["id"]) +
+                    "?sourceId=" + urllib.parse.quote(dest["sourceId"], safe=""))
+
+        # Usage, month by month: this month, the last one, and older ones.
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        cls.months = _month_starts(today, (0, 1, 2, 6, 11))
+        for stream in (s for s in su.STREAMS if s.period):
+            for month in cls.months:
+                c.walk(stream, stream.path, "dotted", PAGE_COUNT,
+                       extra={"period": month.isoformat()})
+            c.walk(stream, stream.path, "brackets", ODD_COUNT,
+                   extra={"period": cls.months[1].isoformat()}, collect=False)
+
+        # The audit trail: everything kept, and a window in the other spelling.
+        audit = by["audit_events"]
+        c.walk(audit, audit.path, "dotted", PAGE_COUNT)
+        c.walk(audit, audit.path, "brackets-encoded", ODD_COUNT, collect=False,
+               extra={"startTime": _iso(now - datetime.timedelta(days=30)),
+                      "endTime": _iso(now)})
+
+    # -- the crawl itself ---------------------------------------------------------------------
+
+    def test_every_request_of_the_crawl_answered_200_with_json(self):
+        self.assertEqual(self.crawl.problems, [], "\n".join(self.crawl.problems[:20]))
+
+    def test_every_stream_returned_items(self):
+        # Otherwise the checks below would pass on nothing.
+        for stream in su.STREAMS:
+            with self.subTest(stream=stream.name):
+                self.assertTrue(self.crawl.items[stream.name],
+                                f"no {stream.name} items over the crawl")
+
+    def test_lists_are_large_enough_to_page(self):
+        for name in ("sources", "destinations", "catalog_destinations"):
+            with self.subTest(stream=name):
+                self.assertGreater(len(self.crawl.items[name]), PAGE_COUNT,
+                                   f"--scale large should give {name} several pages")
+
+    def test_crawl_finishes_quickly(self):
+        self.assertLess(self.crawl_seconds, 45.0)
+
+    # -- the official spec ----------------------------------------------------------------------
+
+    def test_every_200_body_validates_against_the_spec(self):
+        failures = []
+        counted = {s.name: 0 for s in su.STREAMS}
+        for name, query, status, body in self.crawl.pages:
+            if status != 200:
+                continue
+            counted[name] += 1
+            errors = su.describe_errors(self.response_validators[name], body)
+            if errors:
+                failures.append(f"GET {query}\n{errors}")
+        self.assertEqual(failures, [], f"{len(failures)} bodies do not match the spec:\n" +
+                         "\n".join(failures[:10]))
+        self.assertEqual([n for n, k in counted.items() if k == 0], [])
+
+    def test_both_pagination_spellings_return_the_same_items(self):
+        walks = self.crawl.walks
+        compared = 0
+        for (name, path, spelling, count, extra), items in walks.items():
+            if spelling == "dotted":
+                continue
+            reference = walks.get((name, path, "dotted", PAGE_COUNT, extra))
+            if reference is None:
+                continue  # audit window: no dotted walk of the same window
+            with self.subTest(stream=name, path=path, spelling=spelling, count=count):
+                self.assertEqual(items, reference)
+                compared += 1
+        self.assertGreater(compared, 10)
+
+    def test_a_body_without_a_required_field_is_rejected(self):
+        # The check has teeth: a page with one required field removed does not validate.
+        checked = set()
+        for name, query, status, body in self.crawl.pages:
+            if status != 200 or name in checked:
+                continue
+            stream = su.STREAMS_BY_NAME[name]
+            value = body["data"][stream.list_key]
+            item = value if stream.single_object else (value[0] if value else None)
+            if item is None:
+                continue
+            schema = self.response_validators[name].schema
+            item_schema = schema["properties"]["data"]["properties"][stream.list_key]
+            item_schema = item_schema if stream.single_object else item_schema["items"]
+            for field in item_schema["required"]:
+                broken = copy.deepcopy(body)
+                target = broken["data"][stream.list_key]
+                del (target if stream.single_object else target[0])[field]
+                with self.subTest(stream=name, removed=field):
+                    self.assertFalse(self.response_validators[name].is_valid(broken))
+            checked.add(name)
+        self.assertEqual(checked, {s.name for s in su.STREAMS})
+
+    def test_error_bodies_follow_the_error_envelope(self):
+        spec = su.load_spec()
+        components = spec["components"]["schemas"]
+        envelope = su.validator(su.openapi_to_draft7(
+            {"$ref": "#/components/schemas/RequestErrorEnvelope"}, components))
+        cases = [
+            ("/sources/no-such-source-id/connected-destinations?pagination.count=10", 404, None),
+            ("/sources?pagination.count=10", 401, "wrong-token"),
+            ("/sources?pagination.count=0", 422, None),
+            ("/usage/api-calls/daily?pagination.count=10", 422, None),  # period is required
+        ]
+        for query, expected, token in cases:
+            with self.subTest(query=query):
+                status, _, raw = self.sim.get(query, token=token)
+                self.assertEqual(status, expected, raw[:300])
+                self.assertEqual(su.describe_errors(envelope, json.loads(raw)), "")
+
+    # -- segsync's stream schemas --------------------------------------------------------------
+
+    def test_every_item_validates_against_its_stream_schema(self):
+        failures = []
+        for stream in su.STREAMS:
+            v = self.record_validators[stream.name]
+            for item, injected in self.crawl.items[stream.name]:
+                errors = su.describe_errors(v, su.to_record(stream, item, injected), 3)
+                if errors:
+                    failures.append(f"{stream.name} {json.dumps(item)[:200]}\n{errors}")
+        self.assertEqual(failures, [], f"{len(failures)} items do not match their stream "
+                         "schema:\n" + "\n".join(failures[:10]))
+
+    def test_records_have_unique_non_null_keys(self):
+        for stream in su.STREAMS:
+            # Usage: a month-boundary snapshot may come in two months (segment-public-api.md
+            # §4) and segsync dedupes it, so only presence is checked there.
+            unique = not stream.period
+            seen = set()
+            with self.subTest(stream=stream.name):
+                for item, injected in self.crawl.items[stream.name]:
+                    record = su.to_record(stream, item, injected)
+                    key = tuple(record.get(k) for k in stream.key)
+                    self.assertNotIn(None, key)
+                    if unique:
+                        self.assertNotIn(key, seen)
+                    seen.add(key)
+
+    def test_usage_counters_arrive_as_digit_strings(self):
+        # segsync's conversion assumes this shape; if the simulator sent numbers, the
+        # conversion would be untested.
+        for stream in (s for s in su.STREAMS if s.period):
+            for item, _ in self.crawl.items[stream.name][:50]:
+                for name in su.DIGIT_STRING_COUNTERS:
+                    if name in item:
+                        with self.subTest(stream=stream.name, field=name):
+                            self.assertIsInstance(item[name], str)
+                            self.assertTrue(item[name].isdigit(), item[name])
+
+
+if __name__ == "__main__":
+    unittest.main()
