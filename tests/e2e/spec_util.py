@@ -204,20 +204,24 @@ def response_examples(stream, spec=None):
     return [(mt, media["example"]) for mt, media in content.items() if "example" in media]
 
 
-def required_paths(schema, prefix=()):
-    """Every JSON path (tuple of keys, '*' for any array item) the schema marks as required."""
-    out = []
-    if not isinstance(schema, dict):
-        return out
+def required_fields(schema):
+    """The property names an object schema requires, looking through allOf wrappers."""
+    names = list(schema.get("required", []))
     for sub in schema.get("allOf", []):
-        out += required_paths(sub, prefix)
-    for name in schema.get("required", []):
-        out.append(prefix + (name,))
-    for name, sub in schema.get("properties", {}).items():
-        out += required_paths(sub, prefix + (name,))
-    if isinstance(schema.get("items"), dict):
-        out += required_paths(schema["items"], prefix + ("*",))
-    return out
+        names += [n for n in required_fields(sub) if n not in names]
+    return names
+
+
+def item_schema(stream, response):
+    """The schema of one item (or of the single object) inside a converted response schema."""
+    def props(schema):
+        out = dict(schema.get("properties", {}))
+        for sub in schema.get("allOf", []):
+            out.update(props(sub))
+        return out
+
+    listed = props(props(response)["data"])[stream.list_key]
+    return listed if stream.single_object else listed["items"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -482,10 +482,10 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
             item = value if stream.single_object else (value[0] if value else None)
             if item is None:
                 continue
-            schema = self.response_validators[name].schema
-            item_schema = schema["properties"]["data"]["properties"][stream.list_key]
-            item_schema = item_schema if stream.single_object else item_schema["items"]
-            for field in item_schema["required"]:
+            required = su.required_fields(
+                su.item_schema(stream, self.response_validators[name].schema))
+            self.assertTrue(required, name)
+            for field in required:
                 broken = copy.deepcopy(body)
                 target = broken["data"][stream.list_key]
                 del (target if stream.single_object else target[0])[field]
