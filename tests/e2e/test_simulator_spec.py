@@ -30,6 +30,7 @@ PAGE_COUNT = 200  # what segsync asks for, and the size "large" has several page
 ODD_COUNT = 77  # a second page size, so the other spelling meets other page boundaries
 MAX_PAGES = 2000
 PARENTS_PER_CHILD_STREAM = 6
+MAX_PARENTS = 40
 
 # Fields of the v36.2.0 examples that do not match the v73 stream schemas, because the API added
 # them after v36 (src/streams/schemas/README.md). Anything else that fails is a real mismatch.
@@ -332,6 +333,13 @@ def _pick(seq, n):
     return [seq[round(i * step)] for i in range(n)]
 
 
+def _spread(seq):
+    """All of seq, the spread-out sample of _pick first."""
+    order = _pick(range(len(seq)), PARENTS_PER_CHILD_STREAM)
+    order += [i for i in range(len(seq)) if i not in set(order)]
+    return [seq[i] for i in order]
+
+
 class SimulatorConformsToSpecTest(unittest.TestCase):
     """Every 200 body of `segsync simulate --scale large` validates against the official spec."""
 
@@ -372,31 +380,42 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
         sources = c.walks.get(("sources", "/sources", "dotted", PAGE_COUNT, "null")) or []
         destinations = c.walks.get(("destinations", "/destinations", "dotted", PAGE_COUNT,
                                     "null")) or []
-        cls.sampled_sources = _pick(sources, PARENTS_PER_CHILD_STREAM)
-        cls.sampled_destinations = _pick(destinations, PARENTS_PER_CHILD_STREAM)
-        for source in cls.sampled_sources:
-            for name in ("source_connected_destinations", "source_connected_warehouses"):
-                stream = by[name]
-                path = su.fill_path(stream.path, sourceId=source["id"])
-                c.walk(stream, path, "dotted", PAGE_COUNT, injected={"sourceId": source["id"]})
-        if sources:
-            connected = by["source_connected_destinations"]
-            path = su.fill_path(connected.path, sourceId=cls.sampled_sources[0]["id"])
-            c.walk(connected, path, "brackets", ODD_COUNT, collect=False)
+        def for_parents(stream, parents, request):
+            """Calls `request(parent)` for parents spread over the list: at least
+            PARENTS_PER_CHILD_STREAM, more (up to MAX_PARENTS) until one of them has items."""
+            used = []
+            for parent in _spread(parents):
+                if len(used) >= MAX_PARENTS or (len(used) >= PARENTS_PER_CHILD_STREAM
+                                                and c.items[stream.name]):
+                    break
+                request(parent)
+                used.append(parent)
+            return used
+
+        for name in ("source_connected_destinations", "source_connected_warehouses"):
+            stream = by[name]
+            for_parents(stream, sources, lambda source, stream=stream: c.walk(
+                stream, su.fill_path(stream.path, sourceId=source["id"]), "dotted", PAGE_COUNT,
+                injected={"sourceId": source["id"]}))
+            if c.items[name]:  # the other spelling, for a source that has some
+                _, injected = c.items[name][0]
+                path = su.fill_path(stream.path, sourceId=injected["sourceId"])
+                c.walk(stream, path, "brackets", ODD_COUNT, collect=False)
 
         now = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0,
                                                                     microsecond=0)
         window = {"granularity": "HOUR", "startTime": _iso(now - datetime.timedelta(hours=24)),
                   "endTime": _iso(now)}
         subscriptions = by["destination_subscriptions"]
+        for_parents(subscriptions, destinations, lambda dest: c.walk(
+            subscriptions, su.fill_path(subscriptions.path, destinationId=dest["id"]),
+            "dotted", PAGE_COUNT))
         metrics = by["destination_delivery_metrics_summary"]
-        for dest in cls.sampled_destinations:
-            c.walk(subscriptions, su.fill_path(subscriptions.path, destinationId=dest["id"]),
-                   "dotted", PAGE_COUNT)
-            path = su.fill_path(metrics.path, destinationId=dest["id"])
-            c.get_one(metrics, path, dict(window, sourceId=dest["sourceId"]),
-                      injected={"destinationId": dest["id"], "startTime": window["startTime"],
-                                "endTime": window["endTime"]})
+        for_parents(metrics, destinations, lambda dest: c.get_one(
+            metrics, su.fill_path(metrics.path, destinationId=dest["id"]),
+            dict(window, sourceId=dest["sourceId"]),
+            injected={"destinationId": dest["id"], "startTime": window["startTime"],
+                      "endTime": window["endTime"]}))
         if destinations:
             # The API's defaults (granularity MINUTE, the last hour): spec only, no record.
             dest = destinations[0]
