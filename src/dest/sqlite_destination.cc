@@ -85,8 +85,12 @@ std::string_view Hint(int code) {
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
       return "the file is not a usable SQLite database; point the destination at another path";
-    default:
+    case SQLITE_ERROR:
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
       return "if the table was changed by hand, drop it and sync again to rebuild it";
+    default:
+      return "run again; if it fails the same way, report this message";
   }
 }
 
@@ -326,7 +330,7 @@ Status SqliteDestination::PrepareUpsert() {
     names += quoted + ", ";
     placeholders += "?" + std::to_string(i + 1) + ", ";
     if (i >= key_count) {
-      updates += quoted + " = excluded." + quoted + ", ";
+      updates.append(quoted).append(" = excluded.").append(quoted).append(", ");
     }
   }
   const std::string extracted_at = QuoteIdentifier(kExtractedAt);
@@ -499,7 +503,6 @@ Result<int64_t> SqliteDestination::FinishStream(const StreamCommit& commit) {
       return Error(what);
     }
   }
-  upsert_.reset();
   SEGSYNC_RETURN_NOT_OK(Execute("COMMIT", "committing table " + table));
   CloseStream();
   return marked;
