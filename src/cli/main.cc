@@ -1,2 +1,185 @@
 // SPDX-License-Identifier: Apache-2.0
-int main() { return 0; }
+// segsync: replicate a Segment workspace's configuration and metrics. All wiring lives here.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "http/curl_http_client.h"
+#include "sim/simulator.h"
+#include "streams/stream_spec.h"
+
+namespace {
+
+using segsync::ConfigFlags;
+
+/// Flags shared by every command that reads configuration (CONTRACT.md §2).
+void AddConfigFlags(CLI::App& cmd, ConfigFlags& flags) {
+  cmd.add_option("--config", flags.config_file, "JSON configuration file");
+  cmd.add_option("--api-token", flags.api_token,
+                 "Public API token (prefer the SEGMENT_API_TOKEN environment variable)");
+  cmd.add_option("--region", flags.region, "us (default) or eu");
+  cmd.add_option("--api-url", flags.api_url, "API base URL; overrides --region");
+  cmd.add_option("--start-date", flags.start_date,
+                 "earliest data for usage and audit streams: MM/DD/YYYY, YYYY-MM-DD or RFC 3339 "
+                 "(default: first day of the month 12 months ago)");
+  cmd.add_option("--streams", flags.streams, "comma-separated stream names (default: all 18)");
+  cmd.add_option("--destination", flags.destination,
+                 "sqlite:PATH (default sqlite:segment.db), postgresql://..., jsonl:DIR");
+  cmd.add_option("--delivery-metrics-window", flags.delivery_metrics_window,
+                 "window of destination_delivery_metrics_summary, e.g. 24h (default), 90m, 7d");
+  cmd.add_option("--delivery-metrics-granularity", flags.delivery_metrics_granularity,
+                 "MINUTE, HOUR (default) or DAY");
+  cmd.add_option("--max-concurrency", flags.max_concurrency,
+                 "requests in flight at once (default 4)");
+  cmd.add_option("--max-retries", flags.max_retries,
+                 "retries of a failed request before its stream fails (default 5)");
+  cmd.add_option("--request-timeout", flags.request_timeout_s,
+                 "seconds before a request is abandoned and retried (default 60)");
+  cmd.add_option("--ca-bundle", flags.ca_bundle,
+                 "PEM file of CA certificates, for networks that intercept TLS");
+}
+
+void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {
+  cmd.add_option("--port", sim.port, "port to listen on; 0 picks a free one (default)");
+  cmd.add_option("--seed", sim.seed, "seed of the generated workspace (default 1)");
+  cmd.add_option("--scale", sim.scale, "small (default), large or bench")
+      ->check(CLI::IsMember({"small", "large", "bench"}));
+  cmd.add_option("--token", sim.token, "the bearer token the simulator accepts");
+  cmd.add_option("--request-log", sim.request_log, "append one JSON line per request to FILE");
+  cmd.add_option("--latency-ms", sim.latency_ms, "delay added to every response");
+  cmd.add_option("--plan", sim.plan, "business (default) or team (no audit trail)")
+      ->check(CLI::IsMember({"business", "team"}));
+  cmd.add_flag("!--no-protocols", sim.protocols, "answer /transformations with 403");
+  cmd.add_flag("!--no-subscriptions", sim.subscriptions,
+               "answer destination subscriptions with 403");
+  cmd.add_option("--rate-limit", sim.rate_limit, "requests per window; 0 = unlimited");
+  cmd.add_option("--rate-window-ms", sim.rate_window_ms, "length of a rate-limit window");
+  cmd.add_option("--faults", sim.faults, "fraction of requests that fail, 0 to 1")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--stall-ms", sim.stall_ms, "how long a stall fault hangs");
+  cmd.add_option("--audit-events", sim.audit_events, "number of audit events (overrides scale)");
+}
+
+int RunDemo(const std::string& db_path, bool quiet) {
+  segsync::sim::SimOptions sim_options;
+  sim_options.token = "demo-token-not-a-secret";
+  auto sim = segsync::sim::Simulator::Start(sim_options);
+  if (!sim.ok()) {
+    segsync::LogError("could not start the simulator: " + sim.status().message());
+    return 1;
+  }
+  std::error_code ignored;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path + suffix, ignored);
+  }
+  segsync::Config config;
+  config.api_token = sim_options.token;
+  config.api_url = (*sim)->base_url();
+  config.region = "us";
+  config.destination = "sqlite:" + db_path;
+  for (const auto& spec : segsync::AllStreams()) {
+    config.streams.emplace_back(spec.name);
+  }
+  const segsync::UnixMillis now = segsync::SystemClock::Instance().Now();
+  config.start_date = segsync::StartOfMonth(now - 200LL * 24 * 3600 * 1000);
+  std::cout << "segsync demo: a simulated Segment workspace is serving on " << (*sim)->base_url()
+            << "\nsyncing all " << config.streams.size() << " streams into " << db_path
+            << "\n\n"
+            << std::flush;
+  const int code = segsync::SyncWithConfig(config, quiet, nullptr);
+  (*sim)->Stop();
+  std::cout << "\nTry it:\n"
+            << "  sqlite3 " << db_path
+            << " 'SELECT s.name AS source, COUNT(d.id) AS destinations FROM sources s LEFT JOIN "
+               "destinations d ON d.sourceId = s.id GROUP BY s.id ORDER BY 2 DESC LIMIT 5;'\n"
+            << "  sqlite3 " << db_path
+            << " \"SELECT substr(timestamp, 1, 7) AS month, MAX(identified + anonymous) AS mtu "
+               "FROM usage_mtu_workspace_daily GROUP BY month ORDER BY month;\"\n"
+            << "  sqlite3 " << db_path
+            << " 'SELECT timestamp, type, resourceName FROM audit_events ORDER BY timestamp "
+               "DESC LIMIT 5;'\n"
+            << std::flush;
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  segsync::GlobalHttpInit();
+  CLI::App app{"segsync: replicate a Segment workspace's configuration and metrics into SQLite "
+               "or PostgreSQL"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "segsync 0.1.0");
+
+  ConfigFlags flags;
+  bool quiet = false;
+  bool verbose = false;
+  std::string log_format = "text";
+  auto add_output_flags = [&](CLI::App& cmd) {
+    cmd.add_flag("--quiet,-q", quiet, "print only errors");
+    cmd.add_flag("--verbose,-v", verbose, "log every request");
+    cmd.add_option("--log-format", log_format, "text (default) or json")
+        ->check(CLI::IsMember({"text", "json"}));
+  };
+
+  CLI::App* sync = app.add_subcommand("sync", "replicate the selected streams into the destination");
+  AddConfigFlags(*sync, flags);
+  add_output_flags(*sync);
+
+  CLI::App* discover =
+      app.add_subcommand("discover", "print every stream with its keys, method and JSON Schema");
+
+  std::string demo_db = "segsync-demo.db";
+  CLI::App* demo = app.add_subcommand(
+      "demo", "start the built-in simulator and sync all streams into segsync-demo.db");
+  demo->add_option("--db", demo_db, "SQLite file to write (default segsync-demo.db)");
+  add_output_flags(*demo);
+
+  segsync::sim::SimOptions sim_options;
+  CLI::App* simulate =
+      app.add_subcommand("simulate", "serve a simulated Segment Public API until stopped");
+  AddSimulatorFlags(*simulate, sim_options);
+
+  int code = 0;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    code = app.exit(e);
+    segsync::GlobalHttpCleanup();
+    return code;
+  } catch (const CLI::CallForAllHelp& e) {
+    code = app.exit(e);
+    segsync::GlobalHttpCleanup();
+    return code;
+  } catch (const CLI::CallForVersion& e) {
+    code = app.exit(e);
+    segsync::GlobalHttpCleanup();
+    return code;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "segsync: error: " << e.what() << "\nRun 'segsync --help' or 'segsync <command> "
+              << "--help' for the accepted options.\n";
+    segsync::GlobalHttpCleanup();
+    return segsync::kExitConfig;
+  }
+
+  segsync::SetLogLevel(quiet ? segsync::LogLevel::kQuiet
+                       : verbose ? segsync::LogLevel::kDebug
+                                 : segsync::LogLevel::kInfo);
+  segsync::SetLogFormat(log_format == "json" ? segsync::LogFormat::kJson
+                                             : segsync::LogFormat::kText);
+  if (sync->parsed()) {
+    code = segsync::RunSync(flags, quiet);
+  } else if (discover->parsed()) {
+    code = segsync::RunDiscover();
+  } else if (demo->parsed()) {
+    code = RunDemo(demo_db, quiet);
+  } else if (simulate->parsed()) {
+    code = segsync::sim::ServeUntilSignal(sim_options);
+  }
+  segsync::GlobalHttpCleanup();
+  return code;
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/commands.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "api/segment_client.h"
+#include "core/clock.h"
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "dest/destination.h"
+#include "http/curl_http_client.h"
+#include "http/pacing.h"
+#include "streams/stream_spec.h"
+#include "sync/engine.h"
+
+namespace segsync {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnStopSignal(int /*signal*/) { g_interrupted.store(true); }
+
+std::vector<std::string> StreamNames() {
+  std::vector<std::string> names;
+  for (const auto& spec : AllStreams()) {
+    names.emplace_back(spec.name);
+  }
+  return names;
+}
+
+std::string Pad(std::string s, size_t width) {
+  if (s.size() < width) {
+    s.append(width - s.size(), ' ');
+  }
+  return s;
+}
+
+std::string FormatSeconds(int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+std::string FormatSummary(const RunReport& report) {
+  std::string out;
+  out += Pad("stream", 38) + Pad("rows", 9) + Pad("deleted", 9) + Pad("requests", 10) +
+         Pad("retries", 9) + Pad("time", 8) + "outcome\n";
+  for (const auto& s : report.streams) {
+    if (!s.selected) {
+      continue;
+    }
+    out += Pad(s.name, 38) + Pad(std::to_string(s.rows_written), 9) +
+           Pad(std::to_string(s.rows_deleted), 9) + Pad(std::to_string(s.requests.requests), 10) +
+           Pad(std::to_string(s.requests.retries), 9) + Pad(FormatSeconds(s.duration_ms), 8) +
+           std::string(StreamOutcomeName(s.outcome));
+    if (!s.message.empty()) {
+      out += ": " + MaskSecrets(s.message);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
+  CurlOptions curl;
+  curl.request_timeout_s = config.request_timeout_s;
+  curl.ca_bundle = config.ca_bundle;
+  curl.user_agent = "segsync/0.1";
+  auto http = CurlHttpClient::Make(curl);
+  if (!http.ok()) {
+    LogError(http.status().message());
+    return kExitStreamFailed;
+  }
+  auto destination = OpenDestination(config.destination);
+  if (!destination.ok()) {
+    LogError(destination.status().message());
+    return destination.status().code() == StatusCode::kConfig ? kExitConfig : kExitStreamFailed;
+  }
+  ClientOptions client_options;
+  client_options.base_url = config.api_url;
+  client_options.token = config.api_token;
+  client_options.region = config.region;
+  client_options.retry.max_retries = config.max_retries;
+  RateLimitPacer pacer(SystemClock::Instance());
+  SegmentClient client(**http, pacer, SystemClock::Instance(), client_options);
+
+  EngineOptions options;
+  options.selected = config.streams;
+  options.start_date = config.start_date;
+  options.delivery_window_minutes = config.delivery_window_minutes;
+  options.delivery_granularity = config.delivery_granularity;
+  SyncEngine engine(client, **destination, SystemClock::Instance(), options);
+  engine.SetInterruptFlag(&g_interrupted);
+  engine.OnStreamDone([quiet](const StreamReport& s) {
+    if (quiet || !s.selected) {
+      return;
+    }
+    std::string line = s.name + ": " + std::string(StreamOutcomeName(s.outcome)) + ", " +
+                       std::to_string(s.rows_written) + " rows, " +
+                       std::to_string(s.requests.requests) + " requests";
+    if (!s.message.empty()) {
+      line += " (" + s.message + ")";
+    }
+    if (s.outcome == StreamOutcome::kFailed) {
+      LogError(line);
+    } else {
+      LogInfo(line);
+    }
+  });
+
+  g_interrupted.store(false);
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  RunReport report = engine.Run();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  if (report.fatal.code() == StatusCode::kAuth) {
+    LogError(report.fatal.message() + ". Nothing was written.");
+  } else if (report.fatal.code() == StatusCode::kInterrupted) {
+    LogError("interrupted: the open stream was rolled back; every stream committed before it is "
+             "kept. Run the same command again to finish.");
+  }
+  if (!quiet && report.fatal.code() != StatusCode::kAuth) {
+    std::cout << FormatSummary(report) << std::flush;
+  }
+  const int code = report.ExitCode();
+  if (report_out != nullptr) {
+    *report_out = std::move(report);
+  }
+  return code;
+}
+
+int RunSync(const ConfigFlags& flags, bool quiet) {
+  ConfigSources sources;
+  sources.flags = flags;
+  if (const char* env = std::getenv("SEGMENT_API_TOKEN"); env != nullptr && *env != '\0') {
+    sources.env_token = std::string(env);
+  }
+  sources.valid_streams = StreamNames();
+  sources.now = SystemClock::Instance().Now();
+  auto config = LoadConfig(sources);
+  if (!config.ok()) {
+    LogError(config.status().message());
+    return kExitConfig;
+  }
+  return SyncWithConfig(*config, quiet, nullptr);
+}
+
+int RunDiscover() {
+  JsonWriter w;
+  w.BeginObject().Key("streams").BeginArray();
+  for (const auto& spec : AllStreams()) {
+    w.BeginObject().Key("stream").String(spec.name).Key("key_properties").BeginArray();
+    for (auto key : spec.primary_key) {
+      w.String(key);
+    }
+    w.EndArray()
+        .Key("replication_method")
+        .String(spec.mode == SyncMode::kFullTable ? "FULL_TABLE" : "INCREMENTAL");
+    if (!spec.cursor_field.empty()) {
+      w.Key("replication_key").String(spec.cursor_field);
+    }
+    if (!spec.parent.empty()) {
+      w.Key("parent_stream").String(spec.parent);
+    }
+    w.Key("endpoint").String(std::string(spec.method) + " " + std::string(spec.path));
+    w.Key("schema").Raw(StreamSchema(spec.name));
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  std::cout << w.str() << "\n" << std::flush;
+  return kExitOk;
+}
+
+}  // namespace segsync

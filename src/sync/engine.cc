@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sync/engine.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "sync/record_builder.h"
+
+namespace segsync {
+namespace {
+
+constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
+constexpr int64_t kMillisPerMinute = 60'000;
+
+bool Contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string ValueAsText(const Value& value) {
+  switch (value.kind) {
+    case Value::Kind::kString: return value.text;
+    case Value::Kind::kInt: return std::to_string(value.integer);
+    default: return {};
+  }
+}
+
+/// The bookmark stored in _segsync_state: {"bookmark":"<timestamp>"}.
+std::optional<std::string> BookmarkFromState(const std::optional<std::string>& state) {
+  if (!state) {
+    return std::nullopt;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view bookmark;
+  if (parser.parse(*state).get(doc) != simdjson::SUCCESS ||
+      doc["bookmark"].get_string().get(bookmark) != simdjson::SUCCESS) {
+    LogWarn("ignoring an unreadable state: " + *state);
+    return std::nullopt;
+  }
+  return std::string(bookmark);
+}
+
+std::string StateWithBookmark(const std::string& bookmark) {
+  JsonWriter w;
+  w.BeginObject().Key("bookmark").String(bookmark).EndObject();
+  return w.Take();
+}
+
+int64_t MaxWindowMinutes(std::string_view granularity) {
+  if (granularity == "DAY") {
+    return 14 * 24 * 60;
+  }
+  return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
+}
+
+}  // namespace
+
+/// Everything one stream's read needs while it runs.
+struct SyncEngine::StreamRun {
+  const StreamSpec& spec;
+  StreamReport& report;
+  TableSpec table;
+  RecordBuilder builder;
+  bool write = false;
+  bool begun = false;
+  bool keep_parent_keys = false;
+  std::vector<std::string_view> parent_key_fields;
+  std::vector<Record> batch;
+  std::vector<Record>* parent_keys = nullptr;
+  std::vector<std::pair<std::string, Value>> injected_constants;
+  std::string extracted_at;
+  std::optional<UnixMillis> max_cursor;
+  std::string max_cursor_text;
+
+  StreamRun(const StreamSpec& s, StreamReport& r, TableSpec t)
+      : spec(s), report(r), table(std::move(t)), builder(table) {}
+};
+
+SyncEngine::SyncEngine(SegmentClient& client, Destination& destination, Clock& clock,
+                       EngineOptions options)
+    : client_(client), destination_(destination), clock_(clock), options_(std::move(options)) {}
+
+RunReport SyncEngine::Run() {
+  RunReport run;
+  run.started_at = FormatRfc3339Millis(clock_.Now());
+
+  // A parent is read when a selected child needs it, even if it is not selected itself.
+  std::vector<std::string> needed = options_.selected;
+  for (const auto& spec : AllStreams()) {
+    if (Contains(options_.selected, spec.name) && !spec.parent.empty() &&
+        !Contains(needed, spec.parent)) {
+      needed.emplace_back(spec.parent);
+    }
+  }
+
+  bool wrote_anything = false;
+  for (const auto& spec : AllStreams()) {
+    if (!Contains(needed, spec.name)) {
+      continue;
+    }
+    StreamReport report;
+    report.name = std::string(spec.name);
+    report.selected = Contains(options_.selected, spec.name);
+    const UnixMillis began = clock_.Now();
+    Status status;
+    const StreamReport* parent_report = nullptr;
+    for (const auto& done : run.streams) {
+      if (done.name == spec.parent) {
+        parent_report = &done;
+      }
+    }
+    if (parent_report != nullptr && parent_report->outcome != StreamOutcome::kOk) {
+      status = Status(StatusCode::kTransient,
+                      "its parent stream " + std::string(spec.parent) + " could not be read (" +
+                          std::string(StreamOutcomeName(parent_report->outcome)) + ")");
+    } else {
+      status = SyncStream(spec, report);
+    }
+    report.duration_ms = clock_.Now() - began;
+    if (status.ok()) {
+      report.outcome = StreamOutcome::kOk;
+      wrote_anything = wrote_anything || report.selected;
+    } else {
+      destination_.AbortStream();
+      report.message = status.message();
+      switch (status.code()) {
+        case StatusCode::kNotEntitled:
+          report.outcome = StreamOutcome::kNotEntitled;
+          report.message = "this workspace does not have " +
+                           std::string(spec.entitlement.empty() ? "access to this endpoint"
+                                                                : spec.entitlement) +
+                           " (" + status.message() + ")";
+          break;
+        case StatusCode::kInterrupted: report.outcome = StreamOutcome::kInterrupted; break;
+        default: report.outcome = StreamOutcome::kFailed; break;
+      }
+      if (status.code() == StatusCode::kAuth || status.code() == StatusCode::kInterrupted) {
+        run.fatal = status;
+      }
+      if (status.code() == StatusCode::kIo) {
+        // The destination itself failed: say so with the stream, and go on; the next stream
+        // may well fail the same way and say so too.
+        report.message = "writing to the destination failed: " + status.message();
+      }
+    }
+    run.streams.push_back(report);
+    if (on_stream_done_) {
+      on_stream_done_(run.streams.back());
+    }
+    if (!run.fatal.ok()) {
+      break;
+    }
+  }
+  run.ended_at = FormatRfc3339Millis(clock_.Now());
+  // A rejected token writes nothing at all, not even the run row.
+  if (run.fatal.code() != StatusCode::kAuth || wrote_anything) {
+    Status recorded = destination_.RecordRun(
+        {run.started_at, run.ended_at, run.StatusName(), run.StreamsJson()});
+    if (!recorded.ok()) {
+      LogError("could not record the run in _segsync_runs: " + recorded.message());
+    }
+  }
+  return run;
+}
+
+Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
+  SEGSYNC_ASSIGN_OR_RETURN(TableSpec table, TableSpecFor(spec));
+  StreamRun run(spec, report, std::move(table));
+  run.write = report.selected;
+
+  // Children of this stream need some of its fields (ids) later in the run.
+  for (const auto& child : AllStreams()) {
+    if (child.parent != spec.name) {
+      continue;
+    }
+    run.keep_parent_keys = true;
+    for (const auto* bindings :
+         {&child.path_from_parent, &child.query_from_parent, &child.inject_from_parent}) {
+      for (const auto& binding : *bindings) {
+        if (std::find(run.parent_key_fields.begin(), run.parent_key_fields.end(),
+                      binding.parent_field) == run.parent_key_fields.end()) {
+          run.parent_key_fields.push_back(binding.parent_field);
+        }
+      }
+    }
+  }
+  if (run.keep_parent_keys) {
+    run.parent_keys = &parent_keys_[std::string(spec.name)];
+    run.parent_keys->clear();
+  }
+
+  std::optional<std::string> bookmark;
+  if (spec.mode == SyncMode::kIncremental && run.write) {
+    SEGSYNC_ASSIGN_OR_RETURN(auto state, destination_.ReadState(spec.name));
+    bookmark = BookmarkFromState(state);
+    if (bookmark) {
+      run.max_cursor_text = *bookmark;
+      auto parsed = ParseRfc3339(*bookmark);
+      if (parsed.ok()) {
+        run.max_cursor = *parsed;
+      } else {
+        bookmark.reset();
+      }
+    }
+  }
+
+  const UnixMillis read_started = clock_.Now();
+  const std::string read_started_text = FormatRfc3339Millis(read_started);
+  const std::string path(spec.path);
+
+  switch (spec.partitioning) {
+    case Partitioning::kNone:
+      SEGSYNC_RETURN_NOT_OK(ReadPages(run, path, {}, nullptr));
+      break;
+    case Partitioning::kParent: {
+      auto parents = parent_keys_.find(spec.parent);
+      if (parents == parent_keys_.end()) {
+        return Status::Internal("parent " + std::string(spec.parent) + " was not read first");
+      }
+      QueryParams window;
+      if (spec.single_object) {
+        // Delivery metrics: one fixed window for the whole read, within the API's rules.
+        const UnixMillis end = read_started / 1000 * 1000;
+        UnixMillis start = end - options_.delivery_window_minutes * kMillisPerMinute;
+        // The API requires start ≥ now − max span; keep a minute of margin at the limit.
+        const UnixMillis earliest =
+            end - MaxWindowMinutes(options_.delivery_granularity) * kMillisPerMinute + 60'000;
+        start = std::max(start, earliest);
+        window = {{"startTime", FormatRfc3339Millis(start)},
+                  {"endTime", FormatRfc3339Millis(end)},
+                  {"granularity", options_.delivery_granularity}};
+        run.injected_constants = {{"startTime", Value::String(FormatRfc3339Millis(start))},
+                                  {"endTime", Value::String(FormatRfc3339Millis(end))}};
+      }
+      for (const Record& parent : parents->second) {
+        std::string child_path = path;
+        QueryParams query;
+        bool usable = true;
+        for (const auto& binding : spec.path_from_parent) {
+          const Value* v = parent.Find(binding.parent_field);
+          const std::string text = v == nullptr ? std::string() : ValueAsText(*v);
+          const size_t at = child_path.find(binding.target);
+          if (text.empty() || at == std::string::npos) {
+            usable = false;
+            break;
+          }
+          child_path.replace(at, binding.target.size(), PercentEncode(text));
+        }
+        for (const auto& binding : spec.query_from_parent) {
+          const Value* v = parent.Find(binding.parent_field);
+          const std::string text = v == nullptr ? std::string() : ValueAsText(*v);
+          if (text.empty()) {
+            usable = false;
+            break;
+          }
+          query.emplace_back(std::string(binding.target), text);
+        }
+        if (!usable) {
+          LogWarn(std::string(spec.name) + ": skipping a parent record without the ids it needs");
+          continue;
+        }
+        query.insert(query.end(), window.begin(), window.end());
+        Status status = ReadPages(run, child_path, query, &parent);
+        if (status.code() == StatusCode::kNotFound) {
+          // The parent was deleted after we listed it: nothing of it remains to read.
+          LogDebug(std::string(spec.name) + ": " + status.message() + "; parent gone, skipped");
+          continue;
+        }
+        SEGSYNC_RETURN_NOT_OK(status);
+      }
+      break;
+    }
+    case Partitioning::kMonth: {
+      // From the month holding the bookmark (or the start date) through the current month,
+      // which is always re-read because its cumulative figures still change.
+      const UnixMillis from = StartOfMonth(run.max_cursor.value_or(options_.start_date));
+      const UnixMillis last = StartOfMonth(read_started);
+      for (UnixMillis month = from; month <= last; month = StartOfNextMonth(month)) {
+        SEGSYNC_RETURN_NOT_OK(ReadPages(run, path, {{"period", FormatDate(month)}}, nullptr));
+      }
+      break;
+    }
+    case Partitioning::kAuditWindow: {
+      // One pinned endTime for the whole read; startTime at the bookmark (the audit trail
+      // keeps 90 days, so nothing older exists).
+      UnixMillis start = run.max_cursor.value_or(options_.start_date);
+      start = std::max(start, read_started - kAuditRetentionMs);
+      SEGSYNC_RETURN_NOT_OK(ReadPages(run, path,
+                                      {{"startTime", FormatRfc3339Millis(start)},
+                                       {"endTime", read_started_text}},
+                                      nullptr));
+      break;
+    }
+  }
+
+  SEGSYNC_RETURN_NOT_OK(Flush(run));
+  if (!run.write) {
+    return Status::Ok();
+  }
+  if (!run.begun) {
+    // An empty read still commits: it marks deletions and keeps the state.
+    SEGSYNC_RETURN_NOT_OK(destination_.BeginStream(run.table));
+    run.begun = true;
+  }
+  StreamCommit commit;
+  commit.now = FormatRfc3339Millis(clock_.Now());
+  if (spec.mode == SyncMode::kFullTable) {
+    commit.mark_deleted_before = read_started_text;
+  } else if (!run.max_cursor_text.empty()) {
+    commit.state = StateWithBookmark(run.max_cursor_text);
+  }
+  SEGSYNC_ASSIGN_OR_RETURN(report.rows_deleted, destination_.CommitStream(commit));
+  return Status::Ok();
+}
+
+Status SyncEngine::ReadPages(StreamRun& run, const std::string& path, const QueryParams& query,
+                             const Record* parent) {
+  std::string cursor;
+  std::set<std::string, std::less<>> seen_cursors;
+  while (true) {
+    if (Interrupted()) {
+      return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
+                                                  std::string(run.spec.name) +
+                                                  " from this run was committed");
+    }
+    QueryParams params = query;
+    if (run.spec.paginated) {
+      AddPagination(params, options_.page_size, cursor);
+    }
+    auto data = client_.GetData(path, params, parser_, run.report.requests);
+    if (!data.ok()) {
+      return data.status();
+    }
+    ++run.report.pages;
+    run.extracted_at = FormatRfc3339Millis(clock_.Now());
+    simdjson::dom::element items;
+    if ((*data)[run.spec.list_key].get(items) != simdjson::SUCCESS) {
+      // Hardest case the API allows: an empty result may omit the list entirely.
+      items = simdjson::dom::element();
+    }
+    if (run.spec.single_object) {
+      if (!items.is_object()) {
+        return Status(StatusCode::kParse, "GET " + path + ": data." +
+                                              std::string(run.spec.list_key) +
+                                              " is not an object");
+      }
+      SEGSYNC_RETURN_NOT_OK(HandleItems(run, items, parent));
+    } else if (items.is_array()) {
+      SEGSYNC_RETURN_NOT_OK(HandleItems(run, items, parent));
+    } else if (!items.is_null() && items.type() != simdjson::dom::element_type::NULL_VALUE) {
+      return Status(StatusCode::kParse,
+                    "GET " + path + ": data." + std::string(run.spec.list_key) + " is not a list");
+    }
+    SEGSYNC_RETURN_NOT_OK(Flush(run));
+    if (!run.spec.paginated) {
+      return Status::Ok();
+    }
+    SEGSYNC_ASSIGN_OR_RETURN(auto next, NextCursor(*data));
+    if (!next) {
+      return Status::Ok();
+    }
+    if (*next == cursor || !seen_cursors.insert(*next).second) {
+      return Status(StatusCode::kInvalid,
+                    "GET " + path + " returned the cursor '" + *next +
+                        "' a second time; stopping instead of looping (the API repeated a page)");
+    }
+    cursor = std::move(*next);
+  }
+}
+
+Status SyncEngine::HandleItems(StreamRun& run, simdjson::dom::element items,
+                               const Record* parent) {
+  auto handle_one = [&](simdjson::dom::element item) -> Status {
+    SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
+    if (parent != nullptr) {
+      for (const auto& binding : run.spec.inject_from_parent) {
+        if (const Value* v = parent->Find(binding.parent_field)) {
+          record.Set(binding.target, *v);
+        }
+      }
+    }
+    for (const auto& [name, value] : run.injected_constants) {
+      record.Set(name, value);
+    }
+    if (run.spec.mode == SyncMode::kIncremental) {
+      const Value* cursor = record.Find(run.spec.cursor_field);
+      if (cursor != nullptr && cursor->kind == Value::Kind::kString) {
+        auto t = ParseRfc3339(cursor->text);
+        if (t.ok() && (!run.max_cursor || *t > *run.max_cursor)) {
+          run.max_cursor = *t;
+          run.max_cursor_text = cursor->text;
+        }
+      }
+    }
+    if (run.keep_parent_keys) {
+      Record keys;
+      for (auto field : run.parent_key_fields) {
+        if (const Value* v = record.Find(field)) {
+          keys.Set(field, *v);
+        }
+      }
+      run.parent_keys->push_back(std::move(keys));
+    }
+    if (run.write) {
+      run.batch.push_back(std::move(record));
+    }
+    return Status::Ok();
+  };
+  if (items.is_object()) {
+    return handle_one(items);
+  }
+  for (simdjson::dom::element item : items.get_array()) {
+    SEGSYNC_RETURN_NOT_OK(handle_one(item));
+  }
+  return Status::Ok();
+}
+
+Status SyncEngine::Flush(StreamRun& run) {
+  if (run.batch.empty()) {
+    return Status::Ok();
+  }
+  if (!run.begun) {
+    SEGSYNC_RETURN_NOT_OK(destination_.BeginStream(run.table));
+    run.begun = true;
+  }
+  SEGSYNC_RETURN_NOT_OK(destination_.Write(run.batch, run.extracted_at));
+  run.report.rows_written += static_cast<int64_t>(run.batch.size());
+  run.batch.clear();
+  return Status::Ok();
+}
+
+}  // namespace segsync

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sync/run_report.h"
+
+#include "core/json_writer.h"
+
+namespace segsync {
+
+std::string_view StreamOutcomeName(StreamOutcome outcome) {
+  switch (outcome) {
+    case StreamOutcome::kOk: return "ok";
+    case StreamOutcome::kNotEntitled: return "not_entitled";
+    case StreamOutcome::kFailed: return "failed";
+    case StreamOutcome::kInterrupted: return "interrupted";
+    case StreamOutcome::kNotRun: return "not_run";
+  }
+  return "not_run";
+}
+
+std::string RunReport::StatusName() const {
+  if (fatal.code() == StatusCode::kInterrupted) {
+    return "interrupted";
+  }
+  if (!fatal.ok()) {
+    return "failed";
+  }
+  for (const auto& s : streams) {
+    if (s.selected && s.outcome != StreamOutcome::kOk &&
+        s.outcome != StreamOutcome::kNotEntitled) {
+      return "partial";
+    }
+  }
+  return "ok";
+}
+
+int RunReport::ExitCode() const {
+  if (fatal.code() == StatusCode::kAuth) {
+    return 3;
+  }
+  if (fatal.code() == StatusCode::kInterrupted) {
+    return 130;
+  }
+  if (!fatal.ok()) {
+    return 1;
+  }
+  return StatusName() == "ok" ? 0 : 1;
+}
+
+std::string RunReport::StreamsJson() const {
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& s : streams) {
+    if (!s.selected) {
+      continue;
+    }
+    w.BeginObject()
+        .Key("stream").String(s.name)
+        .Key("outcome").String(StreamOutcomeName(s.outcome))
+        .Key("rows_written").Int(s.rows_written)
+        .Key("rows_deleted").Int(s.rows_deleted)
+        .Key("pages").Int(s.pages)
+        .Key("requests").Int(s.requests.requests)
+        .Key("retries").Int(s.requests.retries)
+        .Key("rate_limited").Int(s.requests.rate_limited)
+        .Key("duration_ms").Int(s.duration_ms);
+    if (!s.message.empty()) {
+      w.Key("message").String(s.message);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  return w.Take();
+}
+
+}  // namespace segsync

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sync/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes.h"
+
+namespace segsync {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeHttpClient;
+using testing::MemoryDestination;
+
+constexpr char kBase[] = "http://api.test";
+const UnixMillis kNow = DaysFromCivil(2026, 11, 28) * 86'400'000 + 12 * 3'600'000;
+
+std::string Page(std::string_view key, std::string_view items, std::string_view next = {}) {
+  std::string pagination = R"({"current":"MA==")";
+  if (!next.empty()) {
+    pagination += R"(,"next":")" + std::string(next) + "\"";
+  }
+  pagination += "}";
+  return R"({"data":{")" + std::string(key) + R"(":[)" + std::string(items) +
+         R"(],"pagination":)" + pagination + "}}";
+}
+
+struct Harness {
+  FakeHttpClient http;
+  FakeClock clock{kNow};
+  RateLimitPacer pacer{clock};
+  MemoryDestination destination;
+  ClientOptions client_options{kBase, "tok-secret", "us", {}, 30};
+  std::unique_ptr<SegmentClient> client;
+
+  Harness() {
+    client_options.retry.max_retries = 2;
+    client = std::make_unique<SegmentClient>(http, pacer, clock, client_options);
+  }
+
+  RunReport Run(std::vector<std::string> streams, std::string_view start = "2026-09-15") {
+    EngineOptions options;
+    options.selected = std::move(streams);
+    options.start_date = *ParseStartDate(start);
+    SyncEngine engine(*client, destination, clock, options);
+    return engine.Run();
+  }
+};
+
+const StreamReport& ReportOf(const RunReport& run, std::string_view name) {
+  for (const auto& s : run.streams) {
+    if (s.name == name) {
+      return s;
+    }
+  }
+  static StreamReport none;
+  ADD_FAILURE() << "no report for " << name;
+  return none;
+}
+
+TEST(Engine, FollowsEveryCursorAtTheLargestPageSize) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})",
+                     "MTAwMA=="));
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=MTAwMA%3D%3D",
+                200, Page("users", R"({"id":"u3","name":"","email":"c@x"})"));
+  RunReport run = h.Run({"users"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(ReportOf(run, "users").rows_written, 3);
+  EXPECT_EQ(ReportOf(run, "users").pages, 2);
+  EXPECT_EQ(h.destination.tables["users"].size(), 3u);
+  ASSERT_EQ(h.http.sent().size(), 2u);
+  EXPECT_EQ(h.http.sent()[0].headers[0].second, "Bearer tok-secret");
+}
+
+TEST(Engine, ARepeatedCursorFailsTheStreamInsteadOfLooping) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"})", "MQ=="));
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=MQ%3D%3D",
+                200, Page("users", R"({"id":"u2","name":"B","email":"b@x"})", "MQ=="));
+  RunReport run = h.Run({"users"});
+  EXPECT_EQ(run.ExitCode(), 1);
+  EXPECT_EQ(ReportOf(run, "users").outcome, StreamOutcome::kFailed);
+  EXPECT_NE(ReportOf(run, "users").message.find("second time"), std::string::npos);
+  EXPECT_TRUE(h.destination.tables["users"].empty());  // rolled back
+}
+
+TEST(Engine, ChildWithoutItsParentReadsTheParentWithoutWritingIt) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/sources?pagination.count=1000", 200,
+                Page("sources", R"({"id":"s1","slug":"a"},{"id":"s2","slug":"b"})"));
+  h.http.Expect(std::string(kBase) + "/sources/s1/connected-warehouses?pagination.count=1000", 200,
+                Page("warehouses", R"({"id":"w1","enabled":true},{"id":"w2","enabled":false})"));
+  // s2 was deleted after the list was read: its 404 skips it, not the stream.
+  h.http.Expect(std::string(kBase) + "/sources/s2/connected-warehouses?pagination.count=1000", 404,
+                R"({"errors":[{"type":"NotFound","message":"Resource not found"}]})");
+  RunReport run = h.Run({"source_connected_warehouses"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(h.destination.tables.count("sources"), 0u);
+  auto& rows = h.destination.tables["source_connected_warehouses"];
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& [key, row] : rows) {
+    const Value* source = row.record.Find("sourceId");
+    ASSERT_NE(source, nullptr);
+    EXPECT_EQ(source->text, "s1");
+  }
+}
+
+TEST(Engine, UsageStepsMonthByMonthFromTheStartDateThenFromTheBookmark) {
+  Harness h;
+  for (const char* period : {"2026-09-01", "2026-10-01", "2026-11-01"}) {
+    h.http.Expect(std::string(kBase) + "/usage/api-calls/daily?period=" + period +
+                      "&pagination.count=1000",
+                  200,
+                  Page("dailyWorkspaceAPICallsUsage",
+                       std::string(R"({"apiCalls":"12345678901","timestamp":")") + period +
+                           R"(T00:00:00.000Z"})"));
+  }
+  RunReport first = h.Run({"usage_api_calls_workspace_daily"});
+  ASSERT_EQ(first.ExitCode(), 0) << ReportOf(first, "usage_api_calls_workspace_daily").message;
+  auto& rows = h.destination.tables["usage_api_calls_workspace_daily"];
+  ASSERT_EQ(rows.size(), 3u);
+  const Value* calls = rows.begin()->second.record.Find("apiCalls");
+  ASSERT_NE(calls, nullptr);
+  EXPECT_EQ(calls->kind, Value::Kind::kInt);
+  EXPECT_EQ(calls->integer, 12345678901);
+  EXPECT_EQ(h.destination.state["usage_api_calls_workspace_daily"],
+            R"({"bookmark":"2026-11-01T00:00:00.000Z"})");
+
+  // Second run: only the bookmark's month (the current one) is read again.
+  h.http.Expect(std::string(kBase) + "/usage/api-calls/daily?period=2026-11-01&pagination.count=1000",
+                200, Page("dailyWorkspaceAPICallsUsage", ""));
+  RunReport second = h.Run({"usage_api_calls_workspace_daily"});
+  EXPECT_EQ(second.ExitCode(), 0);
+}
+
+TEST(Engine, AuditTrailFiltersOnTheServerFromTheBookmarkWithOnePinnedEnd) {
+  Harness h;
+  h.destination.state["audit_events"] = R"({"bookmark":"2026-11-27T10:00:00Z"})";
+  const std::string end = FormatRfc3339Millis(kNow);
+  const std::string query = "startTime=2026-11-27T10%3A00%3A00.000Z&endTime=" +
+                            PercentEncode(end) + "&pagination.count=1000";
+  h.http.Expect(std::string(kBase) + "/audit-events?" + query, 200,
+                Page("events",
+                     R"({"id":"events/2","timestamp":"2026-11-28T09:00:00Z","type":"Source Created","actor":"a","resourceId":"r","resourceType":"source","resourceName":"n"})",
+                     "eyJwYWdlVG9rZW4iOiJNUT09In0="));
+  h.http.Expect(std::string(kBase) + "/audit-events?" + query +
+                    "&pagination.cursor=eyJwYWdlVG9rZW4iOiJNUT09In0%3D",
+                200,
+                Page("events",
+                     R"({"id":"events/1","timestamp":"2026-11-27T11:00:00Z","type":"Source Deleted","actor":"a","resourceId":"r","resourceType":"source","resourceName":"n"})"));
+  RunReport run = h.Run({"audit_events"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(h.destination.tables["audit_events"].size(), 2u);
+  EXPECT_EQ(h.destination.state["audit_events"], R"({"bookmark":"2026-11-28T09:00:00Z"})");
+}
+
+TEST(Engine, ARejectedTokenStopsEverythingAndWritesNothing) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/sources?pagination.count=1000", 401,
+                R"({"errors":[{"type":"Unauthorized","message":"invalid token"}]})");
+  RunReport run = h.Run({"sources", "users"});
+  EXPECT_EQ(run.ExitCode(), 3);
+  EXPECT_EQ(run.fatal.code(), StatusCode::kAuth);
+  EXPECT_EQ(run.fatal.message().find("tok-secret"), std::string::npos);
+  EXPECT_TRUE(h.destination.tables.empty());
+  EXPECT_TRUE(h.destination.runs.empty());
+}
+
+TEST(Engine, ANotEntitledStreamIsSkippedAndTheOthersCommit) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
+  h.http.Expect(std::string(kBase) + "/transformations?pagination.count=1000", 403,
+                R"({"errors":[{"type":"Forbidden","message":"Protocols required"}]})");
+  RunReport run = h.Run({"users", "transformations"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(ReportOf(run, "transformations").outcome, StreamOutcome::kNotEntitled);
+  EXPECT_NE(ReportOf(run, "transformations").message.find("Protocols"), std::string::npos);
+  EXPECT_EQ(h.destination.tables["users"].size(), 1u);
+  ASSERT_EQ(h.destination.runs.size(), 1u);
+  EXPECT_EQ(h.destination.runs[0].status, "ok");
+}
+
+TEST(Engine, ServerErrorsAndBrokenBodiesAreRetried) {
+  Harness h;
+  const std::string url = std::string(kBase) + "/users?pagination.count=1000";
+  h.http.Expect(url, 503, R"({"errors":[{"type":"Unavailable"}]})");
+  h.http.Expect(url, 200, R"({"data":{"users":[{"id":"u1")");  // truncated
+  h.http.Expect(url, 200, Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
+  RunReport run = h.Run({"users"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(ReportOf(run, "users").requests.retries, 2);
+  EXPECT_EQ(ReportOf(run, "users").requests.requests, 3);
+  EXPECT_GT(h.clock.slept_ms, 0);
+}
+
+TEST(Engine, RetriesRunOutAndOnlyThatStreamFails) {
+  Harness h;
+  const std::string url = std::string(kBase) + "/users?pagination.count=1000";
+  h.http.ExpectTransportError(url);
+  h.http.ExpectTransportError(url);
+  h.http.ExpectTransportError(url);
+  h.http.Expect(std::string(kBase) + "/groups?pagination.count=1000", 200,
+                Page("userGroups", R"({"id":"g1","name":"G","memberCount":3})"));
+  RunReport run = h.Run({"users", "groups"});
+  EXPECT_EQ(run.ExitCode(), 1);
+  EXPECT_EQ(ReportOf(run, "users").outcome, StreamOutcome::kFailed);
+  EXPECT_NE(ReportOf(run, "users").message.find("3 attempts"), std::string::npos);
+  EXPECT_EQ(ReportOf(run, "groups").outcome, StreamOutcome::kOk);
+  EXPECT_EQ(h.destination.tables["groups"].size(), 1u);
+}
+
+TEST(Engine, RateLimitedRequestsWaitAsTheResponseSays) {
+  Harness h;
+  const std::string url = std::string(kBase) + "/users?pagination.count=1000";
+  h.http.Expect(url, 429,
+                R"({"errors":[{"type":"RequestError","message":"Too many requests","data":{"remainingPoints":0,"msBeforeNext":1500,"consumedPoints":21}}]})");
+  h.http.Expect(url, 200, Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
+  RunReport run = h.Run({"users"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(ReportOf(run, "users").requests.rate_limited, 1);
+  EXPECT_GE(h.clock.slept_ms, 1500);
+}
+
+TEST(Engine, ACompleteReadMarksVanishedRowsDeletedAndClearsReturningOnes) {
+  Harness h;
+  const std::string url = std::string(kBase) + "/users?pagination.count=1000";
+  h.http.Expect(url, 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})"));
+  ASSERT_EQ(h.Run({"users"}).ExitCode(), 0);
+  h.clock.Advance(60'000);
+  h.http.Expect(url, 200, Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
+  RunReport second = h.Run({"users"});
+  EXPECT_EQ(ReportOf(second, "users").rows_deleted, 1);
+  auto& rows = h.destination.tables["users"];
+  EXPECT_FALSE(rows["u1|"].deleted_at.has_value());
+  EXPECT_TRUE(rows["u2|"].deleted_at.has_value());
+  h.clock.Advance(60'000);
+  h.http.Expect(url, 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})"));
+  ASSERT_EQ(h.Run({"users"}).ExitCode(), 0);
+  EXPECT_FALSE(h.destination.tables["users"]["u2|"].deleted_at.has_value());
+}
+
+TEST(Engine, DeliveryMetricsCarryTheDestinationAndTheWindow) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/destinations?pagination.count=1000", 200,
+                Page("destinations", R"({"id":"d1","sourceId":"s1","enabled":true})"));
+  const UnixMillis end = kNow / 1000 * 1000;
+  const std::string start = FormatRfc3339Millis(end - 24 * 3'600'000LL);
+  h.http.Expect(std::string(kBase) + "/destinations/d1/delivery-metrics?sourceId=s1&startTime=" +
+                    PercentEncode(start) + "&endTime=" + PercentEncode(FormatRfc3339Millis(end)) +
+                    "&granularity=HOUR",
+                200,
+                R"({"data":{"deliveryMetricsSummary":{"sourceId":"s1","destinationMetadataId":"m","metrics":[]}}})");
+  RunReport run = h.Run({"destination_delivery_metrics_summary"});
+  ASSERT_EQ(run.ExitCode(), 0) << ReportOf(run, "destination_delivery_metrics_summary").message;
+  auto& rows = h.destination.tables["destination_delivery_metrics_summary"];
+  ASSERT_EQ(rows.size(), 1u);
+  const Record& r = rows.begin()->second.record;
+  EXPECT_EQ(r.Find("destinationId")->text, "d1");
+  EXPECT_EQ(r.Find("startTime")->text, start);
+}
+
+}  // namespace
+}  // namespace segsync
