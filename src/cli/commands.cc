@@ -66,37 +66,67 @@ std::string FormatSummary(const RunReport& report) {
   return out;
 }
 
-int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
+Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token) {
+  ConfigSources sources;
+  sources.flags = flags;
+  if (const char* env = std::getenv("SEGMENT_API_TOKEN"); env != nullptr && *env != '\0') {
+    sources.env_token = std::string(env);
+  }
+  sources.valid_streams = StreamNames();
+  sources.now = SystemClock::Instance().Now();
+  sources.require_token = require_token;
+  return LoadConfig(sources);
+}
+
+Status ExecuteSync(const Config& config, Destination& destination, const SyncHooks& hooks,
+                   RunReport& report) {
   CurlOptions curl;
   curl.request_timeout_s = config.request_timeout_s;
   curl.ca_bundle = config.ca_bundle;
   curl.user_agent = "segsync/0.1";
-  auto http = CurlHttpClient::Make(curl);
-  if (!http.ok()) {
-    LogError(http.status().message());
-    return kExitStreamFailed;
-  }
-  auto destination = OpenDestination(config.destination);
-  if (!destination.ok()) {
-    LogError(destination.status().message());
-    return destination.status().code() == StatusCode::kConfig ? kExitConfig : kExitStreamFailed;
-  }
+  SEGSYNC_ASSIGN_OR_RETURN(auto http, CurlHttpClient::Make(curl));
   ClientOptions client_options;
   client_options.base_url = config.api_url;
   client_options.token = config.api_token;
   client_options.region = config.region;
   client_options.retry.max_retries = config.max_retries;
   RateLimitPacer pacer(SystemClock::Instance());
-  SegmentClient client(**http, pacer, SystemClock::Instance(), client_options);
+  SegmentClient client(*http, pacer, SystemClock::Instance(), client_options);
 
   EngineOptions options;
   options.selected = config.streams;
   options.start_date = config.start_date;
   options.delivery_window_minutes = config.delivery_window_minutes;
   options.delivery_granularity = config.delivery_granularity;
-  SyncEngine engine(client, **destination, SystemClock::Instance(), options);
+  SyncEngine engine(client, destination, SystemClock::Instance(), options);
   engine.SetInterruptFlag(&g_interrupted);
-  engine.OnStreamDone([quiet](const StreamReport& s) {
+  if (hooks.on_stream_start) {
+    engine.OnStreamStart(hooks.on_stream_start);
+  }
+  if (hooks.on_stream_done) {
+    engine.OnStreamDone(hooks.on_stream_done);
+  }
+  g_interrupted.store(false);
+  if (hooks.handle_signals) {
+    std::signal(SIGINT, OnStopSignal);
+    std::signal(SIGTERM, OnStopSignal);
+  }
+  report = engine.Run();
+  if (hooks.handle_signals) {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+  return Status::Ok();
+}
+
+int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
+  auto destination = OpenDestination(config.destination);
+  if (!destination.ok()) {
+    LogError(destination.status().message());
+    return destination.status().code() == StatusCode::kConfig ? kExitConfig : kExitStreamFailed;
+  }
+  SyncHooks hooks;
+  hooks.on_stream_done = [quiet](const StreamReport& s) {
     if (quiet || !s.selected) {
       return;
     }
@@ -111,15 +141,13 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
     } else {
       LogInfo(line);
     }
-  });
-
-  g_interrupted.store(false);
-  std::signal(SIGINT, OnStopSignal);
-  std::signal(SIGTERM, OnStopSignal);
-  RunReport report = engine.Run();
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-
+  };
+  RunReport report;
+  Status started = ExecuteSync(config, **destination, hooks, report);
+  if (!started.ok()) {
+    LogError(started.message());
+    return kExitStreamFailed;
+  }
   if (report.fatal.code() == StatusCode::kAuth) {
     LogError(report.fatal.message() + ". Nothing was written.");
   } else if (report.fatal.code() == StatusCode::kInterrupted) {
@@ -137,14 +165,7 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
 }
 
 int RunSync(const ConfigFlags& flags, bool quiet) {
-  ConfigSources sources;
-  sources.flags = flags;
-  if (const char* env = std::getenv("SEGMENT_API_TOKEN"); env != nullptr && *env != '\0') {
-    sources.env_token = std::string(env);
-  }
-  sources.valid_streams = StreamNames();
-  sources.now = SystemClock::Instance().Now();
-  auto config = LoadConfig(sources);
+  auto config = ResolveConfig(flags);
   if (!config.ok()) {
     LogError(config.status().message());
     return kExitConfig;

@@ -3,7 +3,11 @@
 
 #include <string>
 
+#include <functional>
+
 #include "core/config.h"
+#include "dest/destination.h"
+#include "streams/stream_spec.h"
 #include "sync/run_report.h"
 
 namespace segsync {
@@ -13,6 +17,21 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitStreamFailed = 1;
 inline constexpr int kExitConfig = 2;
 inline constexpr int kExitAuth = 3;
+
+/// What a caller may observe of a sync while it runs.
+struct SyncHooks {
+  std::function<void(const StreamSpec&, bool selected)> on_stream_start;
+  std::function<void(const StreamReport&)> on_stream_done;
+  bool handle_signals = true;  // SIGINT/SIGTERM roll back the open stream and end the run
+};
+
+/// Resolve the configuration from flags, environment and file (CONTRACT.md §2).
+Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token = true);
+
+/// Run the engine for `config` into `destination`. `report` is always filled; a non-OK Status
+/// means the sync could not start (e.g. libcurl failed to initialise).
+Status ExecuteSync(const Config& config, Destination& destination, const SyncHooks& hooks,
+                   RunReport& report);
 
 /// `segsync sync`: load the configuration, sync, print the summary; returns the exit code.
 int RunSync(const ConfigFlags& flags, bool quiet);

@@ -116,6 +116,9 @@ RunReport SyncEngine::Run() {
                       "its parent stream " + std::string(spec.parent) + " could not be read (" +
                           std::string(StreamOutcomeName(parent_report->outcome)) + ")");
     } else {
+      if (on_stream_start_) {
+        on_stream_start_(spec, report.selected);
+      }
       status = SyncStream(spec, report);
     }
     report.duration_ms = clock_.Now() - began;

@@ -28,12 +28,15 @@ struct EngineOptions {
 class SyncEngine {
  public:
   using StreamDone = std::function<void(const StreamReport&)>;
+  using StreamStart = std::function<void(const StreamSpec&, bool selected)>;
 
   SyncEngine(SegmentClient& client, Destination& destination, Clock& clock,
              EngineOptions options);
 
   /// Called as each stream finishes (progress lines, protocol writers).
   void OnStreamDone(StreamDone callback) { on_stream_done_ = std::move(callback); }
+  /// Called before a stream's first request.
+  void OnStreamStart(StreamStart callback) { on_stream_start_ = std::move(callback); }
   /// Checked between pages; set by a SIGINT/SIGTERM handler.
   void SetInterruptFlag(const std::atomic<bool>* flag) { interrupted_ = flag; }
 
@@ -53,6 +56,7 @@ class SyncEngine {
   Clock& clock_;
   EngineOptions options_;
   StreamDone on_stream_done_;
+  StreamStart on_stream_start_;
   const std::atomic<bool>* interrupted_ = nullptr;
   simdjson::dom::parser parser_;
   /// Parent stream name → the fields of its records that children need (ids), from this run.
