@@ -1,2 +1,56 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+
+namespace segsync::sim {
+
+/// How the simulated workspace looks and how hard the server is on its clients.
+struct SimOptions {
+  std::string bind_host = "127.0.0.1";
+  int port = 0;  // 0: pick a free port
+  uint64_t seed = 1;
+  std::string scale = "small";      // "small" | "large" | "bench"
+  std::string token = "sim-token";  // the only accepted bearer token
+  std::string request_log;          // path; empty = no log
+  int latency_ms = 0;               // added to every response
+  std::string plan = "business";    // "business" | "team" (team: audit trail 403)
+  bool protocols = true;            // false: /transformations 403
+  bool subscriptions = true;        // false: /destinations/{id}/subscriptions 403
+  int rate_limit = 0;               // requests per window per token; 0 = unlimited
+  int rate_window_ms = 1000;
+  double faults = 0;          // fraction of requests that fail (mixed kinds)
+  int stall_ms = 35000;       // how long a "stall" fault hangs (longer than a client timeout)
+  int64_t audit_events = -1;  // override the scale's audit event count
+};
+
+class SimServer;
+
+/// A local HTTP server that answers as the Segment Public API documents (see sim/README.md).
+class Simulator {
+ public:
+  /// Generates the workspace from seed/scale, binds, and serves on background threads.
+  static Result<std::unique_ptr<Simulator>> Start(const SimOptions& options);
+  ~Simulator();  // stops serving
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  int port() const;
+  std::string base_url() const;  // "http://127.0.0.1:<port>"
+  void Stop();
+
+ private:
+  explicit Simulator(std::unique_ptr<SimServer> server);
+  std::unique_ptr<SimServer> server_;
+};
+
+/// `segsync simulate`: Start, print exactly one line `listening on http://127.0.0.1:<port>`
+/// to stdout (flushed), serve until SIGINT/SIGTERM, return 0 (or print an error to stderr and
+/// return 1).
+int ServeUntilSignal(const SimOptions& options);
+
+}  // namespace segsync::sim

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "core/clock.h"
+#include "sim/paging.h"
+#include "sim/usage.h"
+#include "sim/workspace.h"
+
+namespace segsync::sim {
+
+/// Which plan-gated features the workspace has.
+struct Entitlements {
+  bool audit_trail = true;    // Business plan
+  bool protocols = true;      // /transformations
+  bool subscriptions = true;  // /destinations/{id}/subscriptions
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+/// The Segment Public API over a generated workspace, without HTTP: authentication, rate limits
+/// and faults belong to the server in front of it. Safe to call from many threads.
+class SimulatedApi {
+ public:
+  SimulatedApi(Workspace workspace, Entitlements entitlements);
+
+  /// Answers `GET path?query` as Segment would at time `now`.
+  ApiResponse Get(std::string_view path, const QueryParams& query, UnixMillis now);
+
+  /// Everything the API would serve now, by stream (the `/__sim/dump` document).
+  std::string Dump(UnixMillis now);
+
+  /// Removes an object of a top-level stream and what depends on it: now, or right after the
+  /// next response to that stream's list endpoint that has no `next` (`after_list`).
+  ApiResponse Delete(std::string_view stream, std::string_view id, std::string_view when);
+
+  /// Appends audit events stamped `now`.
+  void AddAuditEvents(int64_t count, UnixMillis now);
+
+ private:
+  ApiResponse List(ListStream stream, const QueryParams& query);
+  ApiResponse ConnectedDestinations(std::string_view source_id, const QueryParams& query);
+  ApiResponse ConnectedWarehouses(std::string_view source_id, const QueryParams& query);
+  ApiResponse Subscriptions(std::string_view destination_id, const QueryParams& query);
+  ApiResponse DeliveryMetrics(std::string_view destination_id, const QueryParams& query,
+                              UnixMillis now);
+  ApiResponse Usage(UsageEndpoint endpoint, const QueryParams& query, UnixMillis now);
+  ApiResponse AuditEvents(const QueryParams& query, UnixMillis now);
+
+  /// Rows of one usage month, computed once and shared.
+  std::shared_ptr<const std::vector<std::string>> UsageRowsCached(UsageEndpoint endpoint,
+                                                                  Month month, UnixMillis now);
+  /// Requires the unique lock.
+  void RemoveLocked(ListStream stream, std::string_view id);
+  /// Whether the optional `pagination` of this last page is left out (deterministic).
+  bool OmitsPagination(std::string_view path, int64_t position) const;
+
+  const Entitlements entitlements_;
+  std::shared_mutex mutex_;  // guards workspace_ and pending_deletions_
+  Workspace workspace_;
+  std::array<std::vector<std::string>, kListStreamCount> pending_deletions_;
+
+  std::mutex usage_mutex_;
+  // (endpoint, month index, elapsed days of the current month or 0) -> rows
+  std::map<std::tuple<int, int, int>, std::shared_ptr<const std::vector<std::string>>> usage_cache_;
+  size_t usage_cached_rows_ = 0;
+};
+
+}  // namespace segsync::sim

@@ -1,0 +1,1387 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sim/workspace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <span>
+#include <unordered_set>
+#include <utility>
+
+#include "core/json_writer.h"
+#include "sim/random.h"
+#include "sim/text.h"
+
+namespace segsync::sim {
+namespace {
+
+constexpr double kHostileShare = 0.15;
+constexpr int64_t kMillisPerDay = 86'400'000;
+// Generated history stays inside the 90 days the audit trail keeps, with a day to spare so a
+// long test run does not see events expire.
+constexpr int64_t kAuditHistoryMillis = 89 * kMillisPerDay;
+
+constexpr std::array<ListStreamInfo, kListStreamCount> kListStreams = {{
+    {ListStream::kSources, "sources", "/sources", "sources"},
+    {ListStream::kDestinations, "destinations", "/destinations", "destinations"},
+    {ListStream::kWarehouses, "warehouses", "/warehouses", "warehouses"},
+    {ListStream::kCatalogSources, "catalog_sources", "/catalog/sources", "sourcesCatalog"},
+    {ListStream::kCatalogDestinations, "catalog_destinations", "/catalog/destinations",
+     "destinationsCatalog"},
+    {ListStream::kCatalogWarehouses, "catalog_warehouses", "/catalog/warehouses",
+     "warehousesCatalog"},
+    {ListStream::kUsers, "users", "/users", "users"},
+    {ListStream::kGroups, "groups", "/groups", "userGroups"},
+    {ListStream::kTransformations, "transformations", "/transformations", "transformations"},
+}};
+
+// ---------------------------------------------------------------------------------------------
+// Vocabulary. Real catalog names first; made-up vendors when a scale needs more.
+
+struct KnownSource {
+  std::string_view name;
+  std::string_view category;
+  bool cloud;
+};
+constexpr std::array<KnownSource, 32> kKnownSources = {{
+    {"JavaScript", "Website", false},
+    {"iOS", "Mobile", false},
+    {"Android", "Mobile", false},
+    {"Node.js", "Server", false},
+    {"Python", "Server", false},
+    {"Go", "Server", false},
+    {"Java", "Server", false},
+    {"Ruby", "Server", false},
+    {"PHP", "Server", false},
+    {".NET", "Server", false},
+    {"HTTP API", "Server", false},
+    {"Kotlin", "Mobile", false},
+    {"Swift", "Mobile", false},
+    {"React Native", "Mobile", false},
+    {"Flutter", "Mobile", false},
+    {"AMP", "Website", false},
+    {"Pixel Tracking API", "Server", false},
+    {"Clojure", "Server", false},
+    {"Salesforce", "CRM", true},
+    {"Stripe", "Payments", true},
+    {"Zendesk", "Helpdesk", true},
+    {"HubSpot", "CRM", true},
+    {"Mailchimp", "Email Marketing", true},
+    {"Intercom", "Helpdesk", true},
+    {"Twilio", "SMS & Push Notifications", true},
+    {"SendGrid", "Email Marketing", true},
+    {"Facebook Lead Ads", "Advertising", true},
+    {"Google Ads", "Advertising", true},
+    {"Shopify (by Littledata)", "Ecommerce", true},
+    {"Braze", "Email Marketing", true},
+    {"Iterable", "Email Marketing", true},
+    {"Klaviyo", "Email Marketing", true},
+}};
+
+constexpr std::array<std::string_view, 8> kKnownWarehouses = {
+    "Snowflake",         "BigQuery",
+    "Redshift",          "Postgres",
+    "Databricks",        "Azure SQL Data Warehouse",
+    "IBM Db2 Warehouse", "Amazon Redshift Serverless",
+};
+
+struct KnownDestination {
+  std::string_view name;
+  bool actions;
+};
+constexpr std::array<KnownDestination, 36> kKnownDestinations = {{
+    {"Google Analytics 4 Cloud", true},
+    {"Amplitude (Actions)", true},
+    {"Mixpanel (Actions)", true},
+    {"Braze Cloud Mode (Actions)", true},
+    {"Google Ads Conversions", true},
+    {"Facebook Conversions API (Actions)", true},
+    {"HubSpot Cloud Mode (Actions)", true},
+    {"Salesforce (Actions)", true},
+    {"Webhooks (Actions)", true},
+    {"Slack (Actions)", true},
+    {"Customer.io (Actions)", true},
+    {"Iterable (Actions)", true},
+    {"Klaviyo (Actions)", true},
+    {"LinkedIn Conversions API", true},
+    {"TikTok Conversions", true},
+    {"Pinterest Conversions API", true},
+    {"Snap Conversions API", true},
+    {"Intercom Web (Actions)", true},
+    {"Google Sheets", true},
+    {"Amazon Kinesis", false},
+    {"Amazon S3", false},
+    {"Optimizely Full Stack", false},
+    {"LaunchDarkly Events", false},
+    {"FullStory", false},
+    {"Hotjar", false},
+    {"Heap", false},
+    {"Pendo", false},
+    {"Vero", false},
+    {"Zendesk", false},
+    {"Marketo V2", false},
+    {"Bing Ads", false},
+    {"Criteo", false},
+    {"AppsFlyer", false},
+    {"Adjust", false},
+    {"Branch Metrics", false},
+    {"Firebase", false},
+}};
+
+constexpr std::array<std::string_view, 16> kVendorPrefixes = {
+    "Bright", "Cloud", "Data",  "Nova", "Pulse",  "Quantum", "Signal", "Orbit",
+    "Vector", "Lumen", "North", "Echo", "Cobalt", "Atlas",   "Prism",  "Tidal",
+};
+constexpr std::array<std::string_view, 12> kVendorSuffixes = {
+    "CRM",      "Analytics", "Desk",   "Mail", "Pay",     "Ads",
+    "Insights", "Push",      "Survey", "Lake", "Metrics", "Loop",
+};
+
+constexpr std::array<std::string_view, 14> kDestinationCategories = {
+    "Analytics",
+    "Advertising",
+    "Attribution",
+    "CRM",
+    "Email Marketing",
+    "Heatmaps & Recordings",
+    "Raw Data",
+    "Surveys",
+    "A/B Testing",
+    "Customer Success",
+    "Enrichment",
+    "Feature Flagging",
+    "Marketing Automation",
+    "SMS & Push Notifications",
+};
+
+constexpr std::array<std::string_view, 7> kStatuses = {
+    "PUBLIC", "PUBLIC", "PUBLIC", "PUBLIC_BETA", "DEPRECATED", "PRIVATE_BETA", "UNAVAILABLE",
+};
+
+constexpr std::array<std::string_view, 24> kActionNames = {
+    "Track Event",       "Identify User",
+    "Page View",         "Screen View",
+    "Group Identify",    "Alias",
+    "Order Completed",   "Add to Cart",
+    "Upsert Contact",    "Create or Update Lead",
+    "Send Conversion",   "Update User Profile",
+    "Send Custom Event", "Post to Channel",
+    "Sync Audience",     "Upload Click Conversion",
+    "Purchase",          "Sign Up",
+    "Log Event V2",      "Delete User",
+    "Add to List",       "Remove from List",
+    "Upsert Company",    "Send Email",
+};
+
+struct FieldTemplate {
+  std::string_view key;
+  std::string_view label;
+  std::string_view type;
+  std::string_view default_path;  // "" when the default is not a @path directive
+};
+constexpr std::array<FieldTemplate, 20> kFieldTemplates = {{
+    {"userId", "User ID", "STRING", "$.userId"},
+    {"anonymousId", "Anonymous ID", "STRING", "$.anonymousId"},
+    {"email", "Email", "STRING", "$.traits.email"},
+    {"event_name", "Event Name", "STRING", "$.event"},
+    {"properties", "Event Properties", "OBJECT", "$.properties"},
+    {"timestamp", "Timestamp", "DATETIME", "$.timestamp"},
+    {"revenue", "Revenue", "NUMBER", "$.properties.revenue"},
+    {"currency", "Currency", "STRING", ""},
+    {"products", "Products", "OBJECT", ""},
+    {"ip", "IP Address", "STRING", "$.context.ip"},
+    {"user_agent", "User Agent", "TEXT", "$.context.userAgent"},
+    {"page_url", "Page URL", "STRING", "$.context.page.url"},
+    {"enable_batching", "Batch Data", "BOOLEAN", ""},
+    {"batch_size", "Batch Size", "INTEGER", ""},
+    {"api_secret", "API Secret", "PASSWORD", ""},
+    {"traits", "User Traits", "OBJECT", "$.traits"},
+    {"session_id", "Session ID", "INTEGER", "$.integrations.Actions Amplitude.session_id"},
+    {"list_id", "List", "STRING", ""},
+    {"hidden_marker", "Internal", "HIDDEN", ""},
+    {"group_id", "Group ID", "STRING", "$.groupId"},
+}};
+
+constexpr std::array<std::string_view, 9> kOptionTypes = {
+    "string", "boolean", "number", "array", "select", "map", "text", "password", "object",
+};
+constexpr std::array<std::string_view, 12> kOptionNames = {
+    "apiKey",      "trackNamedPages", "siteId",   "region",     "useBeaconApi",   "mappings",
+    "sendRevenue", "secretKey",       "endpoint", "eventTypes", "identifyTraits", "timeout",
+};
+
+constexpr std::array<std::string_view, 6> kRoleNames = {
+    "Workspace Owner",  "Workspace Member", "Source Admin",
+    "Source Read-only", "Warehouse Admin",  "Unify Read-only",
+};
+
+constexpr std::array<std::string_view, 12> kFirstNames = {
+    "Ana", "Kenji",  "Fatima", "Olu",     "Priya", "Mateo",
+    "Zoë", "Łukasz", "Nguyễn", "Siobhán", "Chidi", "Ingrid",
+};
+constexpr std::array<std::string_view, 10> kLastNames = {
+    "García", "Tanaka",  "Haddad", "Adeyemi",  "Sharma",
+    "Rossi",  "O'Brien", "Müller", "Kowalski", "Johansson",
+};
+
+constexpr std::array<std::string_view, 8> kAuditVerbs = {
+    "Created",  "Modified", "Deleted",   "Enabled",
+    "Disabled", "Renamed",  "Connected", "Settings Modified",
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+std::string WithoutMillis(UnixMillis t) {
+  std::string text = FormatRfc3339Millis(t - t % 1000);
+  text.erase(text.size() - 5, 4);  // "...:22.000Z" -> "...:22Z", the audit example's form
+  return text;
+}
+
+// Hands out names: the known ones in order, then made-up vendors, never the same twice.
+class NameSource {
+ public:
+  std::string Next(Rng& rng, std::span<const std::string_view> known) {
+    if (next_known_ < known.size()) {
+      std::string name(known[next_known_++]);
+      used_.insert(name);
+      return name;
+    }
+    std::string base =
+        std::string(rng.Pick(kVendorPrefixes)) + std::string(rng.Pick(kVendorSuffixes));
+    std::string name = base;
+    for (int n = 2; used_.count(name) > 0; ++n) {
+      name = base + " " + std::to_string(n);
+    }
+    used_.insert(name);
+    return name;
+  }
+
+ private:
+  size_t next_known_ = 0;
+  std::unordered_set<std::string> used_;
+};
+
+// Slugs are unique within a list; a clash gets a numeric suffix.
+class SlugSet {
+ public:
+  std::string Claim(std::string_view name, std::string_view fallback) {
+    const std::string base = Slugify(name, fallback);
+    std::string slug = base;
+    for (int n = 2; !used_.insert(slug).second; ++n) {
+      slug = base + "_" + std::to_string(n);
+    }
+    return slug;
+  }
+
+ private:
+  std::unordered_set<std::string> used_;
+};
+
+// "O,N" fields: absent, null, or a value, a third of the time each.
+template <typename WriteValue>
+void OptionalNullable(JsonWriter& w, Rng& rng, std::string_view key, WriteValue write_value) {
+  switch (rng.Below(3)) {
+    case 0:
+      return;
+    case 1:
+      w.Key(key).Null();
+      return;
+    default:
+      w.Key(key);
+      write_value();
+      return;
+  }
+}
+
+void WriteLogos(JsonWriter& w, Rng& rng) {
+  w.Key("logos").BeginObject();
+  w.Key("default").String("https://cdn.filepicker.io/api/file/" + AlnumId(rng, 20));
+  OptionalNullable(w, rng, "mark", [&] {
+    w.String("https://cdn-devcenter.segment.com/" + HexId(rng, 8) + "-" + HexId(rng, 4) + ".svg");
+  });
+  OptionalNullable(w, rng, "alt",
+                   [&] { w.String("https://cdn.filepicker.io/api/file/" + AlnumId(rng, 20)); });
+  w.EndObject();
+}
+
+void WriteAnyValue(JsonWriter& w, Rng& rng) {
+  switch (rng.Below(6)) {
+    case 0:
+      w.String(Decorate(rng, "default", kHostileShare));
+      break;
+    case 1:
+      w.Int(rng.Between(0, 5000));
+      break;
+    case 2:
+      w.Bool(rng.Chance(0.5));
+      break;
+    case 3:
+      w.BeginArray().String("track").String("page").EndArray();
+      break;
+    case 4:
+      WriteFreeFormObject(w, rng, 2);
+      break;
+    default:
+      w.Null();
+      break;
+  }
+}
+
+void WriteOptions(JsonWriter& w, Rng& rng) {
+  w.Key("options").BeginArray();
+  const int64_t n = rng.Between(0, 5);
+  for (int64_t i = 0; i < n; ++i) {
+    w.BeginObject();
+    w.Key("name").String(std::string(kOptionNames[static_cast<size_t>(i) % kOptionNames.size()]));
+    w.Key("type").String(rng.Pick(kOptionTypes));
+    w.Key("required").Bool(rng.Chance(0.3));
+    if (rng.Chance(0.8)) {
+      w.Key("description").String(Decorate(rng, "Configures how data is sent.", kHostileShare));
+    }
+    OptionalNullable(w, rng, "defaultValue", [&] { WriteAnyValue(w, rng); });
+    if (rng.Chance(0.7)) {
+      w.Key("label").String(Decorate(rng, "Setting", kHostileShare));
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+template <typename Container>
+void WriteStringArray(JsonWriter& w, const Container& values) {
+  w.BeginArray();
+  for (const auto& v : values) {
+    w.String(v);
+  }
+  w.EndArray();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+struct ActionRef {
+  std::string id;
+  std::string slug;
+  std::string name;
+};
+
+struct CatalogEntry {
+  std::string id;
+  std::string name;
+  std::string json;
+  std::vector<ActionRef> actions;  // destinations only
+};
+
+std::vector<CatalogEntry> GenerateCatalogSources(uint64_t seed, int count) {
+  std::vector<CatalogEntry> entries;
+  NameSource names;
+  SlugSet slugs;
+  std::vector<std::string_view> known;
+  for (const auto& k : kKnownSources) {
+    known.push_back(k.name);
+  }
+  for (int i = 0; i < count; ++i) {
+    Rng rng = Rng::For(seed, "catalog_sources", static_cast<uint64_t>(i));
+    const bool is_known = static_cast<size_t>(i) < kKnownSources.size();
+    CatalogEntry entry;
+    entry.id = AlnumId(rng, 10);
+    entry.name = names.Next(rng, known);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(entry.id);
+    w.Key("name").String(entry.name);
+    w.Key("slug").String(slugs.Claim(entry.name, "source_" + std::to_string(i)));
+    w.Key("description")
+        .String(Decorate(rng, "Collects events from " + entry.name + " and sends them to Segment.",
+                         kHostileShare));
+    WriteLogos(w, rng);
+    WriteOptions(w, rng);
+    w.Key("categories").BeginArray();
+    if (is_known) {
+      w.String(kKnownSources[static_cast<size_t>(i)].category);
+    } else if (rng.Chance(0.9)) {
+      w.String(rng.Pick(kDestinationCategories));
+    }
+    w.EndArray();
+    w.Key("isCloudEventSource")
+        .Bool(is_known ? kKnownSources[static_cast<size_t>(i)].cloud : rng.Chance(0.5));
+    w.Key("status").String(rng.Pick(kStatuses));
+    if (rng.Chance(0.5)) {
+      w.Key("partnerOwned").Bool(rng.Chance(0.3));
+    }
+    w.EndObject();
+    entry.json = w.Take();
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+std::vector<CatalogEntry> GenerateCatalogWarehouses(uint64_t seed, int count) {
+  std::vector<CatalogEntry> entries;
+  NameSource names;
+  SlugSet slugs;
+  for (int i = 0; i < count; ++i) {
+    Rng rng = Rng::For(seed, "catalog_warehouses", static_cast<uint64_t>(i));
+    CatalogEntry entry;
+    entry.id = AlnumId(rng, 10);
+    entry.name = names.Next(rng, kKnownWarehouses);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(entry.id);
+    w.Key("name").String(entry.name);
+    w.Key("slug").String(slugs.Claim(entry.name, "warehouse_" + std::to_string(i)));
+    w.Key("description").String(Decorate(rng, entry.name + " data warehouse.", kHostileShare));
+    WriteLogos(w, rng);
+    WriteOptions(w, rng);
+    w.EndObject();
+    entry.json = w.Take();
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+std::string CamelSlug(std::string_view name, size_t index) {
+  std::string slug;
+  bool upper_next = false;
+  for (char c : name) {
+    if (c == ' ' || c == '(' || c == ')') {
+      upper_next = !slug.empty();
+      continue;
+    }
+    if (slug.empty() && c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    } else if (upper_next && c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    }
+    upper_next = false;
+    slug.push_back(c);
+  }
+  if (index >= kActionNames.size()) {
+    slug += std::to_string(index / kActionNames.size() + 1);
+  }
+  return slug;
+}
+
+void WriteActionField(JsonWriter& w, Rng& rng, const FieldTemplate& field, int sort_order) {
+  w.BeginObject();
+  w.Key("id").String(Base58Id(rng));
+  w.Key("sortOrder").Int(sort_order);
+  w.Key("fieldKey").String(field.key);
+  w.Key("label").String(field.label);
+  w.Key("type").String(field.type);
+  w.Key("description")
+      .String(Decorate(rng, "The " + std::string(field.label) + " to send.", kHostileShare));
+  if (rng.Chance(0.3)) {
+    w.Key("placeholder").String(rng.Chance(0.5) ? "" : "e.g. " + AlnumId(rng, 6));
+  }
+  if (!field.default_path.empty()) {
+    w.Key("defaultValue");
+    if (rng.Chance(0.3)) {
+      // Segment's mapping kit: a conditional default falling back to another path.
+      w.BeginObject().Key("@if").BeginObject();
+      w.Key("exists").BeginObject().Key("@path").String(field.default_path).EndObject();
+      w.Key("then").BeginObject().Key("@path").String(field.default_path).EndObject();
+      w.Key("else").BeginObject().Key("@path").String("$.anonymousId").EndObject();
+      w.EndObject().EndObject();
+    } else {
+      w.BeginObject().Key("@path").String(field.default_path).EndObject();
+    }
+  } else if (field.key == "products") {
+    w.Key("defaultValue").BeginObject().Key("@arrayPath").BeginArray();
+    w.String("$.properties.products");
+    w.BeginObject();
+    w.Key("product_id").BeginObject().Key("@path").String("$.product_id").EndObject();
+    w.Key("quantity").BeginObject().Key("@path").String("$.quantity").EndObject();
+    w.EndObject();
+    w.EndArray().EndObject();
+  } else {
+    OptionalNullable(w, rng, "defaultValue", [&] { WriteAnyValue(w, rng); });
+  }
+  w.Key("required").Bool(rng.Chance(0.3));
+  w.Key("multiple").Bool(field.type == "OBJECT" && rng.Chance(0.3));
+  OptionalNullable(w, rng, "choices", [&] {
+    w.BeginArray();
+    w.BeginObject().Key("label").String("US").Key("value").String("us").EndObject();
+    w.BeginObject().Key("label").String("EU").Key("value").String("eu").EndObject();
+    w.EndArray();
+  });
+  w.Key("dynamic").Bool(field.key == "list_id");
+  w.Key("allowNull").Bool(rng.Chance(0.2));
+  if (rng.Chance(0.5)) {
+    w.Key("hidden").Bool(field.type == "HIDDEN");
+  }
+  w.EndObject();
+}
+
+std::vector<CatalogEntry> GenerateCatalogDestinations(uint64_t seed, const ScaleSpec& scale,
+                                                      int count) {
+  std::vector<CatalogEntry> entries;
+  NameSource names;
+  SlugSet slugs;
+  std::vector<std::string_view> known;
+  for (const auto& k : kKnownDestinations) {
+    known.push_back(k.name);
+  }
+  for (int i = 0; i < count; ++i) {
+    Rng rng = Rng::For(seed, "catalog_destinations", static_cast<uint64_t>(i));
+    const bool is_known = static_cast<size_t>(i) < kKnownDestinations.size();
+    const bool has_actions =
+        is_known ? kKnownDestinations[static_cast<size_t>(i)].actions : rng.Chance(0.5);
+    CatalogEntry entry;
+    entry.id = HexId(rng, 24);
+    entry.name = names.Next(rng, known);
+    if (!is_known && has_actions) {
+      entry.name += " (Actions)";
+    }
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(entry.id);
+    w.Key("name").String(entry.name);
+    w.Key("description")
+        .String(Decorate(rng, "Send your data to " + entry.name + ".", kHostileShare));
+    w.Key("slug").String(slugs.Claim(entry.name, "destination_" + std::to_string(i)));
+    WriteLogos(w, rng);
+    WriteOptions(w, rng);
+    w.Key("status").String(rng.Pick(kStatuses));
+    w.Key("previousNames").BeginArray();
+    w.String(entry.name);
+    if (rng.Chance(0.2)) {
+      w.String(entry.name + " Classic");
+    }
+    w.EndArray();
+    w.Key("categories").BeginArray();
+    w.String(rng.Pick(kDestinationCategories));
+    if (rng.Chance(0.3)) {
+      w.String("Raw Data");
+    }
+    w.EndArray();
+    w.Key("website").String(rng.Chance(0.1) ? std::string()
+                                            : "https://www." + Slugify(entry.name, "x") + ".com");
+    w.Key("components").BeginArray();
+    if (!has_actions) {
+      static constexpr std::array<std::string_view, 4> kComponentTypes = {"ANDROID", "BROWSER",
+                                                                          "IOS", "SERVER"};
+      const int64_t n = rng.Between(1, 3);
+      for (int64_t c = 0; c < n; ++c) {
+        w.BeginObject();
+        w.Key("type").String(kComponentTypes[static_cast<size_t>(c)]);
+        w.Key("code").String("https://github.com/segment-integrations/" + Slugify(entry.name, "x"));
+        if (rng.Chance(0.5)) {
+          w.Key("owner").String(rng.Chance(0.8) ? "SEGMENT" : "PARTNER");
+        }
+        w.EndObject();
+      }
+    }
+    w.EndArray();
+    w.Key("supportedFeatures").BeginObject();
+    if (rng.Chance(0.8)) {
+      static constexpr std::array<std::string_view, 5> kCloud = {"0", "1", "MULTIPLE", "NONE",
+                                                                 "SINGLE"};
+      w.Key("cloudModeInstances").String(rng.Pick(kCloud));
+    }
+    if (rng.Chance(0.8)) {
+      static constexpr std::array<std::string_view, 4> kDevice = {"0", "1", "NONE", "SINGLE"};
+      w.Key("deviceModeInstances").String(rng.Pick(kDevice));
+    }
+    if (rng.Chance(0.6)) {
+      w.Key("replay").Bool(rng.Chance(0.5));
+    }
+    if (rng.Chance(0.5)) {
+      w.Key("browserUnbundling").Bool(rng.Chance(0.5));
+      w.Key("browserUnbundlingPublic").Bool(rng.Chance(0.5));
+    }
+    w.EndObject();
+    w.Key("supportedMethods").BeginObject();
+    for (std::string_view method : {"pageview", "identify", "alias", "track", "group"}) {
+      if (rng.Chance(0.8)) {
+        w.Key(method).Bool(rng.Chance(0.7));
+      }
+    }
+    w.EndObject();
+    w.Key("supportedPlatforms").BeginObject();
+    for (std::string_view platform :
+         {"browser", "server", "mobile", "warehouse", "cloudAppObject", "linkedAudiences"}) {
+      if (rng.Chance(0.7)) {
+        w.Key(platform).Bool(rng.Chance(0.6));
+      }
+    }
+    w.EndObject();
+    w.Key("actions").BeginArray();
+    if (has_actions) {
+      const auto action_count = static_cast<size_t>(rng.Between(1, scale.max_actions));
+      const size_t first = rng.Below(kActionNames.size());
+      for (size_t a = 0; a < action_count; ++a) {
+        const size_t name_index = first + a;
+        ActionRef action;
+        action.id = Base58Id(rng);
+        action.name = std::string(kActionNames[name_index % kActionNames.size()]);
+        action.slug = CamelSlug(action.name, name_index);
+        if (name_index >= kActionNames.size()) {
+          action.name += " " + std::to_string(name_index / kActionNames.size() + 1);
+        }
+        w.BeginObject();
+        w.Key("id").String(action.id);
+        w.Key("slug").String(action.slug);
+        w.Key("name").String(action.name);
+        w.Key("description")
+            .String(Decorate(rng, "Sends " + action.name + " events.", kHostileShare));
+        w.Key("platform").String(rng.Chance(0.85) ? "CLOUD" : (rng.Chance(0.5) ? "WEB" : "MOBILE"));
+        w.Key("hidden").Bool(rng.Chance(0.05));
+        w.Key("defaultTrigger");
+        if (rng.Chance(0.2)) {
+          w.Null();
+        } else {
+          w.String(rng.Chance(0.5) ? "type = \"track\"" : "type = \"identify\" or type = \"page\"");
+        }
+        w.Key("fields").BeginArray();
+        const auto field_count = static_cast<size_t>(rng.Between(1, scale.max_fields));
+        const size_t first_field = rng.Below(kFieldTemplates.size());
+        for (size_t f = 0; f < field_count; ++f) {
+          WriteActionField(w, rng, kFieldTemplates[(first_field + f) % kFieldTemplates.size()],
+                           static_cast<int>(f));
+        }
+        w.EndArray();
+        w.EndObject();
+        entry.actions.push_back(std::move(action));
+      }
+    }
+    w.EndArray();
+    w.Key("presets").BeginArray();
+    if (has_actions) {
+      const auto preset_count = static_cast<size_t>(rng.Between(0, 2));
+      for (size_t p = 0; p < preset_count && p < entry.actions.size(); ++p) {
+        w.BeginObject();
+        w.Key("actionId").String(entry.actions[p].id);
+        w.Key("name").String(entry.actions[p].name);
+        w.Key("fields").BeginObject();
+        w.Key("userId").BeginObject().Key("@path").String("$.userId").EndObject();
+        w.Key("event_name").BeginObject().Key("@path").String("$.event").EndObject();
+        w.EndObject();
+        w.Key("trigger").String("type = \"track\"");
+        w.EndObject();
+      }
+    }
+    w.EndArray();
+    if (rng.Chance(0.5)) {
+      w.Key("contacts").BeginArray();
+      w.BeginObject();
+      if (rng.Chance(0.7)) {
+        w.Key("name").String(Decorate(rng, "Partner Support", kHostileShare));
+      }
+      w.Key("email").String("support@" + Slugify(entry.name, "x") + ".example.com");
+      if (rng.Chance(0.5)) {
+        w.Key("role").String("Engineering");
+      }
+      if (rng.Chance(0.5)) {
+        w.Key("isPrimary").Bool(true);
+      }
+      w.EndObject();
+      w.EndArray();
+    }
+    if (rng.Chance(0.5)) {
+      w.Key("partnerOwned").Bool(rng.Chance(0.3));
+    }
+    if (rng.Chance(0.6)) {
+      static constexpr std::array<std::string_view, 2> kRegions = {"us-west-2", "eu-west-1"};
+      w.Key("supportedRegions");
+      WriteStringArray(w, kRegions);
+      static constexpr std::array<std::string_view, 2> kEndpoints = {"US", "EU"};
+      w.Key("regionEndpoints");
+      WriteStringArray(w, kEndpoints);
+    }
+    if (rng.Chance(0.2)) {
+      w.Key("multiInstanceSupportedVersion").String(rng.Chance(0.5) ? "SUPPORTED" : "UNSUPPORTED");
+    }
+    w.EndObject();
+    entry.json = w.Take();
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace objects
+
+struct GeneratedSource {
+  std::string id;
+  std::string name;  // "" when the item has no name
+};
+
+void WriteLabels(JsonWriter& w, Rng& rng) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kLabels = {{
+      {"environment", "prod"},
+      {"environment", "dev"},
+      {"team", "growth"},
+      {"region", "eu"},
+      {"cost-center", "4711"},
+  }};
+  const int64_t n = rng.Between(0, 3);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& [key, value] = kLabels[static_cast<size_t>(i + rng.Between(0, 2))];
+    w.BeginObject();
+    w.Key("key").String(key);
+    w.Key("value").String(value);
+    if (rng.Chance(0.3)) {
+      w.Key("description").String(Decorate(rng, "", kHostileShare));
+    }
+    w.EndObject();
+  }
+}
+
+void WritePermissions(JsonWriter& w, Rng& rng, const Workspace& ws,
+                      const std::vector<std::string>& role_ids) {
+  w.Key("permissions").BeginArray();
+  const int64_t n = rng.Between(0, 3);
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t role = rng.Below(kRoleNames.size());
+    w.BeginObject();
+    w.Key("roleName").String(kRoleNames[role]);
+    w.Key("roleId").String(role_ids[role]);
+    w.Key("resources").BeginArray();
+    const auto& sources = ws.list(ListStream::kSources);
+    const auto& warehouses = ws.list(ListStream::kWarehouses);
+    switch (rng.Below(4)) {
+      case 0:
+        w.BeginObject().Key("id").String(ws.workspace_id).Key("type").String("WORKSPACE");
+        w.EndObject();
+        break;
+      case 1:
+        if (!sources.empty()) {
+          w.BeginObject().Key("id").String(rng.Pick(sources).id).Key("type").String("SOURCE");
+          if (rng.Chance(0.3)) {
+            w.Key("labels").BeginArray();
+            w.BeginObject().Key("key").String("environment").Key("value").String("prod");
+            w.EndObject();
+            w.EndArray();
+          }
+          w.EndObject();
+        }
+        break;
+      case 2:
+        if (!warehouses.empty()) {
+          w.BeginObject().Key("id").String(rng.Pick(warehouses).id);
+          w.Key("type").String("WAREHOUSE").EndObject();
+        }
+        break;
+      default:
+        w.BeginObject().Key("id").String("sfnc_" + AlnumId(rng, 10)).Key("type").String("FUNCTION");
+        w.EndObject();
+        w.BeginObject().Key("id").String(Base58Id(rng)).Key("type").String("SPACE").EndObject();
+        break;
+    }
+    w.EndArray();
+    if (rng.Chance(0.3)) {
+      w.Key("labels").BeginArray();
+      w.BeginObject().Key("key").String("team").Key("value").String("growth");
+      if (rng.Chance(0.5)) {
+        w.Key("description").String("Growth team resources");
+      }
+      w.EndObject();
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void GenerateSources(Workspace& ws, const std::vector<CatalogEntry>& catalog, int count,
+                     std::vector<GeneratedSource>& out) {
+  static constexpr std::array<std::string_view, 6> kEnvironments = {
+      "Production", "Staging", "Dev", "(EU)", "QA", "Backfill"};
+  SlugSet slugs;
+  for (int i = 0; i < count; ++i) {
+    Rng rng = Rng::For(ws.seed, "sources", static_cast<uint64_t>(i));
+    const CatalogEntry& metadata = rng.Pick(catalog);
+    Item item;
+    item.id = Base58Id(rng);
+    const std::string name =
+        Decorate(rng, metadata.name + " " + std::string(rng.Pick(kEnvironments)), kHostileShare);
+    const bool named = rng.Chance(0.9);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(item.id);
+    w.Key("slug").String(slugs.Claim(name, "source_" + std::to_string(i)));
+    if (named) {
+      w.Key("name").String(name);
+    }
+    w.Key("workspaceId").String(ws.workspace_id);
+    w.Key("enabled").Bool(rng.Chance(0.85));
+    w.Key("writeKeys").BeginArray();
+    // An empty list is what a token without source-admin rights sees.
+    if (rng.Chance(0.85)) {
+      const int64_t keys = rng.Between(1, 2);
+      for (int64_t k = 0; k < keys; ++k) {
+        w.String(AlnumId(rng, 32));
+      }
+    }
+    w.EndArray();
+    if (rng.Chance(0.7)) {
+      w.Key("settings");
+      WriteFreeFormObject(w, rng, 3);
+    }
+    w.Key("labels").BeginArray();
+    WriteLabels(w, rng);
+    w.EndArray();
+    w.Key("metadata").Raw(metadata.json);
+    if (rng.Chance(0.1)) {
+      w.Key("x_segsync_extra").BeginObject().Key("note").String(HostileText(rng)).EndObject();
+    }
+    w.EndObject();
+    item.json = w.Take();
+    out.push_back({item.id, named ? name : std::string()});
+    ws.list(ListStream::kSources).push_back(std::move(item));
+  }
+}
+
+void GenerateWarehouses(Workspace& ws, const std::vector<CatalogEntry>& catalog, int count,
+                        int max_depth) {
+  for (int i = 0; i < count; ++i) {
+    Rng rng = Rng::For(ws.seed, "warehouses", static_cast<uint64_t>(i));
+    const CatalogEntry& metadata = rng.Pick(catalog);
+    Item item;
+    item.id = Base58Id(rng);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(item.id);
+    w.Key("metadata").Raw(metadata.json);
+    w.Key("workspaceId").String(ws.workspace_id);
+    w.Key("enabled").Bool(rng.Chance(0.8));
+    w.Key("settings").BeginObject();
+    w.Key("name").String(Decorate(rng, metadata.name + " warehouse", kHostileShare));
+    if (rng.Chance(0.5)) {
+      w.Key("ciphertext").String(AlnumId(rng, 48));
+      w.Key("encrypted").Bool(true);
+    }
+    if (rng.Chance(0.4)) {
+      w.Key("gc-project").String("analytics-" + HexId(rng, 6));
+      w.Key("location").String(rng.Chance(0.5) ? "US" : "EU");
+    }
+    w.Key("port").Int(rng.Chance(0.5) ? 5439 : 443);
+    w.Key("advanced");
+    WriteFreeFormObject(w, rng, max_depth);
+    w.EndObject();
+    w.EndObject();
+    item.json = w.Take();
+    ws.audit_resources.push_back({item.id, "warehouse", "Warehouse", metadata.name});
+    ws.list(ListStream::kWarehouses).push_back(std::move(item));
+  }
+}
+
+void WriteSubscription(JsonWriter& w, Rng& rng, const std::string& destination_id,
+                       const ActionRef& action) {
+  w.BeginObject();
+  w.Key("id").String(Base58Id(rng));
+  w.Key("name").String(Decorate(rng, action.name, kHostileShare));
+  w.Key("actionId").String(action.id);
+  w.Key("actionSlug").String(action.slug);
+  w.Key("destinationId").String(destination_id);
+  w.Key("enabled").Bool(rng.Chance(0.8));
+  w.Key("settings").BeginObject();
+  w.Key("userId").BeginObject().Key("@path").String("$.userId").EndObject();
+  if (rng.Chance(0.5)) {
+    w.Key("properties").BeginObject().Key("@path").String("$.properties").EndObject();
+  }
+  w.EndObject();
+  w.Key("trigger").String(rng.Chance(0.5) ? "type = \"track\" and event = \"Order Completed\""
+                                          : "type = \"identify\"");
+  switch (rng.Below(3)) {
+    case 0:
+      break;
+    case 1:
+      w.Key("modelId").String("");
+      break;  // as in the spec example
+    default:
+      w.Key("modelId").String(Base58Id(rng));
+      break;
+  }
+  if (rng.Chance(0.3)) {
+    w.Key("reverseETLSchedule").BeginObject();
+    switch (rng.Below(4)) {
+      case 0:
+        w.Key("strategy").String("PERIODIC");
+        w.Key("config").BeginObject().Key("interval").String("15m").EndObject();
+        break;
+      case 1:
+        w.Key("strategy").String("SPECIFIC_DAYS");
+        w.Key("config").BeginObject();
+        w.Key("days").BeginArray().Int(1).Int(3).EndArray();
+        w.Key("hours").BeginArray().Int(6).EndArray();
+        w.Key("timezone").String("Europe/Berlin");
+        w.EndObject();
+        break;
+      case 2:
+        w.Key("strategy").String("MANUAL");
+        w.Key("config").Null();
+        break;
+      default:
+        w.Key("strategy").String("CRON");
+        w.Key("config").BeginObject().Key("spec").String("0 */6 * * *");
+        w.Key("timezone").String("UTC").EndObject();
+        break;
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+std::string DeliveryMetrics(uint64_t seed, const std::string& destination_id,
+                            const std::string& source_id, const std::string& metadata_id) {
+  Rng rng(HashCombine(seed, HashString(destination_id)));
+  const int64_t first = rng.Between(0, 50000);
+  const int64_t retried = rng.Between(0, 500);
+  const int64_t after_retry = std::min(retried, rng.Between(0, 500));
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("sourceId").String(source_id);
+  w.Key("destinationMetadataId").String(metadata_id);
+  w.Key("metrics").BeginArray();
+  w.BeginObject().Key("metricName").String("successes").Key("total").Int(first + after_retry);
+  w.Key("breakdown").BeginArray();
+  w.BeginObject().Key("metricName").String("successes_on_first_attempt").Key("value").Int(first);
+  w.EndObject();
+  w.BeginObject().Key("metricName").String("successes_after_retry").Key("value").Int(after_retry);
+  w.EndObject();
+  w.EndArray().EndObject();
+  for (std::string_view name : {"expired", "discarded"}) {
+    w.BeginObject().Key("metricName").String(name).Key("total").Int(rng.Between(0, 40)).EndObject();
+  }
+  w.BeginObject().Key("metricName").String("retried").Key("total").Int(retried).EndObject();
+  for (std::string_view name : {"time_to_success", "time_to_first_attempt"}) {
+    const int64_t average = rng.Between(20, 900);
+    w.BeginObject().Key("metricName").String(name).Key("total").Int(average);
+    w.Key("breakdown").BeginArray();
+    w.BeginObject().Key("metricName").String(std::string(name) + "_average");
+    w.Key("value").Int(average).EndObject();
+    w.BeginObject().Key("metricName").String(std::string(name) + "_p95");
+    w.Key("value").Double(static_cast<double>(average) * 2.5).EndObject();
+    w.EndArray().EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+void GenerateDestinations(Workspace& ws, const std::vector<CatalogEntry>& catalog,
+                          const std::vector<GeneratedSource>& sources, int count, int max_depth) {
+  if (sources.empty()) {
+    return;
+  }
+  for (int i = 0; i < count; ++i) {
+    Rng rng = Rng::For(ws.seed, "destinations", static_cast<uint64_t>(i));
+    // Squaring the draw piles destinations onto the first sources and leaves some with none.
+    const double u = rng.Unit();
+    const GeneratedSource& source =
+        sources[static_cast<size_t>(u * u * static_cast<double>(sources.size()))];
+    const CatalogEntry& metadata = rng.Pick(catalog);
+    Item item;
+    item.id = Base58Id(rng);
+    item.source_id = source.id;
+    const std::string name = Decorate(rng, metadata.name, kHostileShare);
+    const bool named = rng.Chance(0.85);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(item.id);
+    if (named) {
+      w.Key("name").String(name);
+    }
+    w.Key("enabled").Bool(rng.Chance(0.75));
+    w.Key("metadata").Raw(metadata.json);
+    w.Key("sourceId").String(source.id);
+    w.Key("settings");
+    WriteFreeFormObject(w, rng, max_depth);
+    w.EndObject();
+    item.json = w.Take();
+
+    DestinationExtras extras;
+    if (!metadata.actions.empty() && rng.Chance(0.6)) {
+      const size_t n =
+          std::min<size_t>(metadata.actions.size(), static_cast<size_t>(rng.Between(1, 4)));
+      for (size_t a = 0; a < n; ++a) {
+        JsonWriter sub;
+        WriteSubscription(sub, rng, item.id, metadata.actions[a]);
+        extras.subscriptions.push_back(sub.Take());
+      }
+    }
+    extras.delivery_metrics = DeliveryMetrics(ws.seed, item.id, source.id, metadata.id);
+    ws.destination_extras.emplace(item.id, std::move(extras));
+    ws.audit_resources.push_back(
+        {item.id, "destination", "Destination", named ? name : std::string()});
+    ws.list(ListStream::kDestinations).push_back(std::move(item));
+  }
+}
+
+void ConnectWarehouses(Workspace& ws) {
+  const auto& warehouses = ws.list(ListStream::kWarehouses);
+  for (size_t i = 0; i < ws.list(ListStream::kSources).size(); ++i) {
+    const std::string& source_id = ws.list(ListStream::kSources)[i].id;
+    Rng rng = Rng::For(ws.seed, "connected_warehouses", i);
+    std::vector<std::string>& connected = ws.connected_warehouses[source_id];
+    const auto n = static_cast<size_t>(
+        rng.Between(0, std::min<int64_t>(3, static_cast<int64_t>(warehouses.size()))));
+    const size_t start = warehouses.empty() ? 0 : rng.Below(warehouses.size());
+    for (size_t k = 0; k < n; ++k) {
+      connected.push_back(warehouses[(start + k) % warehouses.size()].id);
+    }
+  }
+}
+
+void GenerateUsersAndGroups(Workspace& ws, int users, int groups) {
+  Rng roles_rng = Rng::For(ws.seed, "roles");
+  std::vector<std::string> role_ids;
+  for (size_t r = 0; r < kRoleNames.size(); ++r) {
+    role_ids.push_back(Base58Id(roles_rng, 27));
+  }
+  for (int i = 0; i < users; ++i) {
+    Rng rng = Rng::For(ws.seed, "users", static_cast<uint64_t>(i));
+    Item item;
+    item.id = Base58Id(rng);
+    const std::string first(rng.Pick(kFirstNames));
+    const std::string last(rng.Pick(kLastNames));
+    // Users who never set a name have "" (the field is required, not optional).
+    std::string name = rng.Chance(0.1) ? std::string() : Decorate(rng, first + " " + last, 0.1);
+    std::string email =
+        Slugify(first, "user") + "." + Slugify(last, "x") + std::to_string(i) + "@example.com";
+    if (rng.Chance(0.05)) {
+      email = "用户" + std::to_string(i) + "@例子.广告";
+    }
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(item.id);
+    w.Key("name").String(name);
+    w.Key("email").String(email);
+    if (rng.Chance(0.8)) {
+      WritePermissions(w, rng, ws, role_ids);
+    }
+    if (rng.Chance(0.1)) {
+      w.Key("x_segsync_extra").String(HostileText(rng));
+    }
+    w.EndObject();
+    item.json = w.Take();
+    ws.actors.push_back(item.id);
+    ws.actor_emails.emplace(item.id, email);
+    ws.audit_resources.push_back({item.id, "user", "User", name});
+    ws.list(ListStream::kUsers).push_back(std::move(item));
+  }
+  for (int i = 0; i < groups; ++i) {
+    Rng rng = Rng::For(ws.seed, "groups", static_cast<uint64_t>(i));
+    Item item;
+    item.id = Base58Id(rng);
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(item.id);
+    w.Key("name").String(Decorate(rng, "Team " + std::to_string(i + 1), kHostileShare));
+    w.Key("memberCount").Int(rng.Between(0, 40));
+    if (rng.Chance(0.8)) {
+      WritePermissions(w, rng, ws, role_ids);
+    }
+    w.EndObject();
+    item.json = w.Take();
+    ws.list(ListStream::kGroups).push_back(std::move(item));
+  }
+}
+
+void GenerateTransformations(Workspace& ws, const std::vector<CatalogEntry>& catalog_destinations,
+                             int count) {
+  const auto& sources = ws.list(ListStream::kSources);
+  if (sources.empty()) {
+    return;
+  }
+  static constexpr std::array<std::string_view, 5> kEvents = {
+      "Order Completed", "Product Viewed", "Signed Up", "Button Clicked", "Ünïcödé Évent 🎉"};
+  for (int i = 0; i < count; ++i) {
+    Rng rng = Rng::For(ws.seed, "transformations", static_cast<uint64_t>(i));
+    Item item;
+    // Newer transformations carry 27-character KSUID-like ids, older ones base58 ids.
+    item.id = rng.Chance(0.5) ? AlnumId(rng, 27) : Base58Id(rng);
+    item.source_id = rng.Pick(sources).id;
+    const std::string event(rng.Pick(kEvents));
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("id").String(item.id);
+    if (rng.Chance(0.5)) {
+      w.Key("workspaceId").String(ws.workspace_id);
+    }
+    w.Key("name").String(Decorate(rng, "Rename " + event, kHostileShare));
+    w.Key("sourceId").String(item.source_id);
+    if (rng.Chance(0.4) && !catalog_destinations.empty()) {
+      w.Key("destinationMetadataId").String(rng.Pick(catalog_destinations).id);
+    }
+    w.Key("enabled").Bool(rng.Chance(0.7));
+    std::string condition = "event = '" + event + "'";
+    w.Key("if").String(condition);
+    if (rng.Chance(0.3)) {
+      w.Key("drop").Bool(rng.Chance(0.2));
+    }
+    if (rng.Chance(0.6)) {
+      w.Key("newEventName").String(Slugify(event, "renamed_event"));
+    }
+    if (rng.Chance(0.5)) {
+      w.Key("propertyDrops").BeginArray();
+      if (rng.Chance(0.5)) {
+        w.String("properties.password");
+      }
+      w.EndArray();
+    }
+    if (rng.Chance(0.6)) {
+      w.Key("propertyRenames").BeginArray();
+      const int64_t n = rng.Between(0, 2);
+      for (int64_t r = 0; r < n; ++r) {
+        w.BeginObject().Key("oldName").String("old_name_" + std::to_string(r));
+        w.Key("newName").String("new-name-" + std::to_string(r)).EndObject();
+      }
+      w.EndArray();
+    }
+    if (rng.Chance(0.5)) {
+      w.Key("propertyValueTransformations").BeginArray();
+      if (rng.Chance(0.5)) {
+        w.BeginObject().Key("propertyPaths").BeginArray();
+        w.String("context.some-property").String("properties.some-property").EndArray();
+        w.Key("propertyValue").String(Decorate(rng, "some property value", kHostileShare));
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+    if (rng.Chance(0.3)) {
+      w.Key("fqlDefinedProperties").BeginArray();
+      w.BeginObject().Key("fql").String("lowercase(properties.email)");
+      w.Key("propertyName").String("properties.email_lower").EndObject();
+      w.EndArray();
+    }
+    if (rng.Chance(0.3)) {
+      w.Key("allowProperties").BeginArray().String("properties.plan").EndArray();
+    }
+    if (rng.Chance(0.2)) {
+      w.Key("hashPropertiesConfiguration").BeginObject();
+      w.Key("algorithm").String("SHA-256");
+      if (rng.Chance(0.5)) {
+        w.Key("key").String(AlnumId(rng, 16));
+      }
+      if (rng.Chance(0.5)) {
+        w.Key("encoding").String(rng.Chance(0.5) ? "BASE64" : "HEX");
+      }
+      w.Key("paths").BeginArray().String("traits.email").EndArray();
+      w.EndObject();
+    }
+    if (rng.Chance(0.2)) {
+      w.Key("destinationId").String(Base58Id(rng));
+    }
+    w.EndObject();
+    item.json = w.Take();
+    ws.audit_resources.push_back({item.id, "transformation", "Transformation", event});
+    ws.list(ListStream::kTransformations).push_back(std::move(item));
+  }
+}
+
+std::string AuditEventJson(uint64_t number, UnixMillis timestamp, const AuditResource& resource,
+                           std::string_view verb, const Workspace& ws, Rng& rng) {
+  const std::string& actor = rng.Pick(ws.actors);
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("id").String("events/" + std::to_string(number));
+  w.Key("timestamp").String(WithoutMillis(timestamp));
+  w.Key("type").String(resource.noun + " " + std::string(verb));
+  w.Key("actor").String(actor);
+  if (auto email = ws.actor_emails.find(actor); email != ws.actor_emails.end() && rng.Chance(0.8)) {
+    w.Key("actorEmail").String(email->second);
+  }
+  w.Key("resourceId").String(resource.id);
+  w.Key("resourceType").String(resource.type);
+  w.Key("resourceName").String(resource.name);
+  w.EndObject();
+  return w.Take();
+}
+
+void AddAuditResourcesAndActors(Workspace& ws, const std::vector<GeneratedSource>& sources) {
+  Rng rng = Rng::For(ws.seed, "audit_resources");
+  for (const GeneratedSource& source : sources) {
+    ws.audit_resources.push_back({source.id, "source", "Source", source.name});
+  }
+  for (int i = 0; i < 6; ++i) {
+    ws.audit_resources.push_back({"sfnc_" + AlnumId(rng, 10), "function", "Source Function",
+                                  Decorate(rng, "Foo Func " + std::to_string(i), kHostileShare)});
+    ws.audit_resources.push_back({"tp_" + Base58Id(rng, 27), "tracking_plan", "Tracking Plan",
+                                  Decorate(rng, "Tracking Plan " + std::to_string(i), 0.2)});
+  }
+  ws.audit_resources.push_back({ws.workspace_id, "workspace", "Workspace", "My Workspace"});
+  for (int i = 0; i < 3; ++i) {
+    ws.actors.push_back("public-api-token/" + AlnumId(rng, 8));
+  }
+}
+
+void GenerateAuditHistory(Workspace& ws, int count, UnixMillis now) {
+  Rng rng = Rng::For(ws.seed, "audit_events");
+  const UnixMillis begin = now - kAuditHistoryMillis;
+  const int64_t span_seconds = (kAuditHistoryMillis - 60'000) / 1000;
+  std::vector<UnixMillis> stamps;
+  stamps.reserve(static_cast<size_t>(count));
+  while (stamps.size() < static_cast<size_t>(count)) {
+    // Changes come in bursts: several events in the same second are common.
+    const UnixMillis t = begin - begin % 1000 + rng.Between(0, span_seconds) * 1000;
+    const auto burst = static_cast<size_t>(rng.Between(1, 4));
+    for (size_t b = 0; b < burst && stamps.size() < static_cast<size_t>(count); ++b) {
+      stamps.push_back(t);
+    }
+  }
+  std::sort(stamps.begin(), stamps.end());
+  ws.next_audit_number = 145'876'976;
+  for (UnixMillis t : stamps) {
+    const AuditResource& resource = rng.Pick(ws.audit_resources);
+    AuditEvent event;
+    event.timestamp = t;
+    event.resource_id = resource.id;
+    event.resource_type = resource.type;
+    event.json = AuditEventJson(ws.next_audit_number, t, resource, rng.Pick(kAuditVerbs), ws, rng);
+    ws.next_audit_number += static_cast<uint64_t>(rng.Between(1, 3));
+    ws.audit_events.push_back(std::move(event));
+  }
+}
+
+void GenerateUsageProfiles(Workspace& ws) {
+  const auto& sources = ws.list(ListStream::kSources);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    Rng rng = Rng::For(ws.seed, "usage", i);
+    UsageProfile profile;
+    profile.source_id = sources[i].id;
+    profile.salt = rng.Next();
+    // The first source is a firehose: its monthly totals pass 2^32.
+    profile.calls_per_day =
+        i == 0 ? 250'000'000 : static_cast<uint64_t>(std::pow(10.0, rng.Unit() * 5.3));
+    profile.users_per_day = profile.calls_per_day / static_cast<uint64_t>(rng.Between(20, 200)) + 1;
+    ws.usage.push_back(std::move(profile));
+  }
+}
+
+}  // namespace
+
+const std::array<ListStreamInfo, kListStreamCount>& ListStreams() { return kListStreams; }
+
+const ListStreamInfo& InfoFor(ListStream stream) {
+  return kListStreams[static_cast<size_t>(stream)];
+}
+
+std::optional<ListStream> ListStreamNamed(std::string_view name) {
+  for (const auto& info : kListStreams) {
+    if (info.name == name) {
+      return info.stream;
+    }
+  }
+  return std::nullopt;
+}
+
+const Item* Workspace::Find(ListStream s, std::string_view id) const {
+  for (const Item& item : list(s)) {
+    if (item.id == id) {
+      return &item;
+    }
+  }
+  return nullptr;
+}
+
+Result<ScaleSpec> ScaleNamed(std::string_view name) {
+  using enum ListStream;
+  auto make = [](std::initializer_list<std::pair<ListStream, int>> counts, int audit,
+                 int max_actions, int max_fields, int depth) {
+    ScaleSpec spec;
+    for (const auto& [stream, n] : counts) {
+      spec.counts[static_cast<size_t>(stream)] = n;
+    }
+    spec.audit_events = audit;
+    spec.max_actions = max_actions;
+    spec.max_fields = max_fields;
+    spec.max_settings_depth = depth;
+    return spec;
+  };
+  if (name == "small") {
+    return make({{kSources, 24},
+                 {kDestinations, 60},
+                 {kWarehouses, 6},
+                 {kCatalogSources, 40},
+                 {kCatalogDestinations, 60},
+                 {kCatalogWarehouses, 8},
+                 {kUsers, 20},
+                 {kGroups, 6},
+                 {kTransformations, 15}},
+                300, 4, 6, 5);
+  }
+  if (name == "large") {
+    // Several pages of 200 everywhere, and more than 1000 where a client at count 1000 must
+    // still page.
+    return make({{kSources, 1100},
+                 {kDestinations, 1500},
+                 {kWarehouses, 450},
+                 {kCatalogSources, 450},
+                 {kCatalogDestinations, 650},
+                 {kCatalogWarehouses, 410},
+                 {kUsers, 1200},
+                 {kGroups, 450},
+                 {kTransformations, 1100}},
+                2500, 6, 8, 5);
+  }
+  if (name == "bench") {
+    return make({{kSources, 1000},
+                 {kDestinations, 3000},
+                 {kWarehouses, 300},
+                 {kCatalogSources, 170},
+                 {kCatalogDestinations, 500},
+                 {kCatalogWarehouses, 20},
+                 {kUsers, 2000},
+                 {kGroups, 200},
+                 {kTransformations, 1500}},
+                100000, 30, 15, 6);
+  }
+  return Status::Config("scale '" + std::string(name) + "' is not one of small, large, bench");
+}
+
+Workspace GenerateWorkspace(uint64_t seed, const ScaleSpec& scale, UnixMillis now) {
+  using enum ListStream;
+  auto count = [&](ListStream s) { return scale.counts[static_cast<size_t>(s)]; };
+  Workspace ws;
+  ws.seed = seed;
+  Rng rng = Rng::For(seed, "workspace");
+  ws.workspace_id = Base58Id(rng);
+
+  const auto catalog_sources = GenerateCatalogSources(seed, count(kCatalogSources));
+  const auto catalog_warehouses = GenerateCatalogWarehouses(seed, count(kCatalogWarehouses));
+  const auto catalog_destinations =
+      GenerateCatalogDestinations(seed, scale, count(kCatalogDestinations));
+  auto publish = [&ws](ListStream stream, const std::vector<CatalogEntry>& catalog) {
+    for (const CatalogEntry& entry : catalog) {
+      ws.list(stream).push_back({entry.id, entry.json, {}});
+    }
+  };
+  publish(kCatalogSources, catalog_sources);
+  publish(kCatalogWarehouses, catalog_warehouses);
+  publish(kCatalogDestinations, catalog_destinations);
+
+  std::vector<GeneratedSource> sources;
+  GenerateSources(ws, catalog_sources, count(kSources), sources);
+  GenerateWarehouses(ws, catalog_warehouses, count(kWarehouses), scale.max_settings_depth);
+  GenerateDestinations(ws, catalog_destinations, sources, count(kDestinations),
+                       scale.max_settings_depth);
+  ConnectWarehouses(ws);
+  GenerateUsersAndGroups(ws, count(kUsers), count(kGroups));
+  GenerateTransformations(ws, catalog_destinations, count(kTransformations));
+  AddAuditResourcesAndActors(ws, sources);
+  GenerateAuditHistory(ws, scale.audit_events, now);
+  GenerateUsageProfiles(ws);
+  return ws;
+}
+
+void AppendAuditEvents(Workspace& ws, int64_t count, UnixMillis now) {
+  Rng rng = Rng::For(ws.seed, "audit_append", ws.audit_batches++);
+  const UnixMillis stamp = now - now % 1000;
+  for (int64_t i = 0; i < count; ++i) {
+    const AuditResource& resource = rng.Pick(ws.audit_resources);
+    AuditEvent event;
+    event.timestamp = stamp;
+    event.resource_id = resource.id;
+    event.resource_type = resource.type;
+    event.json =
+        AuditEventJson(ws.next_audit_number, stamp, resource, rng.Pick(kAuditVerbs), ws, rng);
+    ws.next_audit_number += static_cast<uint64_t>(rng.Between(1, 3));
+    ws.audit_events.push_back(std::move(event));
+  }
+}
+
+}  // namespace segsync::sim
