@@ -193,3 +193,8 @@ class TempDir:
 
     def __exit__(self, *exc):
         self._d.cleanup()
+
+
+def parse_time(text):
+    """An RFC 3339 timestamp as an aware datetime (fractions and `Z` accepted)."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
