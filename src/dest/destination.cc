@@ -2,6 +2,7 @@
 #include "dest/destination.h"
 
 #include "dest/jsonl_destination.h"
+#include "dest/postgres_destination.h"
 #include "dest/sqlite_destination.h"
 
 namespace segsync {
@@ -31,9 +32,9 @@ Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri) {
         std::make_unique<JsonlDestination>(std::filesystem::path(directory)));
   }
   if (uri.starts_with("postgresql://") || uri.starts_with("postgres://")) {
-    return Status::Config("destination \"" + std::string(uri) +
-                          "\": the PostgreSQL destination is not built yet; use sqlite:PATH or "
-                          "jsonl:DIR");
+    SEGSYNC_ASSIGN_OR_RETURN(std::unique_ptr<PostgresDestination> destination,
+                             PostgresDestination::Make(uri));
+    return std::unique_ptr<Destination>(std::move(destination));
   }
   return Status::Config("destination \"" + std::string(uri) + "\" is not a destination; " +
                         std::string(kAcceptedForms));
