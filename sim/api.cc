@@ -504,12 +504,18 @@ void SimulatedApi::AddAuditEvents(int64_t count, UnixMillis now) {
   AppendAuditEvents(workspace_, count, now);
 }
 
-std::string SimulatedApi::Dump(UnixMillis now) {
+std::string SimulatedApi::Dump(UnixMillis now, const std::vector<std::string>& only) {
+  auto wanted = [&only](std::string_view name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
   std::shared_lock lock(mutex_);
   const Workspace& ws = workspace_;
   JsonWriter w;
   w.BeginObject();
   for (const ListStreamInfo& info : ListStreams()) {
+    if (!wanted(info.name)) {
+      continue;
+    }
     w.Key(info.name).BeginArray();
     for (const Item& item : ws.list(info.stream)) {
       w.Raw(item.json);
@@ -523,47 +529,58 @@ std::string SimulatedApi::Dump(UnixMillis now) {
   for (const Item& destination : destinations) {
     by_source[destination.source_id].push_back(&destination.json);
   }
-  w.Key("source_connected_destinations").BeginObject();
-  for (const Item& source : sources) {
-    w.Key(source.id).BeginArray();
-    for (const std::string* json : by_source[source.id]) {
-      w.Raw(*json);
+  if (wanted("source_connected_destinations")) {
+    w.Key("source_connected_destinations").BeginObject();
+    for (const Item& source : sources) {
+      w.Key(source.id).BeginArray();
+      for (const std::string* json : by_source[source.id]) {
+        w.Raw(*json);
+      }
+      w.EndArray();
     }
-    w.EndArray();
+    w.EndObject();
   }
-  w.EndObject();
 
-  w.Key("source_connected_warehouses").BeginObject();
-  for (const Item& source : sources) {
-    w.Key(source.id).BeginArray();
-    if (auto it = ws.connected_warehouses.find(source.id); it != ws.connected_warehouses.end()) {
-      for (const std::string& id : it->second) {
-        if (const Item* warehouse = ws.Find(ListStream::kWarehouses, id)) {
-          w.Raw(warehouse->json);
+  if (wanted("source_connected_warehouses")) {
+    w.Key("source_connected_warehouses").BeginObject();
+    for (const Item& source : sources) {
+      w.Key(source.id).BeginArray();
+      if (auto it = ws.connected_warehouses.find(source.id); it != ws.connected_warehouses.end()) {
+        for (const std::string& id : it->second) {
+          if (const Item* warehouse = ws.Find(ListStream::kWarehouses, id)) {
+            w.Raw(warehouse->json);
+          }
         }
       }
+      w.EndArray();
     }
-    w.EndArray();
+    w.EndObject();
   }
-  w.EndObject();
 
-  w.Key("destination_subscriptions").BeginObject();
-  for (const Item& destination : destinations) {
-    w.Key(destination.id).BeginArray();
-    for (const std::string& json : ws.destination_extras.at(destination.id).subscriptions) {
-      w.Raw(json);
+  if (wanted("destination_subscriptions")) {
+    w.Key("destination_subscriptions").BeginObject();
+    for (const Item& destination : destinations) {
+      w.Key(destination.id).BeginArray();
+      for (const std::string& json : ws.destination_extras.at(destination.id).subscriptions) {
+        w.Raw(json);
+      }
+      w.EndArray();
     }
-    w.EndArray();
+    w.EndObject();
   }
-  w.EndObject();
 
-  w.Key("destination_delivery_metrics_summary").BeginObject();
-  for (const Item& destination : destinations) {
-    w.Key(destination.id).Raw(ws.destination_extras.at(destination.id).delivery_metrics);
+  if (wanted("destination_delivery_metrics_summary")) {
+    w.Key("destination_delivery_metrics_summary").BeginObject();
+    for (const Item& destination : destinations) {
+      w.Key(destination.id).Raw(ws.destination_extras.at(destination.id).delivery_metrics);
+    }
+    w.EndObject();
   }
-  w.EndObject();
 
   for (const UsageEndpointInfo& info : UsageEndpoints()) {
+    if (!wanted(info.stream)) {
+      continue;
+    }
     w.Key(info.stream).BeginObject();
     for (Month month : KeptMonths(now)) {
       w.Key(PeriodOf(month)).BeginArray();
@@ -576,13 +593,15 @@ std::string SimulatedApi::Dump(UnixMillis now) {
     w.EndObject();
   }
 
-  w.Key("audit_events").BeginArray();
-  for (auto it = ws.audit_events.rbegin(); it != ws.audit_events.rend(); ++it) {
-    if (it->timestamp >= now - kAuditRetentionMillis) {
-      w.Raw(it->json);
+  if (wanted("audit_events")) {
+    w.Key("audit_events").BeginArray();
+    for (auto it = ws.audit_events.rbegin(); it != ws.audit_events.rend(); ++it) {
+      if (it->timestamp >= now - kAuditRetentionMillis) {
+        w.Raw(it->json);
+      }
     }
+    w.EndArray();
   }
-  w.EndArray();
   w.EndObject();
   return w.Take();
 }

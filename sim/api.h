@@ -39,8 +39,9 @@ class SimulatedApi {
   /// Answers `GET path?query` as Segment would at time `now`.
   ApiResponse Get(std::string_view path, const QueryParams& query, UnixMillis now);
 
-  /// Everything the API would serve now, by stream (the `/__sim/dump` document).
-  std::string Dump(UnixMillis now);
+  /// Everything the API would serve now, by stream (the `/__sim/dump` document); only the
+  /// named streams when `only` is not empty.
+  std::string Dump(UnixMillis now, const std::vector<std::string>& only);
 
   /// Removes an object of a top-level stream and what depends on it: now, or right after the
   /// next response to that stream's list endpoint that has no `next` (`after_list`).

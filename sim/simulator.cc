@@ -381,7 +381,18 @@ class SimServer {
   int Admin(const httplib::Request& req, httplib::Response& res) {
     const UnixMillis now = SystemClock::Instance().Now();
     if (req.method == "GET" && req.path == "/__sim/dump") {
-      return Reply(res, 200, api_.Dump(now));
+      // `streams=a,b` limits the dump to those keys; a large workspace's full dump is big.
+      std::vector<std::string> only;
+      const QueryParams query = ParseQuery(RawQuery(req));
+      if (auto it = query.find("streams"); it != query.end()) {
+        std::string_view rest = it->second;
+        while (!rest.empty()) {
+          const size_t comma = rest.find(',');
+          only.emplace_back(rest.substr(0, comma));
+          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+      }
+      return Reply(res, 200, api_.Dump(now, only));
     }
     if (req.method == "POST" && req.path == "/__sim/delete") {
       const QueryParams query = ParseQuery(RawQuery(req));

@@ -1237,9 +1237,10 @@ void GenerateAuditHistory(Workspace& ws, int count, UnixMillis now) {
   }
 }
 
-void GenerateUsageProfiles(Workspace& ws) {
+void GenerateUsageProfiles(Workspace& ws, int usage_sources) {
   const auto& sources = ws.list(ListStream::kSources);
-  for (size_t i = 0; i < sources.size(); ++i) {
+  const size_t active = std::min(sources.size(), static_cast<size_t>(usage_sources));
+  for (size_t i = 0; i < active; ++i) {
     Rng rng = Rng::For(ws.seed, "usage", i);
     UsageProfile profile;
     profile.source_id = sources[i].id;
@@ -1281,7 +1282,7 @@ const Item* Workspace::Find(ListStream s, std::string_view id) const {
 Result<ScaleSpec> ScaleNamed(std::string_view name) {
   using enum ListStream;
   auto make = [](std::initializer_list<std::pair<ListStream, int>> counts, int audit,
-                 int max_actions, int max_fields, int depth) {
+                 int max_actions, int max_fields, int depth, int usage_sources) {
     ScaleSpec spec;
     for (const auto& [stream, n] : counts) {
       spec.counts[static_cast<size_t>(stream)] = n;
@@ -1290,6 +1291,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
     spec.max_actions = max_actions;
     spec.max_fields = max_fields;
     spec.max_settings_depth = depth;
+    spec.usage_sources = usage_sources;
     return spec;
   };
   if (name == "small") {
@@ -1302,7 +1304,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
                  {kUsers, 20},
                  {kGroups, 6},
                  {kTransformations, 15}},
-                300, 4, 6, 5);
+                300, 4, 6, 5, 24);
   }
   if (name == "large") {
     // Several pages of 200 everywhere, and more than 1000 where a client at count 1000 must
@@ -1316,7 +1318,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
                  {kUsers, 1200},
                  {kGroups, 450},
                  {kTransformations, 1100}},
-                2500, 6, 8, 5);
+                2500, 6, 8, 5, 40);
   }
   if (name == "bench") {
     return make({{kSources, 1000},
@@ -1328,7 +1330,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
                  {kUsers, 2000},
                  {kGroups, 200},
                  {kTransformations, 1500}},
-                100000, 30, 15, 6);
+                100000, 30, 15, 6, 1000);
   }
   return Status::Config("scale '" + std::string(name) + "' is not one of small, large, bench");
 }
@@ -1364,7 +1366,7 @@ Workspace GenerateWorkspace(uint64_t seed, const ScaleSpec& scale, UnixMillis no
   GenerateTransformations(ws, catalog_destinations, count(kTransformations));
   AddAuditResourcesAndActors(ws, sources);
   GenerateAuditHistory(ws, scale.audit_events, now);
-  GenerateUsageProfiles(ws);
+  GenerateUsageProfiles(ws, scale.usage_sources);
   return ws;
 }
 

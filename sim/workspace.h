@@ -83,6 +83,7 @@ struct ScaleSpec {
   int max_actions = 0;  // per Actions destination in the catalog
   int max_fields = 0;   // per action
   int max_settings_depth = 0;
+  int usage_sources = 0;  // sources with traffic; the others have no usage rows
 };
 
 /// The sizes for "small", "large" or "bench"; anything else is a configuration error.
