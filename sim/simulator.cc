@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -132,38 +134,42 @@ class RequestLog {
 };
 
 // cpp-httplib gives handlers no access to the socket. The connection is found by its two
-// endpoints among the process's descriptors; the handler's thread owns it meanwhile.
-void DropConnection(const httplib::Request& req) {
-  std::error_code ignored;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ignored)) {
+// endpoints among the process's descriptors; the handler's thread owns it meanwhile. -1 when it
+// cannot be found.
+int ConnectionOf(const httplib::Request& req) {
+  auto port_of = [](const sockaddr_storage& a) -> int {
+    if (a.ss_family == AF_INET) {
+      return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+    }
+    if (a.ss_family == AF_INET6) {
+      return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+    }
+    return -1;
+  };
+  std::error_code error;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", error), end; !error && it != end;
+       it.increment(error)) {
+    const std::string name = it->path().filename().string();
     int fd = -1;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (const std::exception&) {
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc()) {
       continue;
     }
     sockaddr_storage local{};
     sockaddr_storage peer{};
     socklen_t local_len = sizeof(local);
     socklen_t peer_len = sizeof(peer);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
-        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
-      continue;
-    }
-    auto port_of = [](const sockaddr_storage& a) -> int {
-      if (a.ss_family == AF_INET) {
-        return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
-      }
-      if (a.ss_family == AF_INET6) {
-        return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
-      }
-      return -1;
-    };
-    if (port_of(local) == req.local_port && port_of(peer) == req.remote_port) {
-      ::shutdown(fd, SHUT_RDWR);
-      return;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0 &&
+        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 &&
+        port_of(local) == req.local_port && port_of(peer) == req.remote_port) {
+      return fd;
     }
   }
+  return -1;
+}
+
+bool PeerHungUp(int fd) {
+  pollfd entry{fd, POLLRDHUP, 0};
+  return ::poll(&entry, 1, 0) > 0 && (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 std::string RawQuery(const httplib::Request& req) {
@@ -336,11 +342,13 @@ class SimServer {
                         "text/html");
         return 503;
       case Fault::kDisconnect:
-        DropConnection(req);
+        if (const int fd = ConnectionOf(req); fd >= 0) {
+          ::shutdown(fd, SHUT_RDWR);
+        }
         res.status = 500;
         return 0;
       case Fault::kStall:
-        WaitUnlessStopping(options_.stall_ms);
+        Stall(req);
         break;
       default:
         break;
@@ -440,7 +448,22 @@ class SimServer {
     return w.Take();
   }
 
-  // Sleeps, but returns at once when the server stops, so Stop() never waits for a stall.
+  // Hangs for stall_ms, but ends when the client gives up, so that stalls never tie up the
+  // worker threads, and when the server stops.
+  void Stall(const httplib::Request& req) {
+    const int fd = ConnectionOf(req);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.stall_ms);
+    std::unique_lock lock(stop_mutex_);
+    while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+      if (fd >= 0 && PeerHungUp(fd)) {
+        return;
+      }
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });
+    }
+  }
+
+  // Sleeps, but returns at once when the server stops.
   void WaitUnlessStopping(int millis) {
     if (millis <= 0) {
       return;
