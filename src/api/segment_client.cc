@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "api/errors.h"
+#include "core/cancel.h"
 #include "core/log.h"
 
 namespace segsync {
@@ -80,6 +81,9 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
     Result<HttpResponse> sent = http_.Send(request);
     ResponseAction action = ResponseAction::kRetry;
     const HttpResponse* response = nullptr;
+    if (!sent.ok() && sent.status().code() == StatusCode::kInterrupted) {
+      return sent.status();
+    }
     if (sent.ok()) {
       response = &*sent;
       action = ActionForHttpStatus(response->status);
@@ -111,6 +115,9 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
           last_cause = "HTTP " + std::to_string(response->status) + " " +
                        DescribeApiError(ParseErrorEnvelope(response->body));
         }
+        if (CancelRequested()) {
+          return Status(StatusCode::kInterrupted, "GET " + std::string(path) + " stopped by a signal");
+        }
         if (failures >= options_.retry.max_retries) {
           return Status(StatusCode::kTransient,
                         "GET " + std::string(path) + " failed after " +
@@ -127,6 +134,9 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
         continue;
       case ResponseAction::kRateLimited: {
         ++stats.rate_limited;
+        if (CancelRequested()) {
+          return Status(StatusCode::kInterrupted, "GET " + std::string(path) + " stopped by a signal");
+        }
         if (rate_limit_waits >= options_.max_rate_limit_waits) {
           return Status(StatusCode::kRateLimited,
                         "GET " + std::string(path) + " was still rate limited (429) after " +

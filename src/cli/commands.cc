@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "api/segment_client.h"
+#include "core/cancel.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/log.h"
@@ -19,9 +20,7 @@
 namespace segsync {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void OnStopSignal(int /*signal*/) { g_interrupted.store(true); }
+extern "C" void OnStopSignal(int /*signal*/) { RequestCancel(); }
 
 std::vector<std::string> StreamNames() {
   std::vector<std::string> names;
@@ -99,14 +98,13 @@ Status ExecuteSync(const Config& config, Destination& destination, const SyncHoo
   options.delivery_window_minutes = config.delivery_window_minutes;
   options.delivery_granularity = config.delivery_granularity;
   SyncEngine engine(client, destination, SystemClock::Instance(), options);
-  engine.SetInterruptFlag(&g_interrupted);
   if (hooks.on_stream_start) {
     engine.OnStreamStart(hooks.on_stream_start);
   }
   if (hooks.on_stream_done) {
     engine.OnStreamDone(hooks.on_stream_done);
   }
-  g_interrupted.store(false);
+  ResetCancel();
   if (hooks.handle_signals) {
     std::signal(SIGINT, OnStopSignal);
     std::signal(SIGTERM, OnStopSignal);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/clock.h"
 
+#include "core/cancel.h"
+
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -60,8 +63,12 @@ UnixMillis SystemClock::Now() const {
 }
 
 void SystemClock::SleepFor(int64_t millis) {
-  if (millis > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+  // Sleep in slices so that a stop request ends a long rate-limit wait promptly.
+  constexpr int64_t kSliceMs = 50;
+  while (millis > 0 && !CancelRequested()) {
+    const int64_t slice = std::min(millis, kSliceMs);
+    std::this_thread::sleep_for(std::chrono::milliseconds(slice));
+    millis -= slice;
   }
 }
 

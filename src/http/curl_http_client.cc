@@ -5,6 +5,8 @@
 
 #include <cctype>
 
+#include "core/cancel.h"
+
 namespace segsync {
 namespace {
 
@@ -48,6 +50,12 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+/// Aborts a transfer (stalled or slow) as soon as a stop is requested.
+int OnProgress(void* /*user*/, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/,
+               curl_off_t /*ultotal*/, curl_off_t /*ulnow*/) {
+  return CancelRequested() ? 1 : 0;
+}
+
 }  // namespace
 
 struct CurlHttpClient::Impl {
@@ -82,6 +90,8 @@ Result<std::unique_ptr<CurlHttpClient>> CurlHttpClient::Make(const CurlOptions& 
   if (!impl->options.ca_bundle.empty()) {
     curl_easy_setopt(h, CURLOPT_CAINFO, impl->options.ca_bundle.c_str());
   }
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
   return std::unique_ptr<CurlHttpClient>(new CurlHttpClient(std::move(impl)));
@@ -108,6 +118,9 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
   const CURLcode code = curl_easy_perform(h);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    return Status(StatusCode::kInterrupted, "request to " + request.url + " stopped by a signal");
+  }
   if (code != CURLE_OK) {
     // The URL holds no secret (the token travels in a header), so it is safe to name.
     return Status(StatusCode::kTransient,

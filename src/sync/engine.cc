@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/cancel.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "sync/record_builder.h"
@@ -323,7 +324,7 @@ Status SyncEngine::ReadPages(StreamRun& run, const std::string& path, const Quer
   std::string cursor;
   std::set<std::string, std::less<>> seen_cursors;
   while (true) {
-    if (Interrupted()) {
+    if (CancelRequested()) {
       return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
                                                   std::string(run.spec.name) +
                                                   " from this run was committed");

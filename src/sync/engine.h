@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -37,8 +36,6 @@ class SyncEngine {
   void OnStreamDone(StreamDone callback) { on_stream_done_ = std::move(callback); }
   /// Called before a stream's first request.
   void OnStreamStart(StreamStart callback) { on_stream_start_ = std::move(callback); }
-  /// Checked between pages; set by a SIGINT/SIGTERM handler.
-  void SetInterruptFlag(const std::atomic<bool>* flag) { interrupted_ = flag; }
 
   RunReport Run();
 
@@ -49,7 +46,6 @@ class SyncEngine {
                    const Record* parent);
   Status HandleItems(StreamRun& run, simdjson::dom::element items, const Record* parent);
   Status Flush(StreamRun& run);
-  bool Interrupted() const { return interrupted_ != nullptr && interrupted_->load(); }
 
   SegmentClient& client_;
   Destination& destination_;
@@ -57,7 +53,6 @@ class SyncEngine {
   EngineOptions options_;
   StreamDone on_stream_done_;
   StreamStart on_stream_start_;
-  const std::atomic<bool>* interrupted_ = nullptr;
   simdjson::dom::parser parser_;
   /// Parent stream name → the fields of its records that children need (ids), from this run.
   std::map<std::string, std::vector<Record>, std::less<>> parent_keys_;

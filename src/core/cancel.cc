@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/cancel.h"
+
+#include <atomic>
+
+namespace segsync {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+}  // namespace
+
+void RequestCancel() { g_cancel.store(true, std::memory_order_relaxed); }
+bool CancelRequested() { return g_cancel.load(std::memory_order_relaxed); }
+void ResetCancel() { g_cancel.store(false, std::memory_order_relaxed); }
+
+}  // namespace segsync

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+namespace segsync {
+
+/// One process-wide "stop now" flag, set from a SIGINT/SIGTERM handler (async-signal-safe) and
+/// checked between pages, inside sleeps and inside transfers, so a stop is prompt even while
+/// waiting out a rate limit or a stalled request.
+void RequestCancel();
+bool CancelRequested();
+void ResetCancel();
+
+}  // namespace segsync
