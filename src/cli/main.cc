@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/protocol_commands.h"
 #include "core/log.h"
 #include "http/curl_http_client.h"
 #include "sim/simulator.h"
@@ -110,6 +111,11 @@ int RunDemo(const std::string& db_path, bool quiet) {
 
 int main(int argc, char** argv) {
   segsync::GlobalHttpInit();
+  if (argc > 0 && segsync::IsTapProgramName(argv[0])) {
+    const int tap_code = segsync::RunTapCommandLine(argc, argv);
+    segsync::GlobalHttpCleanup();
+    return tap_code;
+  }
   CLI::App app{"segsync: replicate a Segment workspace's configuration and metrics into SQLite "
                "or PostgreSQL"};
   app.require_subcommand(1);
@@ -143,6 +149,11 @@ int main(int argc, char** argv) {
   CLI::App* simulate =
       app.add_subcommand("simulate", "serve a simulated Segment Public API until stopped");
   AddSimulatorFlags(*simulate, sim_options);
+
+  segsync::SingerArgs singer_args;
+  CLI::App* singer = segsync::AddSingerCommand(app, singer_args);
+  segsync::AirbyteArgs airbyte_args;
+  CLI::App* airbyte = segsync::AddAirbyteCommand(app, airbyte_args);
 
   int code = 0;
   try {
@@ -179,6 +190,10 @@ int main(int argc, char** argv) {
     code = RunDemo(demo_db, quiet);
   } else if (simulate->parsed()) {
     code = segsync::sim::ServeUntilSignal(sim_options);
+  } else if (singer->parsed()) {
+    code = segsync::RunSinger(singer_args);
+  } else if (airbyte->parsed()) {
+    code = segsync::RunAirbyte(airbyte_args);
   }
   segsync::GlobalHttpCleanup();
   return code;

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "streams/catalog.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "core/json_writer.h"
+#include "streams/stream_spec.h"
+
+namespace segsync {
+namespace {
+
+using FieldSet = std::set<std::string, std::less<>>;
+
+bool IsIncremental(const StreamSpec& spec) { return spec.mode == SyncMode::kIncremental; }
+
+/// Fields that every record must carry: the primary key and the replication key.
+FieldSet AutomaticFields(const StreamSpec& spec) {
+  FieldSet fields(spec.primary_key.begin(), spec.primary_key.end());
+  if (IsIncremental(spec)) {
+    fields.emplace(spec.cursor_field);
+  }
+  return fields;
+}
+
+Result<simdjson::dom::object> SchemaProperties(simdjson::dom::parser& parser,
+                                               std::string_view stream) {
+  const std::string_view schema = StreamSchema(stream);
+  simdjson::dom::object properties;
+  if (schema.empty() || parser.parse(schema.data(), schema.size())["properties"].get_object().get(
+                            properties) != simdjson::SUCCESS) {
+    return Status::Internal("no usable JSON Schema compiled in for stream " + std::string(stream));
+  }
+  return properties;
+}
+
+/// A boolean metadata value; the Singer spec's own example writes "true" as a string.
+std::optional<bool> BoolOf(simdjson::dom::element parent, std::string_view key) {
+  simdjson::dom::element value;
+  if (!parent.is_object() || parent[key].get(value) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  bool b = false;
+  if (value.get_bool().get(b) == simdjson::SUCCESS) {
+    return b;
+  }
+  std::string_view text;
+  if (value.get_string().get(text) == simdjson::SUCCESS) {
+    if (text == "true" || text == "True") {
+      return true;
+    }
+    if (text == "false" || text == "False") {
+      return false;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view StringOf(simdjson::dom::element parent, std::string_view key) {
+  std::string_view text;
+  if (!parent.is_object() || parent[key].get_string().get(text) != simdjson::SUCCESS) {
+    return {};
+  }
+  return text;
+}
+
+/// The Singer metadata of one catalog entry, by breadcrumb.
+struct EntryMetadata {
+  bool any = false;  // the entry has at least one metadata entry
+  std::optional<simdjson::dom::element> stream;
+  std::map<std::string, simdjson::dom::element, std::less<>> fields;
+};
+
+EntryMetadata ReadMetadata(simdjson::dom::element entry) {
+  EntryMetadata md;
+  simdjson::dom::array list;
+  if (entry["metadata"].get_array().get(list) != simdjson::SUCCESS) {
+    return md;
+  }
+  for (simdjson::dom::element item : list) {
+    simdjson::dom::array breadcrumb;
+    simdjson::dom::element values;
+    if (item["breadcrumb"].get_array().get(breadcrumb) != simdjson::SUCCESS ||
+        item["metadata"].get(values) != simdjson::SUCCESS || !values.is_object()) {
+      continue;
+    }
+    md.any = true;
+    std::vector<std::string_view> path;
+    for (simdjson::dom::element part : breadcrumb) {
+      std::string_view text;
+      if (part.get_string().get(text) == simdjson::SUCCESS) {
+        path.push_back(text);
+      }
+    }
+    if (path.empty()) {
+      md.stream = values;
+    } else if (path.size() == 2 && path[0] == "properties") {
+      md.fields.emplace(std::string(path[1]), values);
+    }
+  }
+  return md;
+}
+
+/// The SDK rule for one node once its parent is known to be selected: `unsupported` never,
+/// `automatic` always, then `selected` (or the legacy one), then `selected-by-default`, else
+/// `inherited`.
+bool NodeSelected(const std::optional<simdjson::dom::element>& values,
+                  std::optional<bool> legacy_selected, bool inherited) {
+  if (values) {
+    const std::string_view inclusion = StringOf(*values, "inclusion");
+    if (inclusion == "unsupported") {
+      return false;
+    }
+    if (inclusion == "automatic") {
+      return true;
+    }
+    if (auto selected = BoolOf(*values, "selected")) {
+      return *selected;
+    }
+  }
+  if (legacy_selected) {
+    return *legacy_selected;
+  }
+  if (values) {
+    if (auto by_default = BoolOf(*values, "selected-by-default")) {
+      return *by_default;
+    }
+  }
+  return inherited;
+}
+
+Result<SingerStream> MakeSingerStream(const StreamSpec& spec, FieldSet excluded,
+                                      bool resume_from_state) {
+  SingerStream stream;
+  stream.name = std::string(spec.name);
+  SEGSYNC_ASSIGN_OR_RETURN(stream.schema, CompactStreamSchema(spec.name, excluded));
+  for (auto key : spec.primary_key) {
+    stream.key_properties.emplace_back(key);
+  }
+  if (IsIncremental(spec)) {
+    stream.replication_key = std::string(spec.cursor_field);
+  }
+  stream.versioned = spec.mode == SyncMode::kFullTable;
+  stream.resume_from_state = resume_from_state;
+  stream.excluded_fields = std::move(excluded);
+  return stream;
+}
+
+void WriteStringArray(JsonWriter& w, const std::vector<std::string_view>& items) {
+  w.BeginArray();
+  for (auto item : items) {
+    w.String(item);
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string ConfigSettingsSchema(SettingsDialect dialect) {
+  const bool airbyte = dialect == SettingsDialect::kAirbyte;
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("$schema").String("http://json-schema.org/draft-07/schema#");
+  w.Key("title").String("segsync (Segment Public API)");
+  w.Key("type").String("object");
+  w.Key("required").BeginArray().String("api_token").EndArray();
+  w.Key("additionalProperties").Bool(true);
+  w.Key("properties").BeginObject();
+  int order = 0;
+  auto property = [&](std::string_view name, std::string_view type, std::string_view title,
+                      std::string_view description) {
+    w.Key(name).BeginObject().Key("type").String(type).Key("title").String(title);
+    w.Key("description").String(description);
+    if (airbyte) {
+      w.Key("order").Int(order++);
+    }
+  };
+
+  property("api_token", "string", "API token",
+           "Segment Public API token (Settings > Workspace settings > Access Management > "
+           "Tokens). A read-only token is enough. May also come from SEGMENT_API_TOKEN.");
+  if (airbyte) {
+    w.Key("airbyte_secret").Bool(true);
+  } else {
+    w.Key("secret").Bool(true).Key("writeOnly").Bool(true);
+  }
+  w.EndObject();
+
+  property("region", "string", "Region",
+           "Where the workspace lives: us (api.segmentapis.com) or eu "
+           "(eu1.api.segmentapis.com).");
+  w.Key("enum").BeginArray().String("us").String("eu").EndArray();
+  w.Key("default").String("us").EndObject();
+
+  property("start_date", "string", "Start date",
+           "Earliest data read by the usage and audit streams: MM/DD/YYYY, YYYY-MM-DD or "
+           "RFC 3339. Default: the first day of the month 12 months ago.");
+  w.Key("examples").BeginArray().String("2024-01-01").String("2024-01-01T00:00:00Z").EndArray();
+  w.EndObject();
+
+  property("api_url", "string", "API URL",
+           "Overrides the host chosen by region: a proxy, or a test server.");
+  w.EndObject();
+
+  if (!airbyte) {
+    // Airbyte selects streams in its configured catalog; Singer runs without a catalog too.
+    property("streams", "array", "Streams",
+             "Streams to sync when no catalog is given (default: all 18).");
+    w.Key("items").BeginObject().Key("type").String("string").Key("enum").BeginArray();
+    for (const auto& spec : AllStreams()) {
+      w.String(spec.name);
+    }
+    w.EndArray().EndObject().EndObject();
+  }
+
+  property("delivery_metrics_window", "string", "Delivery metrics window",
+           "Window of destination_delivery_metrics_summary, ending now: e.g. 90m, 24h, 7d "
+           "(default 24h).");
+  w.Key("pattern").String("^[0-9]+[mhd]$").EndObject();
+
+  property("delivery_metrics_granularity", "string", "Delivery metrics granularity",
+           "MINUTE (window up to 4h), HOUR (up to 7d, default) or DAY (up to 14d).");
+  w.Key("enum").BeginArray().String("MINUTE").String("HOUR").String("DAY").EndArray();
+  w.Key("default").String("HOUR").EndObject();
+
+  property("max_retries", "integer", "Maximum retries",
+           "Retries of a failed request before its stream fails (default 5).");
+  w.Key("minimum").Int(0).Key("default").Int(5).EndObject();
+
+  property("request_timeout_s", "integer", "Request timeout (seconds)",
+           "Seconds before a request is abandoned and retried (default 60).");
+  w.Key("minimum").Int(1).Key("default").Int(60).EndObject();
+
+  property("max_concurrency", "integer", "Maximum concurrency",
+           "Requests in flight at once (default 4).");
+  w.Key("minimum").Int(1).Key("default").Int(4).EndObject();
+
+  property("ca_bundle", "string", "CA bundle",
+           "PEM file of CA certificates, for networks that intercept TLS.");
+  w.EndObject();
+
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
+Result<std::string> CompactStreamSchema(std::string_view stream, const FieldSet& excluded) {
+  const std::string_view schema = StreamSchema(stream);
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (schema.empty() ||
+      parser.parse(schema.data(), schema.size()).get_object().get(root) != simdjson::SUCCESS) {
+    return Status::Internal("no usable JSON Schema compiled in for stream " + std::string(stream));
+  }
+  JsonWriter w;
+  w.BeginObject();
+  for (auto [key, value] : root) {
+    w.Key(key);
+    if (key == "properties" && value.is_object()) {
+      w.BeginObject();
+      for (auto [name, property] : value.get_object()) {
+        if (excluded.count(name) == 0) {
+          w.Key(name).Raw(simdjson::to_string(property));
+        }
+      }
+      w.EndObject();
+    } else if (key == "required" && value.is_array()) {
+      w.BeginArray();
+      for (simdjson::dom::element name : value.get_array()) {
+        std::string_view text;
+        if (name.get_string().get(text) == simdjson::SUCCESS && excluded.count(text) == 0) {
+          w.String(text);
+        }
+      }
+      w.EndArray();
+    } else {
+      w.Raw(simdjson::to_string(value));
+    }
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+Result<std::string> SingerCatalogJson() {
+  JsonWriter w;
+  w.BeginObject().Key("streams").BeginArray();
+  simdjson::dom::parser parser;
+  for (const auto& spec : AllStreams()) {
+    const std::vector<std::string_view> keys(spec.primary_key.begin(), spec.primary_key.end());
+    std::vector<std::string_view> replication_keys;
+    if (IsIncremental(spec)) {
+      replication_keys.push_back(spec.cursor_field);
+    }
+    const char* method = IsIncremental(spec) ? "INCREMENTAL" : "FULL_TABLE";
+    SEGSYNC_ASSIGN_OR_RETURN(std::string schema, CompactStreamSchema(spec.name));
+
+    w.BeginObject();
+    w.Key("tap_stream_id").String(spec.name).Key("stream").String(spec.name);
+    w.Key("key_properties");
+    WriteStringArray(w, keys);
+    w.Key("replication_method").String(method);
+    if (IsIncremental(spec)) {
+      w.Key("replication_key").String(spec.cursor_field);
+    }
+    w.Key("schema").Raw(schema);
+
+    w.Key("metadata").BeginArray();
+    w.BeginObject().Key("breadcrumb").BeginArray().EndArray().Key("metadata").BeginObject();
+    w.Key("inclusion").String("available").Key("selected-by-default").Bool(false);
+    w.Key("table-key-properties");
+    WriteStringArray(w, keys);
+    w.Key("forced-replication-method").String(method);
+    w.Key("valid-replication-keys");
+    WriteStringArray(w, replication_keys);
+    if (IsIncremental(spec)) {
+      w.Key("replication-key").String(spec.cursor_field);
+    }
+    w.EndObject().EndObject();
+
+    const FieldSet automatic = AutomaticFields(spec);
+    SEGSYNC_ASSIGN_OR_RETURN(simdjson::dom::object properties, SchemaProperties(parser, spec.name));
+    for (auto [name, property] : properties) {
+      w.BeginObject().Key("breadcrumb").BeginArray().String("properties").String(name).EndArray();
+      w.Key("metadata").BeginObject().Key("inclusion");
+      w.String(automatic.count(name) != 0 ? "automatic" : "available");
+      w.EndObject().EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+Result<std::string> AirbyteCatalogJson() {
+  JsonWriter w;
+  w.BeginObject().Key("streams").BeginArray();
+  for (const auto& spec : AllStreams()) {
+    SEGSYNC_ASSIGN_OR_RETURN(std::string schema, CompactStreamSchema(spec.name));
+    w.BeginObject().Key("name").String(spec.name).Key("json_schema").Raw(schema);
+    w.Key("supported_sync_modes").BeginArray().String("full_refresh");
+    if (IsIncremental(spec)) {
+      w.String("incremental");
+    }
+    w.EndArray();
+    // The cursor is ours to pick: the API filters and orders by it on the server.
+    w.Key("source_defined_cursor").Bool(IsIncremental(spec));
+    if (IsIncremental(spec)) {
+      w.Key("default_cursor_field").BeginArray().String(spec.cursor_field).EndArray();
+    }
+    w.Key("source_defined_primary_key").BeginArray();
+    for (auto key : spec.primary_key) {
+      w.BeginArray().String(key).EndArray();
+    }
+    w.EndArray();
+    w.Key("is_resumable").Bool(IsIncremental(spec));
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+Result<SingerSelection> SelectSingerStreams(std::string_view catalog) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(catalog.data(), catalog.size()).get(doc);
+      error != simdjson::SUCCESS) {
+    return Status::Config(std::string("the Singer catalog is not valid JSON (") +
+                          simdjson::error_message(error) + ")");
+  }
+  simdjson::dom::array entries;
+  if (doc["streams"].get_array().get(entries) != simdjson::SUCCESS) {
+    return Status::Config(
+        "the Singer catalog has no `streams` list; give the file written by --discover");
+  }
+  simdjson::dom::parser schema_parser;  // `parser` keeps the catalog alive meanwhile
+  SingerSelection selection;
+  FieldSet seen;
+  for (simdjson::dom::element entry : entries) {
+    std::string_view id = StringOf(entry, "tap_stream_id");
+    if (id.empty()) {
+      id = StringOf(entry, "stream");
+    }
+    const StreamSpec* spec = id.empty() ? nullptr : FindStream(id);
+    if (spec == nullptr) {
+      selection.warnings.push_back("catalog: ignoring stream '" + std::string(id) +
+                                   "', which segsync does not have");
+      continue;
+    }
+    if (!seen.insert(std::string(id)).second) {
+      selection.warnings.push_back("catalog: stream " + std::string(id) +
+                                   " is listed twice; the first entry is used");
+      continue;
+    }
+    const EntryMetadata md = ReadMetadata(entry);
+    if (md.any) {
+      // Legacy catalogs mark selection on the entry itself or inside its schema.
+      std::optional<bool> legacy = BoolOf(entry, "selected");
+      simdjson::dom::element schema;
+      if (!legacy && entry["schema"].get(schema) == simdjson::SUCCESS) {
+        legacy = BoolOf(schema, "selected");
+      }
+      if (!NodeSelected(md.stream, legacy, false)) {
+        continue;
+      }
+    }
+
+    std::string_view method = md.stream ? StringOf(*md.stream, "replication-method") : "";
+    if (method.empty()) {
+      method = StringOf(entry, "replication_method");
+    }
+    bool resume = true;
+    if (IsIncremental(*spec) && method == "FULL_TABLE") {
+      resume = false;  // re-read from the start date, ignoring the bookmark
+    } else if (!method.empty() && method != "FULL_TABLE" && method != "INCREMENTAL") {
+      selection.warnings.push_back("catalog: " + std::string(id) + " cannot be read with " +
+                                   std::string(method) + "; using " +
+                                   (IsIncremental(*spec) ? "INCREMENTAL" : "FULL_TABLE"));
+    } else if (!IsIncremental(*spec) && method == "INCREMENTAL") {
+      selection.warnings.push_back("catalog: " + std::string(id) +
+                                   " can only be read in full; using FULL_TABLE");
+    }
+
+    FieldSet excluded;
+    if (md.any) {
+      const FieldSet automatic = AutomaticFields(*spec);
+      SEGSYNC_ASSIGN_OR_RETURN(simdjson::dom::object properties,
+                               SchemaProperties(schema_parser, spec->name));
+      for (auto [name, property] : properties) {
+        auto it = md.fields.find(name);
+        if (automatic.count(name) != 0 || it == md.fields.end()) {
+          continue;
+        }
+        if (!NodeSelected(it->second, std::nullopt, /*inherited=*/true)) {
+          excluded.emplace(name);
+        }
+      }
+    }
+    SEGSYNC_ASSIGN_OR_RETURN(SingerStream stream,
+                             MakeSingerStream(*spec, std::move(excluded), resume));
+    selection.streams.push_back(std::move(stream));
+  }
+  return selection;
+}
+
+Result<std::vector<SingerStream>> SingerStreamsNamed(const std::vector<std::string>& names) {
+  std::vector<SingerStream> streams;
+  for (const auto& name : names) {
+    const StreamSpec* spec = FindStream(name);
+    if (spec == nullptr) {
+      return Status::Config("unknown stream '" + name + "'");
+    }
+    SEGSYNC_ASSIGN_OR_RETURN(SingerStream stream, MakeSingerStream(*spec, {}, true));
+    streams.push_back(std::move(stream));
+  }
+  return streams;
+}
+
+Result<AirbyteSelection> ParseConfiguredCatalog(std::string_view catalog) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(catalog.data(), catalog.size()).get(doc);
+      error != simdjson::SUCCESS) {
+    return Status::Config(std::string("the configured catalog is not valid JSON (") +
+                          simdjson::error_message(error) + ")");
+  }
+  simdjson::dom::array entries;
+  if (doc["streams"].get_array().get(entries) != simdjson::SUCCESS) {
+    return Status::Config("the configured catalog has no `streams` list");
+  }
+  AirbyteSelection selection;
+  FieldSet seen;
+  for (simdjson::dom::element entry : entries) {
+    std::string_view name;
+    if (entry["stream"]["name"].get_string().get(name) != simdjson::SUCCESS) {
+      return Status::Config("the configured catalog has an entry without stream.name");
+    }
+    const StreamSpec* spec = FindStream(name);
+    if (spec == nullptr) {
+      selection.problems.push_back(
+          {std::string(name), "The stream " + std::string(name) +
+                                  " in the configured catalog is not one of segsync's streams. "
+                                  "Refresh the source schema and remove it from the connection."});
+      continue;
+    }
+    if (!seen.insert(std::string(name)).second) {
+      selection.warnings.push_back("configured catalog: stream " + std::string(name) +
+                                   " is listed twice; the first entry is used");
+      continue;
+    }
+    std::string_view sync_mode = StringOf(entry, "sync_mode");
+    if (sync_mode.empty()) {
+      sync_mode = "full_refresh";  // the protocol's default
+    }
+    if (sync_mode != "full_refresh" && sync_mode != "incremental") {
+      selection.problems.push_back(
+          {std::string(name), "The stream " + std::string(name) + " has sync_mode '" +
+                                  std::string(sync_mode) +
+                                  "'; it must be full_refresh or incremental."});
+      continue;
+    }
+    AirbyteStreamConfig stream;
+    stream.name = std::string(name);
+    stream.has_cursor = IsIncremental(*spec);
+    stream.incremental = sync_mode == "incremental" && IsIncremental(*spec);
+    if (sync_mode == "incremental" && !IsIncremental(*spec)) {
+      selection.warnings.push_back("configured catalog: " + std::string(name) +
+                                   " supports only full_refresh; reading it in full");
+    }
+    selection.streams.push_back(std::move(stream));
+  }
+  return selection;
+}
+
+}  // namespace segsync
