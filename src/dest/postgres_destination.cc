@@ -336,11 +336,13 @@ Result<PostgresTarget> ParsePostgresUri(std::string_view uri) {
     std::string shown(param);
     if (key == "schema") {
       std::optional<std::string> schema = PercentDecode(value);
+      // PostgreSQL reserves names starting with pg_ for its own schemas.
       if (!schema || schema->empty() || schema->size() > kMaxIdentifierBytes ||
-          schema->find('\0') != std::string::npos) {
+          schema->find('\0') != std::string::npos || schema->starts_with("pg_")) {
         return Status::Config("destination URI parameter schema=" + std::string(value) +
-                              " is not a schema name; expected 1 to 63 bytes, percent-encoded "
-                              "where needed, e.g. postgresql://host/db?schema=segment");
+                              " is not a usable schema name; expected 1 to 63 bytes, not "
+                              "starting with pg_, percent-encoded where needed, e.g. "
+                              "postgresql://host/db?schema=segment");
       }
       target.schema = std::move(*schema);
     } else {
@@ -571,7 +573,8 @@ Status PostgresDestination::BeginStream(const TableSpec& table) {
     } else if (std::string_view(PQgetvalue(locked->get(), 0, 0)) != "t") {
       status = Status::Io("PostgreSQL " + target_.display + ": table " + quoted_table_ +
                           " is being written by another segsync run; run again when it has "
-                          "finished");
+                          "finished (the session of a killed run holds the table until the "
+                          "server notices: see pg_stat_activity, application_name segsync)");
     }
   }
   if (status.ok()) {
