@@ -97,6 +97,18 @@ void WriteScalar(JsonWriter& out, Rng& rng) {
   }
 }
 
+// Objects nested `depth` levels deep, ending in a scalar.
+void WriteChain(JsonWriter& out, Rng& rng, int depth) {
+  if (depth == 0) {
+    WriteScalar(out, rng);
+    return;
+  }
+  out.BeginObject();
+  out.Key("level" + std::to_string(depth));
+  WriteChain(out, rng, depth - 1);
+  out.EndObject();
+}
+
 void WriteValue(JsonWriter& out, Rng& rng, int depth_left) {
   const uint64_t roll = depth_left > 0 ? rng.Below(10) : 9;
   if (roll < 3) {
@@ -154,6 +166,15 @@ std::string Slugify(std::string_view name, std::string_view fallback) {
   return slug.empty() ? std::string(fallback) : slug;
 }
 
+std::string SlugSet::Claim(std::string_view name, std::string_view fallback) {
+  const std::string base = Slugify(name, fallback);
+  std::string slug = base;
+  for (int n = 2; !used_.insert(slug).second; ++n) {
+    slug = base + "_" + std::to_string(n);
+  }
+  return slug;
+}
+
 void WriteFreeFormObject(JsonWriter& out, Rng& rng, int max_depth) {
   out.BeginObject();
   const int64_t n = max_depth > 0 ? rng.Between(0, 4) : 0;
@@ -165,6 +186,11 @@ void WriteFreeFormObject(JsonWriter& out, Rng& rng, int max_depth) {
     }
     out.Key(key);
     WriteValue(out, rng, max_depth - 1);
+  }
+  // Random nesting rarely reaches the bottom; some objects go as deep as allowed on purpose.
+  if (max_depth >= 4 && rng.Chance(0.1)) {
+    out.Key("nested");
+    WriteChain(out, rng, max_depth);
   }
   out.EndObject();
 }

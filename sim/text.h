@@ -3,11 +3,15 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "core/json_writer.h"
 #include "sim/random.h"
 
 namespace segsync::sim {
+
+/// Share of names and descriptions that get hostile text.
+inline constexpr double kHostileShare = 0.15;
 
 /// Segment's 22-character base58 ids for workspace objects (`qQEHquLrjRDN9j1ByrChyn`).
 std::string Base58Id(Rng& rng, size_t length = 22);
@@ -23,6 +27,15 @@ std::string_view HostileText(Rng& rng);
 std::string Decorate(Rng& rng, std::string_view plain, double hostile_share);
 /// ASCII slug of `name` (`my_source`); falls back to `fallback` when nothing ASCII is left.
 std::string Slugify(std::string_view name, std::string_view fallback);
+
+/// Slugs unique within one list; a clash gets a numeric suffix.
+class SlugSet {
+ public:
+  std::string Claim(std::string_view name, std::string_view fallback);
+
+ private:
+  std::unordered_set<std::string> used_;
+};
 
 /// A free-form `settings` object: nested objects and arrays up to `max_depth` levels, with
 /// hostile keys and values, numbers beyond 2^53, nulls and empty containers.
