@@ -17,6 +17,7 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -343,6 +344,11 @@ class Simulator:
                 self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             try:
                 self._conn.request("GET", path_and_query, headers=headers)
+                if hasattr(socket, "TCP_QUICKACK"):
+                    # Acknowledge the response's first segment at once: a server that writes
+                    # headers and body separately without TCP_NODELAY would otherwise wait
+                    # for our delayed ACK (40 ms on Linux) on every small response.
+                    self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
                 resp = self._conn.getresponse()
                 body = resp.read()
                 hdrs = {k.lower(): v for k, v in resp.getheaders()}
