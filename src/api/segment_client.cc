@@ -78,7 +78,14 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
   while (true) {
     stats.waited_ms += pacer_.BeforeRequest();
     ++stats.requests;
+    const UnixMillis sent_at = clock_.Now();
     Result<HttpResponse> sent = http_.Send(request);
+    if (GetLogLevel() == LogLevel::kDebug) {
+      // The URL carries no secret (the token travels in a header).
+      LogDebug("GET " + request.url.substr(options_.base_url.size()) + " -> " +
+               (sent.ok() ? std::to_string(sent->status) : sent.status().message()) + " (" +
+               std::to_string(clock_.Now() - sent_at) + " ms)");
+    }
     ResponseAction action = ResponseAction::kRetry;
     const HttpResponse* response = nullptr;
     if (!sent.ok() && sent.status().code() == StatusCode::kInterrupted) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/commands.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +17,7 @@
 #include "http/curl_http_client.h"
 #include "http/pacing.h"
 #include "streams/stream_spec.h"
+#include "sync/check.h"
 #include "sync/engine.h"
 
 namespace segsync {
@@ -77,8 +80,7 @@ Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token) {
   return LoadConfig(sources);
 }
 
-Status ExecuteSync(const Config& config, Destination& destination, const SyncHooks& hooks,
-                   RunReport& report) {
+Result<std::unique_ptr<ApiSession>> OpenApiSession(const Config& config) {
   CurlOptions curl;
   curl.request_timeout_s = config.request_timeout_s;
   curl.ca_bundle = config.ca_bundle;
@@ -89,9 +91,18 @@ Status ExecuteSync(const Config& config, Destination& destination, const SyncHoo
   client_options.token = config.api_token;
   client_options.region = config.region;
   client_options.retry.max_retries = config.max_retries;
-  RateLimitPacer pacer(SystemClock::Instance());
-  SegmentClient client(*http, pacer, SystemClock::Instance(), client_options);
+  return std::make_unique<ApiSession>(std::move(http), client_options);
+}
 
+ApiSession::ApiSession(std::unique_ptr<HttpClient> http_client, const ClientOptions& options)
+    : http(std::move(http_client)),
+      pacer(SystemClock::Instance()),
+      client(*http, pacer, SystemClock::Instance(), options) {}
+
+Status ExecuteSync(const Config& config, Destination& destination, const SyncHooks& hooks,
+                   RunReport& report) {
+  SEGSYNC_ASSIGN_OR_RETURN(auto session, OpenApiSession(config));
+  SegmentClient& client = session->client;
   EngineOptions options;
   options.selected = config.streams;
   options.start_date = config.start_date;
@@ -103,6 +114,9 @@ Status ExecuteSync(const Config& config, Destination& destination, const SyncHoo
   }
   if (hooks.on_stream_done) {
     engine.OnStreamDone(hooks.on_stream_done);
+  }
+  if (hooks.on_page) {
+    engine.OnPage(hooks.on_page);
   }
   ResetCancel();
   if (hooks.handle_signals) {
@@ -124,7 +138,27 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
     return destination.status().code() == StatusCode::kConfig ? kExitConfig : kExitStreamFailed;
   }
   SyncHooks hooks;
-  hooks.on_stream_done = [quiet](const StreamReport& s) {
+  // On a terminal the current stream's line is redrawn in place after every page.
+  const bool live = !quiet && isatty(STDERR_FILENO) == 1;
+  if (live) {
+    hooks.on_page = [](const StreamReport& s) {
+      std::string line = "\r\033[K  " + s.name + ": " + std::to_string(s.rows_written) +
+                         " rows, " + std::to_string(s.pages) + " pages, " +
+                         std::to_string(s.requests.requests) + " requests";
+      if (s.requests.retries > 0) {
+        line += ", " + std::to_string(s.requests.retries) + " retries";
+      }
+      if (s.requests.waited_ms > 0) {
+        line += ", " + FormatSeconds(s.requests.waited_ms) + " waiting on the rate limit";
+      }
+      std::fputs(line.c_str(), stderr);
+      std::fflush(stderr);
+    };
+  }
+  hooks.on_stream_done = [quiet, live](const StreamReport& s) {
+    if (live) {
+      std::fputs("\r\033[K", stderr);
+    }
     if (quiet || !s.selected) {
       return;
     }
@@ -169,6 +203,46 @@ int RunSync(const ConfigFlags& flags, bool quiet) {
     return kExitConfig;
   }
   return SyncWithConfig(*config, quiet, nullptr);
+}
+
+int RunCheck(const ConfigFlags& flags) {
+  auto config = ResolveConfig(flags);
+  if (!config.ok()) {
+    LogError(config.status().message());
+    return kExitConfig;
+  }
+  auto session = OpenApiSession(*config);
+  if (!session.ok()) {
+    LogError(session.status().message());
+    return kExitStreamFailed;
+  }
+  const std::string& token = config->api_token;
+  std::cout << "token:  " << (token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****"))
+            << "\nregion: " << config->region << "\nhost:   " << config->api_url << "\n\n"
+            << std::flush;
+  CheckOptions options;
+  options.streams = config->streams;
+  options.delivery_window_minutes = config->delivery_window_minutes;
+  options.delivery_granularity = config->delivery_granularity;
+  CheckReport report = CheckStreams((*session)->client, SystemClock::Instance(), options);
+  if (report.fatal.code() == StatusCode::kAuth) {
+    LogError(report.fatal.message());
+    return kExitAuth;
+  }
+  int code = kExitOk;
+  std::cout << Pad("stream", 38) << "status\n";
+  for (const auto& s : report.streams) {
+    std::cout << Pad(s.name, 38) << s.outcome;
+    if (!s.detail.empty()) {
+      std::cout << ": " << MaskSecrets(s.detail);
+    }
+    std::cout << "\n";
+    if (s.outcome == "error") {
+      code = kExitStreamFailed;
+    }
+  }
+  std::cout << std::flush;
+  return code;
 }
 
 int RunDiscover() {

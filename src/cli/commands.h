@@ -4,8 +4,11 @@
 #include <string>
 
 #include <functional>
+#include <memory>
 
+#include "api/segment_client.h"
 #include "core/config.h"
+#include "http/pacing.h"
 #include "dest/destination.h"
 #include "streams/stream_spec.h"
 #include "sync/run_report.h"
@@ -22,11 +25,26 @@ inline constexpr int kExitAuth = 3;
 struct SyncHooks {
   std::function<void(const StreamSpec&, bool selected)> on_stream_start;
   std::function<void(const StreamReport&)> on_stream_done;
+  std::function<void(const StreamReport&)> on_page;
   bool handle_signals = true;  // SIGINT/SIGTERM roll back the open stream and end the run
 };
 
 /// Resolve the configuration from flags, environment and file (CONTRACT.md §2).
 Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token = true);
+
+/// The HTTP client, the shared rate-limit budget and the Segment client of one run.
+struct ApiSession {
+  ApiSession(std::unique_ptr<HttpClient> http_client, const ClientOptions& options);
+  std::unique_ptr<HttpClient> http;
+  RateLimitPacer pacer;
+  SegmentClient client;
+};
+
+/// Connectable client for `config` (libcurl, TLS settings, retries).
+Result<std::unique_ptr<ApiSession>> OpenApiSession(const Config& config);
+
+/// `segsync check`: token, region and host, then per stream ok / not_entitled / error.
+int RunCheck(const ConfigFlags& flags);
 
 /// Run the engine for `config` into `destination`. `report` is always filled; a non-OK Status
 /// means the sync could not start (e.g. libcurl failed to initialise).

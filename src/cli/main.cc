@@ -136,6 +136,12 @@ int main(int argc, char** argv) {
   AddConfigFlags(*sync, flags);
   add_output_flags(*sync);
 
+  ConfigFlags check_flags;
+  CLI::App* check = app.add_subcommand(
+      "check", "verify the token and region, then report per stream: ok, not_entitled or error");
+  AddConfigFlags(*check, check_flags);
+  add_output_flags(*check);
+
   CLI::App* discover =
       app.add_subcommand("discover", "print every stream with its keys, method and JSON Schema");
 
@@ -184,6 +190,8 @@ int main(int argc, char** argv) {
                                              : segsync::LogFormat::kText);
   if (sync->parsed()) {
     code = segsync::RunSync(flags, quiet);
+  } else if (check->parsed()) {
+    code = segsync::RunCheck(check_flags);
   } else if (discover->parsed()) {
     code = segsync::RunDiscover();
   } else if (demo->parsed()) {

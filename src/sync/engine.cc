@@ -58,6 +58,19 @@ int64_t MaxWindowMinutes(std::string_view granularity) {
 
 }  // namespace
 
+QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
+                                std::string_view granularity) {
+  const UnixMillis end = now / 1000 * 1000;
+  // The API requires start >= now - the granularity's longest span; keep a minute of margin
+  // at that limit, since the server's "now" is later than ours.
+  const UnixMillis earliest =
+      end - MaxWindowMinutes(granularity) * kMillisPerMinute + 60'000;
+  const UnixMillis start = std::max(end - window_minutes * kMillisPerMinute, earliest);
+  return {{"startTime", FormatRfc3339Millis(start)},
+          {"endTime", FormatRfc3339Millis(end)},
+          {"granularity", std::string(granularity)}};
+}
+
 /// Everything one stream's read needs while it runs.
 struct SyncEngine::StreamRun {
   const StreamSpec& spec;
@@ -226,17 +239,10 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
       QueryParams window;
       if (spec.single_object) {
         // Delivery metrics: one fixed window for the whole read, within the API's rules.
-        const UnixMillis end = read_started / 1000 * 1000;
-        UnixMillis start = end - options_.delivery_window_minutes * kMillisPerMinute;
-        // The API requires start ≥ now − max span; keep a minute of margin at the limit.
-        const UnixMillis earliest =
-            end - MaxWindowMinutes(options_.delivery_granularity) * kMillisPerMinute + 60'000;
-        start = std::max(start, earliest);
-        window = {{"startTime", FormatRfc3339Millis(start)},
-                  {"endTime", FormatRfc3339Millis(end)},
-                  {"granularity", options_.delivery_granularity}};
-        run.injected_constants = {{"startTime", Value::String(FormatRfc3339Millis(start))},
-                                  {"endTime", Value::String(FormatRfc3339Millis(end))}};
+        window = DeliveryWindowQuery(read_started, options_.delivery_window_minutes,
+                                     options_.delivery_granularity);
+        run.injected_constants = {{"startTime", Value::String(window[0].second)},
+                                  {"endTime", Value::String(window[1].second)}};
       }
       for (const Record& parent : parents->second) {
         std::string child_path = path;
@@ -358,6 +364,9 @@ Status SyncEngine::ReadPages(StreamRun& run, const std::string& path, const Quer
                     "GET " + path + ": data." + std::string(run.spec.list_key) + " is not a list");
     }
     SEGSYNC_RETURN_NOT_OK(Flush(run));
+    if (on_page_) {
+      on_page_(run.report);
+    }
     if (!run.spec.paginated) {
       return Status::Ok();
     }

@@ -22,6 +22,11 @@ struct EngineOptions {
   int page_size = kMaxPageSize;
 };
 
+/// startTime, endTime (ending now) and granularity of a delivery-metrics window, within the
+/// API's rules for that granularity.
+QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
+                                std::string_view granularity);
+
 /// Reads every needed stream with one generic reader driven by its StreamSpec, and writes the
 /// selected ones, one destination transaction per stream.
 class SyncEngine {
@@ -34,6 +39,8 @@ class SyncEngine {
 
   /// Called as each stream finishes (progress lines, protocol writers).
   void OnStreamDone(StreamDone callback) { on_stream_done_ = std::move(callback); }
+  /// Called after every page a stream reads (live progress).
+  void OnPage(StreamDone callback) { on_page_ = std::move(callback); }
   /// Called before a stream's first request.
   void OnStreamStart(StreamStart callback) { on_stream_start_ = std::move(callback); }
 
@@ -53,6 +60,7 @@ class SyncEngine {
   EngineOptions options_;
   StreamDone on_stream_done_;
   StreamStart on_stream_start_;
+  StreamDone on_page_;
   simdjson::dom::parser parser_;
   /// Parent stream name → the fields of its records that children need (ids), from this run.
   std::map<std::string, std::vector<Record>, std::less<>> parent_keys_;
