@@ -440,7 +440,11 @@ Status PostgresDestination::Connect() {
                       ": connecting failed: libpq could not allocate a connection");
   }
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
-    const std::string reason = OneLine(PQerrorMessage(conn_.get()));
+    // libpq's own advice line ("Is the server running ...?") is what the hint says already.
+    std::string reason = OneLine(PQerrorMessage(conn_.get()));
+    if (const size_t advice = reason.find("; Is the server running"); advice != std::string::npos) {
+      reason.resize(advice);
+    }
     Status status = Status::Io("PostgreSQL " + target_.display + ": connecting failed: " + reason +
                                "; " + std::string(ConnectHint(reason)));
     conn_.reset();
