@@ -88,8 +88,9 @@ Status AirbyteWriter::Spec(std::string_view connection_specification) {
   JsonWriter w;
   w.BeginObject().Key("type").String("SPEC").Key("spec").BeginObject();
   w.Key("connectionSpecification").Raw(connection_specification);
+  // No protocol_version: the platform then applies its default, whereas a version outside
+  // the range it supports would make it refuse the connector.
   w.Key("supportsIncremental").Bool(true);
-  w.Key("protocol_version").String("0.18.0");
   w.EndObject().EndObject();
   return Emit(w.str());
 }
