@@ -294,9 +294,13 @@ class AirbyteIncremental(AirbyteTestCase):
         cls.tmp.__exit__(None, None, None)
 
     def test_states_of_read_one_make_read_two_emit_only_new_audit_events(self):
-        catalog = configured(self.catalog, {"audit_events", "usage_api_calls_workspace_daily",
-                                            "users"})
+        chosen = {"audit_events", "usage_api_calls_workspace_daily", "users"}
+        catalog = configured(self.catalog, chosen)
         first, _ = self.read(self.config, catalog)
+        # The configured catalog selects exactly what it lists, in records and in statuses.
+        self.assertEqual({m["record"]["stream"] for m in of_type(first, "RECORD")}, chosen)
+        self.assertEqual({m["trace"]["stream_status"]["stream_descriptor"]["name"]
+                          for m in of_type(first, "TRACE")}, chosen)
         first_ids = {r["id"] for r in records(first, "audit_events")}
         self.assertTrue(first_ids)
         state = [m["state"] for m in of_type(first, "STATE")]
