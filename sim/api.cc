@@ -481,7 +481,7 @@ ApiResponse SimulatedApi::Delete(std::string_view stream, std::string_view id,
                   "catalog_destinations, catalog_warehouses, users, groups, transformations",
                   "stream"});
   }
-  if (when != "" && when != "now" && when != "after_list") {
+  if (!when.empty() && when != "now" && when != "after_list") {
     return Error({400, "BadRequest", "when must be now or after_list", "when"});
   }
   std::unique_lock lock(mutex_);

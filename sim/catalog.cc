@@ -303,6 +303,7 @@ std::vector<CatalogEntry> GenerateCatalogSources(uint64_t seed, int count) {
   NameSource names;
   SlugSet slugs;
   std::vector<std::string_view> known;
+  known.reserve(kKnownSources.size());
   for (const auto& k : kKnownSources) {
     known.push_back(k.name);
   }
@@ -445,6 +446,7 @@ std::vector<CatalogEntry> GenerateCatalogDestinations(uint64_t seed, const Scale
   NameSource names;
   SlugSet slugs;
   std::vector<std::string_view> known;
+  known.reserve(kKnownDestinations.size());
   for (const auto& k : kKnownDestinations) {
     known.push_back(k.name);
   }

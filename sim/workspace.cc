@@ -401,7 +401,9 @@ void GenerateUsersAndGroups(Workspace& ws, int users, int groups) {
     const std::string first(rng.Pick(kFirstNames));
     const std::string last(rng.Pick(kLastNames));
     // Users who never set a name have "" (the field is required, not optional).
-    std::string name = rng.Chance(0.1) ? std::string() : Decorate(rng, first + " " + last, 0.1);
+    std::string full_name = first;
+    full_name.append(" ").append(last);
+    std::string name = rng.Chance(0.1) ? std::string() : Decorate(rng, full_name, 0.1);
     std::string email =
         Slugify(first, "user") + "." + Slugify(last, "x") + std::to_string(i) + "@example.com";
     if (rng.Chance(0.05)) {

@@ -24,13 +24,13 @@ namespace {
 
 using simdjson::dom::element;
 
-std::unique_ptr<Simulator> StartOrDie(SimOptions options = {}) {
+std::unique_ptr<Simulator> StartOrDie(const SimOptions& options = {}) {
   auto started = Simulator::Start(options);
   EXPECT_TRUE(started.ok()) << started.status().ToString();
   return started.ok() ? started.MoveValue() : nullptr;
 }
 
-httplib::Client ClientFor(const Simulator& sim, std::string token = "sim-token") {
+httplib::Client ClientFor(const Simulator& sim, const std::string& token = "sim-token") {
   httplib::Client client(sim.base_url());
   if (!token.empty()) {
     client.set_default_headers({{"Authorization", "Bearer " + token}});
@@ -453,7 +453,7 @@ TEST(SimulatorTest, DeliveryMetricsValidateSourceGranularityAndWindow) {
   const std::string base = "/destinations/" + Field(destination, "id") + "/delivery-metrics";
   const std::string source = Field(destination, "sourceId");
   const UnixMillis now = SystemClock::Instance().Now();
-  const std::string two_days_ago = FormatRfc3339Millis(now - 2 * 86'400'000);
+  const std::string two_days_ago = FormatRfc3339Millis(now - int64_t{2} * 86'400'000);
 
   auto ok =
       client.Get(base + "?sourceId=" + source + "&granularity=HOUR&startTime=" + two_days_ago);
@@ -467,13 +467,15 @@ TEST(SimulatorTest, DeliveryMetricsValidateSourceGranularityAndWindow) {
     std::string query;
     std::string field;
   };
+  const std::string with_source = "?sourceId=" + source;
+  const std::string with_start = with_source + "&startTime=";
   for (const Case& c : std::vector<Case>{
            {"", "sourceId"},
            {"?sourceId=someone-else", "sourceId"},
-           {"?sourceId=" + source + "&granularity=WEEK", "granularity"},
-           {"?sourceId=" + source + "&startTime=" + two_days_ago, "startTime"},  // MINUTE: 4 h
-           {"?sourceId=" + source + "&granularity=DAY", "startTime"},  // 30-day default > 14 days
-           {"?sourceId=" + source + "&endTime=soon", "endTime"},
+           {with_source + "&granularity=WEEK", "granularity"},
+           {with_start + two_days_ago, "startTime"},         // MINUTE: 4 h
+           {with_source + "&granularity=DAY", "startTime"},  // 30-day default > 14 days
+           {with_source + "&endTime=soon", "endTime"},
        }) {
     auto res = client.Get(base + c.query);
     ASSERT_TRUE(res);
