@@ -276,6 +276,41 @@ TEST(SimulatorTest, ConnectedDestinationsAreExactlyTheSourcesDestinations) {
   EXPECT_EQ(total, Ids(json.root["destinations"]).size());
 }
 
+TEST(SimulatorTest, ConnectedWarehousesAreListedWarehousesWithoutSourceId) {
+  auto sim = StartOrDie();
+  auto client = ClientFor(*sim);
+  const std::vector<std::string> warehouses = DumpIds(*sim, "warehouses");
+  const std::set<std::string> known(warehouses.begin(), warehouses.end());
+  size_t connections = 0;
+  for (const std::string& source : DumpIds(*sim, "sources")) {
+    auto res = client.Get("/sources/" + source + "/connected-warehouses");
+    ASSERT_TRUE(res && res->status == 200);
+    Json json(res->body);
+    for (element warehouse : json.root["data"]["warehouses"].get_array()) {
+      EXPECT_EQ(known.count(Field(warehouse, "id")), 1u);
+      EXPECT_EQ(warehouse["sourceId"].error(), simdjson::NO_SUCH_FIELD);
+      ++connections;
+    }
+  }
+  EXPECT_GT(connections, 0u);
+}
+
+TEST(SimulatorTest, GeneratedDataIsHostileButValidJson) {
+  auto sim = StartOrDie();
+  httplib::Client admin(sim->base_url());
+  auto dump = admin.Get("/__sim/dump");
+  ASSERT_TRUE(dump && dump->status == 200);
+  simdjson::dom::parser parser;
+  ASSERT_EQ(parser.parse(dump->body).error(), simdjson::SUCCESS);
+  for (std::string_view marker :
+       {"🚀", "日本語", "مصدر", "\\u0000 is not a NUL", "\\Users", "line one\\nline two",
+        "\\u0007bell", "\\\"ship it\\\"", "\"name\":\"\"", "9007199254740993",
+        "18446744073709551615", "\"mark\":null", "\"defaultTrigger\":null", "x_segsync_extra",
+        "\"propertyDrops\"", "\"level5\":"}) {
+    EXPECT_NE(dump->body.find(marker), std::string::npos) << marker;
+  }
+}
+
 TEST(SimulatorTest, UsageNeedsFirstOfMonthPeriod) {
   auto sim = StartOrDie();
   auto client = ClientFor(*sim);
