@@ -10,12 +10,18 @@ ResponseAction ActionForHttpStatus(int http_status) {
     return ResponseAction::kSuccess;
   }
   switch (http_status) {
-    case 401: return ResponseAction::kAuthFailed;
-    case 403: return ResponseAction::kNotEntitled;
-    case 404: return ResponseAction::kNotFound;
-    case 408: return ResponseAction::kRetry;
-    case 429: return ResponseAction::kRateLimited;
-    default: break;
+    case 401:
+      return ResponseAction::kAuthFailed;
+    case 403:
+      return ResponseAction::kNotEntitled;
+    case 404:
+      return ResponseAction::kNotFound;
+    case 408:
+      return ResponseAction::kRetry;
+    case 429:
+      return ResponseAction::kRateLimited;
+    default:
+      break;
   }
   if (http_status >= 500) {
     return ResponseAction::kRetry;

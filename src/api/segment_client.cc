@@ -14,8 +14,8 @@ std::string HostOf(std::string_view url) {
   const size_t scheme = url.find("://");
   const size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
   const size_t end = url.find('/', start);
-  return std::string(url.substr(start, end == std::string_view::npos ? url.size() - start
-                                                                     : end - start));
+  return std::string(
+      url.substr(start, end == std::string_view::npos ? url.size() - start : end - start));
 }
 
 /// How long a 429 asks us to wait: data.msBeforeNext, then Retry-After, then X-RateLimit-Reset.
@@ -27,7 +27,8 @@ std::optional<int64_t> RateLimitWaitMs(const HttpResponse& response, UnixMillis 
   const std::string_view retry_after = response.Header("retry-after");
   if (!retry_after.empty()) {
     int64_t seconds = 0;
-    auto res = std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
+    auto res =
+        std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
     if (res.ec == std::errc() && res.ptr == retry_after.data() + retry_after.size()) {
       return seconds * 1000;
     }
@@ -69,8 +70,7 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
   if (!query.empty()) {
     request.url += "?" + BuildQueryString(query);
   }
-  request.headers = {{"Authorization", "Bearer " + options_.token},
-                     {"Accept", "application/json"}};
+  request.headers = {{"Authorization", "Bearer " + options_.token}, {"Accept", "application/json"}};
 
   int failures = 0;
   int rate_limit_waits = 0;
@@ -123,12 +123,13 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
                        DescribeApiError(ParseErrorEnvelope(response->body));
         }
         if (CancelRequested()) {
-          return Status(StatusCode::kInterrupted, "GET " + std::string(path) + " stopped by a signal");
+          return Status(StatusCode::kInterrupted,
+                        "GET " + std::string(path) + " stopped by a signal");
         }
         if (failures >= options_.retry.max_retries) {
-          return Status(StatusCode::kTransient,
-                        "GET " + std::string(path) + " failed after " +
-                            std::to_string(failures + 1) + " attempts: " + last_cause);
+          return Status(StatusCode::kTransient, "GET " + std::string(path) + " failed after " +
+                                                    std::to_string(failures + 1) +
+                                                    " attempts: " + last_cause);
         }
         ++failures;
         ++stats.retries;
@@ -142,7 +143,8 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
       case ResponseAction::kRateLimited: {
         ++stats.rate_limited;
         if (CancelRequested()) {
-          return Status(StatusCode::kInterrupted, "GET " + std::string(path) + " stopped by a signal");
+          return Status(StatusCode::kInterrupted,
+                        "GET " + std::string(path) + " stopped by a signal");
         }
         if (rate_limit_waits >= options_.max_rate_limit_waits) {
           return Status(StatusCode::kRateLimited,
@@ -165,8 +167,8 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
       case ResponseAction::kAuthFailed:
         return Status(StatusCode::kAuth,
                       "the API token was rejected (HTTP 401) by " + HostOf(options_.base_url) +
-                          " (region " + options_.region + "): " +
-                          DescribeApiError(ParseErrorEnvelope(response->body)) +
+                          " (region " + options_.region +
+                          "): " + DescribeApiError(ParseErrorEnvelope(response->body)) +
                           ". Check the token (api_token or SEGMENT_API_TOKEN); a workspace in the "
                           "EU needs region \"eu\", one in the US region \"us\"",
                       401);

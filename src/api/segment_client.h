@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "api/pagination.h"
 #include "core/clock.h"

@@ -85,30 +85,38 @@ Result<std::unique_ptr<ApiSession>> OpenApiSession(const Config& config) {
   curl.request_timeout_s = config.request_timeout_s;
   curl.ca_bundle = config.ca_bundle;
   curl.user_agent = "segsync/0.1";
-  SEGSYNC_ASSIGN_OR_RETURN(auto http, CurlHttpClient::Make(curl));
   ClientOptions client_options;
   client_options.base_url = config.api_url;
   client_options.token = config.api_token;
   client_options.region = config.region;
   client_options.retry.max_retries = config.max_retries;
-  return std::make_unique<ApiSession>(std::move(http), client_options);
+  auto session = std::make_unique<ApiSession>();
+  for (int i = 0; i < config.max_concurrency; ++i) {
+    SEGSYNC_ASSIGN_OR_RETURN(auto http, CurlHttpClient::Make(curl));
+    session->clients.push_back(std::make_unique<SegmentClient>(
+        *http, session->pacer, SystemClock::Instance(), client_options));
+    session->http.push_back(std::move(http));
+  }
+  return session;
 }
 
-ApiSession::ApiSession(std::unique_ptr<HttpClient> http_client, const ClientOptions& options)
-    : http(std::move(http_client)),
-      pacer(SystemClock::Instance()),
-      client(*http, pacer, SystemClock::Instance(), options) {}
+std::vector<SegmentClient*> ApiSession::ClientPointers() const {
+  std::vector<SegmentClient*> out;
+  for (const auto& c : clients) {
+    out.push_back(c.get());
+  }
+  return out;
+}
 
 Status ExecuteSync(const Config& config, Destination& destination, const SyncHooks& hooks,
                    RunReport& report) {
   SEGSYNC_ASSIGN_OR_RETURN(auto session, OpenApiSession(config));
-  SegmentClient& client = session->client;
   EngineOptions options;
   options.selected = config.streams;
   options.start_date = config.start_date;
   options.delivery_window_minutes = config.delivery_window_minutes;
   options.delivery_granularity = config.delivery_granularity;
-  SyncEngine engine(client, destination, SystemClock::Instance(), options);
+  SyncEngine engine(session->ClientPointers(), destination, SystemClock::Instance(), options);
   if (hooks.on_stream_start) {
     engine.OnStreamStart(hooks.on_stream_start);
   }
@@ -142,8 +150,8 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
   const bool live = !quiet && isatty(STDERR_FILENO) == 1;
   if (live) {
     hooks.on_page = [](const StreamReport& s) {
-      std::string line = "\r\033[K  " + s.name + ": " + std::to_string(s.rows_written) +
-                         " rows, " + std::to_string(s.pages) + " pages, " +
+      std::string line = "\r\033[K  " + s.name + ": " + std::to_string(s.rows_written) + " rows, " +
+                         std::to_string(s.pages) + " pages, " +
                          std::to_string(s.requests.requests) + " requests";
       if (s.requests.retries > 0) {
         line += ", " + std::to_string(s.requests.retries) + " retries";
@@ -183,8 +191,9 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
   if (report.fatal.code() == StatusCode::kAuth) {
     LogError(report.fatal.message() + ". Nothing was written.");
   } else if (report.fatal.code() == StatusCode::kInterrupted) {
-    LogError("interrupted: the open stream was rolled back; every stream committed before it is "
-             "kept. Run the same command again to finish.");
+    LogError(
+        "interrupted: the open stream was rolled back; every stream committed before it is "
+        "kept. Run the same command again to finish.");
   }
   if (!quiet && report.fatal.code() != StatusCode::kAuth) {
     std::cout << FormatSummary(report) << std::flush;
@@ -217,14 +226,15 @@ int RunCheck(const ConfigFlags& flags) {
     return kExitStreamFailed;
   }
   const std::string& token = config->api_token;
-  std::cout << "token:  " << (token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****"))
+  std::cout << "token:  "
+            << (token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****"))
             << "\nregion: " << config->region << "\nhost:   " << config->api_url << "\n\n"
             << std::flush;
   CheckOptions options;
   options.streams = config->streams;
   options.delivery_window_minutes = config->delivery_window_minutes;
   options.delivery_granularity = config->delivery_granularity;
-  CheckReport report = CheckStreams((*session)->client, SystemClock::Instance(), options);
+  CheckReport report = CheckStreams((*session)->client(), SystemClock::Instance(), options);
   if (report.fatal.code() == StatusCode::kAuth) {
     LogError(report.fatal.message());
     return kExitAuth;

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <string>
-
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "api/segment_client.h"
 #include "core/config.h"
-#include "http/pacing.h"
 #include "dest/destination.h"
+#include "http/pacing.h"
 #include "streams/stream_spec.h"
 #include "sync/run_report.h"
 
@@ -34,10 +33,12 @@ Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token = true
 
 /// The HTTP client, the shared rate-limit budget and the Segment client of one run.
 struct ApiSession {
-  ApiSession(std::unique_ptr<HttpClient> http_client, const ClientOptions& options);
-  std::unique_ptr<HttpClient> http;
-  RateLimitPacer pacer;
-  SegmentClient client;
+  ApiSession() : pacer(SystemClock::Instance()) {}
+  std::vector<std::unique_ptr<HttpClient>> http;  // one connection per concurrent request
+  RateLimitPacer pacer;                           // one budget shared by all of them
+  std::vector<std::unique_ptr<SegmentClient>> clients;
+  SegmentClient& client() { return *clients.front(); }
+  std::vector<SegmentClient*> ClientPointers() const;
 };
 
 /// Connectable client for `config` (libcurl, TLS settings, retries).

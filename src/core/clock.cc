@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/clock.h"
 
-#include "core/cancel.h"
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <thread>
+
+#include "core/cancel.h"
 
 namespace segsync {
 namespace {
@@ -50,7 +50,7 @@ bool ParseInt(std::string_view s, int& out) {
 }
 
 constexpr std::array<std::string_view, 12> kMonthNames = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr std::array<std::string_view, 7> kDayNames = {"Thu", "Fri", "Sat", "Sun",
                                                        "Mon", "Tue", "Wed"};
 

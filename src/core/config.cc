@@ -17,8 +17,8 @@ constexpr std::string_view kDateForms =
     "accepted forms: MM/DD/YYYY, YYYY-MM-DD, or RFC 3339 such as 2024-01-31T00:00:00Z";
 
 Status ConfigError(std::string_view key, std::string_view value, std::string_view accepted) {
-  return Status::Config("configuration error: " + std::string(key) + " = '" +
-                        MaskSecrets(value) + "' is not valid; " + std::string(accepted));
+  return Status::Config("configuration error: " + std::string(key) + " = '" + MaskSecrets(value) +
+                        "' is not valid; " + std::string(accepted));
 }
 
 std::vector<std::string> SplitNames(std::string_view text) {
@@ -142,9 +142,8 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
       if (value.get_object().get(window) == simdjson::SUCCESS) {
         for (auto [wkey, wvalue] : window) {
           if (wkey == "duration") {
-            SEGSYNC_RETURN_NOT_OK(
-                string_value("delivery_metrics_window.duration", wvalue,
-                             file.values.delivery_metrics_window));
+            SEGSYNC_RETURN_NOT_OK(string_value("delivery_metrics_window.duration", wvalue,
+                                               file.values.delivery_metrics_window));
           } else if (wkey == "granularity") {
             SEGSYNC_RETURN_NOT_OK(string_value("delivery_metrics_window.granularity", wvalue,
                                                file.values.delivery_metrics_granularity));
@@ -194,15 +193,18 @@ std::optional<int64_t> ParseDurationMinutes(std::string_view text) {
   int64_t n = 0;
   const std::string_view digits = text.substr(0, text.size() - 1);
   auto res = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (res.ec != std::errc() || res.ptr != digits.data() + digits.size() || n <= 0 ||
-      n > 100'000) {
+  if (res.ec != std::errc() || res.ptr != digits.data() + digits.size() || n <= 0 || n > 100'000) {
     return std::nullopt;
   }
   switch (unit) {
-    case 'm': return n;
-    case 'h': return n * 60;
-    case 'd': return n * 60 * 24;
-    default: return std::nullopt;
+    case 'm':
+      return n;
+    case 'h':
+      return n * 60;
+    case 'd':
+      return n * 60 * 24;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -228,7 +230,9 @@ Status ValidateDeliveryWindow(int64_t minutes, std::string_view granularity) {
     return ConfigError("delivery_metrics_window", given,
                        "with granularity " + std::string(granularity) +
                            " the window must be a whole number of " +
-                           (unit == 1 ? "minutes" : unit == 60 ? "hours" : "days") +
+                           (unit == 1    ? "minutes"
+                            : unit == 60 ? "hours"
+                                         : "days") +
                            " and at most " +
                            (granularity == "MINUTE" ? "4h"
                             : granularity == "HOUR" ? "7d (168h)"
@@ -299,7 +303,8 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   for (const auto& name : names) {
     if (std::find(sources.valid_streams.begin(), sources.valid_streams.end(), name) ==
         sources.valid_streams.end()) {
-      return ConfigError("streams", name, "valid stream names: " + JoinNames(sources.valid_streams));
+      return ConfigError("streams", name,
+                         "valid stream names: " + JoinNames(sources.valid_streams));
     }
   }
   config.streams = std::move(names);
@@ -313,8 +318,8 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
                        "accepted forms: sqlite:PATH, postgresql://USER@HOST/DB, jsonl:DIR");
   }
 
-  const std::string window = First(flags.delivery_metrics_window, f.delivery_metrics_window)
-                                 .value_or("24h");
+  const std::string window =
+      First(flags.delivery_metrics_window, f.delivery_metrics_window).value_or("24h");
   auto minutes = ParseDurationMinutes(window);
   if (!minutes) {
     return ConfigError("delivery_metrics_window", window,

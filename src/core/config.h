@@ -16,9 +16,9 @@ namespace segsync {
 struct Config {
   std::string api_token;
   std::string region = "us";
-  std::string api_url;                // from region unless overridden
+  std::string api_url;  // from region unless overridden
   UnixMillis start_date = 0;
-  std::vector<std::string> streams;   // selected stream names, never empty once resolved
+  std::vector<std::string> streams;  // selected stream names, never empty once resolved
   std::string destination = "sqlite:segment.db";
   int64_t delivery_window_minutes = 24 * 60;
   std::string delivery_granularity = "HOUR";
@@ -48,8 +48,8 @@ struct ConfigFlags {
 /// Where the pieces come from, so LoadConfig stays testable.
 struct ConfigSources {
   ConfigFlags flags;
-  std::optional<std::string> env_token;         // $SEGMENT_API_TOKEN
-  std::vector<std::string> valid_streams;       // the 18 names
+  std::optional<std::string> env_token;    // $SEGMENT_API_TOKEN
+  std::vector<std::string> valid_streams;  // the 18 names
   UnixMillis now = 0;
   bool require_token = true;
 };

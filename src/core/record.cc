@@ -7,12 +7,18 @@ namespace segsync {
 
 std::string_view ColumnTypeName(ColumnType type) {
   switch (type) {
-    case ColumnType::kString: return "string";
-    case ColumnType::kInteger: return "integer";
-    case ColumnType::kNumber: return "number";
-    case ColumnType::kBoolean: return "boolean";
-    case ColumnType::kTimestamp: return "timestamp";
-    case ColumnType::kJson: return "json";
+    case ColumnType::kString:
+      return "string";
+    case ColumnType::kInteger:
+      return "integer";
+    case ColumnType::kNumber:
+      return "number";
+    case ColumnType::kBoolean:
+      return "boolean";
+    case ColumnType::kTimestamp:
+      return "timestamp";
+    case ColumnType::kJson:
+      return "json";
   }
   return "string";
 }
@@ -20,12 +26,25 @@ std::string_view ColumnTypeName(ColumnType type) {
 void AppendValueJson(std::string& out, const Value& value) {
   JsonWriter w;
   switch (value.kind) {
-    case Value::Kind::kNull: out.append("null"); return;
-    case Value::Kind::kBool: out.append(value.boolean ? "true" : "false"); return;
-    case Value::Kind::kInt: out.append(std::to_string(value.integer)); return;
-    case Value::Kind::kDouble: w.Double(value.number); out.append(w.str()); return;
-    case Value::Kind::kString: AppendJsonString(out, value.text); return;
-    case Value::Kind::kJson: out.append(value.text); return;
+    case Value::Kind::kNull:
+      out.append("null");
+      return;
+    case Value::Kind::kBool:
+      out.append(value.boolean ? "true" : "false");
+      return;
+    case Value::Kind::kInt:
+      out.append(std::to_string(value.integer));
+      return;
+    case Value::Kind::kDouble:
+      w.Double(value.number);
+      out.append(w.str());
+      return;
+    case Value::Kind::kString:
+      AppendJsonString(out, value.text);
+      return;
+    case Value::Kind::kJson:
+      out.append(value.text);
+      return;
   }
 }
 

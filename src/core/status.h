@@ -68,7 +68,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(data_).ok()) {
       data_ = Status::Internal("Result constructed from an OK status without a value");
@@ -98,15 +98,17 @@ class [[nodiscard]] Result {
 #define SEGSYNC_CONCAT(a, b) SEGSYNC_CONCAT_INNER(a, b)
 
 /// Return the Status from the enclosing function if it is not OK.
-#define SEGSYNC_RETURN_NOT_OK(expr)                \
-  do {                                             \
-    ::segsync::Status _segsync_st = (expr);        \
-    if (!_segsync_st.ok()) return _segsync_st;     \
+#define SEGSYNC_RETURN_NOT_OK(expr)         \
+  do {                                      \
+    ::segsync::Status _segsync_st = (expr); \
+    if (!_segsync_st.ok())                  \
+      return _segsync_st;                   \
   } while (false)
 
 #define SEGSYNC_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                  \
-  if (!tmp.ok()) return tmp.status();                 \
+  if (!tmp.ok())                                      \
+    return tmp.status();                              \
   lhs = std::move(tmp).MoveValue()
 
 /// Declare-or-assign `lhs` from a Result, returning its Status from the function on failure.

@@ -51,8 +51,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 }
 
 /// Aborts a transfer (stalled or slow) as soon as a stop is requested.
-int OnProgress(void* /*user*/, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/,
-               curl_off_t /*ultotal*/, curl_off_t /*ulnow*/) {
+int OnProgress(void* /*user*/, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+               curl_off_t /*ulnow*/) {
   return CancelRequested() ? 1 : 0;
 }
 
@@ -111,7 +111,8 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   }
   HttpResponse response;
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method == "GET" ? nullptr : request.method.c_str());
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST,
+                   request.method == "GET" ? nullptr : request.method.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
@@ -123,8 +124,8 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   }
   if (code != CURLE_OK) {
     // The URL holds no secret (the token travels in a header), so it is safe to name.
-    return Status(StatusCode::kTransient,
-                  std::string("request to ") + request.url + " failed: " + curl_easy_strerror(code));
+    return Status(StatusCode::kTransient, std::string("request to ") + request.url +
+                                              " failed: " + curl_easy_strerror(code));
   }
   long status = 0;  // NOLINT(google-runtime-int): libcurl's type
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -26,8 +26,8 @@ class RateLimitPacer {
  private:
   Clock& clock_;
   std::mutex mu_;
-  int64_t remaining_ = -1;    // requests left in this window; -1 while unknown
-  UnixMillis reset_at_ = 0;   // when the window resets
+  int64_t remaining_ = -1;   // requests left in this window; -1 while unknown
+  UnixMillis reset_at_ = 0;  // when the window resets
   UnixMillis blocked_until_ = 0;
 };
 

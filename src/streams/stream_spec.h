@@ -41,8 +41,8 @@ struct StreamSpec {
   std::vector<ParentBinding> query_from_parent;
   std::vector<ParentBinding> inject_from_parent;
   bool paginated = true;
-  bool single_object = false;     // data.<list_key> is one object, not a list
-  std::string_view entitlement;   // the plan or feature a 403 means is missing
+  bool single_object = false;    // data.<list_key> is one object, not a list
+  std::string_view entitlement;  // the plan or feature a 403 means is missing
   std::string_view method = "GET";
 };
 

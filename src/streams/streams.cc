@@ -59,19 +59,18 @@ std::vector<StreamSpec> BuildStreams() {
   streams.push_back(Child("source_connected_destinations", "sources",
                           "/sources/{id}/connected-destinations", "destinations",
                           {"id", "sourceId"}));
-  StreamSpec warehouses = Child("source_connected_warehouses", "sources",
-                                "/sources/{id}/connected-warehouses", "warehouses",
-                                {"sourceId", "id"});
+  StreamSpec warehouses =
+      Child("source_connected_warehouses", "sources", "/sources/{id}/connected-warehouses",
+            "warehouses", {"sourceId", "id"});
   warehouses.inject_from_parent = {{"sourceId", "id"}};  // the API does not echo it
   streams.push_back(std::move(warehouses));
   StreamSpec subscriptions = Child("destination_subscriptions", "destinations",
                                    "/destinations/{id}/subscriptions", "subscriptions", {"id"});
   subscriptions.entitlement = kSubscriptions;
   streams.push_back(std::move(subscriptions));
-  StreamSpec metrics =
-      Child("destination_delivery_metrics_summary", "destinations",
-            "/destinations/{id}/delivery-metrics", "deliveryMetricsSummary",
-            {"sourceId", "destinationId"});
+  StreamSpec metrics = Child("destination_delivery_metrics_summary", "destinations",
+                             "/destinations/{id}/delivery-metrics", "deliveryMetricsSummary",
+                             {"sourceId", "destinationId"});
   metrics.query_from_parent = {{"sourceId", "sourceId"}};
   metrics.inject_from_parent = {{"destinationId", "id"}};
   metrics.paginated = false;
@@ -84,8 +83,8 @@ std::vector<StreamSpec> BuildStreams() {
                           "dailyWorkspaceAPICallsUsage", {"timestamp"}));
   streams.push_back(Usage("usage_mtu_per_source_daily", "/usage/mtu/sources/daily",
                           "dailyPerSourceMTUUsage", {"sourceId", "timestamp"}));
-  streams.push_back(Usage("usage_mtu_workspace_daily", "/usage/mtu/daily",
-                          "dailyWorkspaceMTUUsage", {"timestamp"}));
+  streams.push_back(Usage("usage_mtu_workspace_daily", "/usage/mtu/daily", "dailyWorkspaceMTUUsage",
+                          {"timestamp"}));
 
   StreamSpec audit = TopLevel("audit_events", "/audit-events", "events", {"id"}, kAuditTrail);
   audit.mode = SyncMode::kIncremental;
@@ -118,8 +117,7 @@ Result<ColumnType> ColumnTypeOf(std::string_view stream, std::string_view field,
   const std::string_view t = types.front();
   if (t == "string") {
     std::string_view format;
-    if (property["format"].get_string().get(format) == simdjson::SUCCESS &&
-        format == "date-time") {
+    if (property["format"].get_string().get(format) == simdjson::SUCCESS && format == "date-time") {
       return ColumnType::kTimestamp;
     }
     return ColumnType::kString;

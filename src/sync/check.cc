@@ -72,10 +72,9 @@ CheckReport CheckStreams(SegmentClient& client, Clock& clock, const CheckOptions
     if (spec.partitioning == Partitioning::kParent) {
       const Probe& parent = self(*FindStream(spec.parent), self);
       if (!parent.status.ok()) {
-        probe.status = Status(parent.status.code(), "its parent stream " +
-                                                        std::string(spec.parent) +
-                                                        " could not be read: " +
-                                                        parent.status.message());
+        probe.status =
+            Status(parent.status.code(), "its parent stream " + std::string(spec.parent) +
+                                             " could not be read: " + parent.status.message());
         done = true;
       } else if (parent.first_item.empty()) {
         done = true;  // no parent record to probe with: nothing can fail

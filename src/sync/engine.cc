@@ -2,7 +2,11 @@
 #include "sync/engine.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "core/cancel.h"
 #include "core/json_writer.h"
@@ -21,9 +25,12 @@ bool Contains(const std::vector<std::string>& names, std::string_view name) {
 
 std::string ValueAsText(const Value& value) {
   switch (value.kind) {
-    case Value::Kind::kString: return value.text;
-    case Value::Kind::kInt: return std::to_string(value.integer);
-    default: return {};
+    case Value::Kind::kString:
+      return value.text;
+    case Value::Kind::kInt:
+      return std::to_string(value.integer);
+    default:
+      return {};
   }
 }
 
@@ -56,6 +63,26 @@ int64_t MaxWindowMinutes(std::string_view granularity) {
   return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
 }
 
+RequestStats Sum(const std::vector<RequestStats>& all) {
+  RequestStats total;
+  for (const auto& s : all) {
+    total.requests += s.requests;
+    total.retries += s.retries;
+    total.rate_limited += s.rate_limited;
+    total.waited_ms += s.waited_ms;
+  }
+  return total;
+}
+
+/// Skips a partition whose parent disappeared after it was listed (404): nothing of it remains.
+Status SkipVanishedParent(const StreamSpec& spec, const Status& status) {
+  if (status.code() == StatusCode::kNotFound && spec.partitioning == Partitioning::kParent) {
+    LogDebug(std::string(spec.name) + ": " + status.message() + "; parent gone, skipped");
+    return Status::Ok();
+  }
+  return status;
+}
+
 }  // namespace
 
 QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
@@ -63,8 +90,7 @@ QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
   const UnixMillis end = now / 1000 * 1000;
   // The API requires start >= now - the granularity's longest span; keep a minute of margin
   // at that limit, since the server's "now" is later than ours.
-  const UnixMillis earliest =
-      end - MaxWindowMinutes(granularity) * kMillisPerMinute + 60'000;
+  const UnixMillis earliest = end - MaxWindowMinutes(granularity) * kMillisPerMinute + 60'000;
   const UnixMillis start = std::max(end - window_minutes * kMillisPerMinute, earliest);
   return {{"startTime", FormatRfc3339Millis(start)},
           {"endTime", FormatRfc3339Millis(end)},
@@ -92,9 +118,12 @@ struct SyncEngine::StreamRun {
       : spec(s), report(r), table(std::move(t)), builder(table) {}
 };
 
-SyncEngine::SyncEngine(SegmentClient& client, Destination& destination, Clock& clock,
+SyncEngine::SyncEngine(std::vector<SegmentClient*> clients, Destination& destination, Clock& clock,
                        EngineOptions options)
-    : client_(client), destination_(destination), clock_(clock), options_(std::move(options)) {}
+    : clients_(std::move(clients)),
+      destination_(destination),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 RunReport SyncEngine::Run() {
   RunReport run;
@@ -145,13 +174,17 @@ RunReport SyncEngine::Run() {
       switch (status.code()) {
         case StatusCode::kNotEntitled:
           report.outcome = StreamOutcome::kNotEntitled;
-          report.message = "this workspace does not have " +
-                           std::string(spec.entitlement.empty() ? "access to this endpoint"
-                                                                : spec.entitlement) +
-                           " (" + status.message() + ")";
+          report.message =
+              "this workspace does not have " +
+              std::string(spec.entitlement.empty() ? "access to this endpoint" : spec.entitlement) +
+              " (" + status.message() + ")";
           break;
-        case StatusCode::kInterrupted: report.outcome = StreamOutcome::kInterrupted; break;
-        default: report.outcome = StreamOutcome::kFailed; break;
+        case StatusCode::kInterrupted:
+          report.outcome = StreamOutcome::kInterrupted;
+          break;
+        default:
+          report.outcome = StreamOutcome::kFailed;
+          break;
       }
       if (status.code() == StatusCode::kAuth || status.code() == StatusCode::kInterrupted) {
         run.fatal = status;
@@ -173,8 +206,8 @@ RunReport SyncEngine::Run() {
   run.ended_at = FormatRfc3339Millis(clock_.Now());
   // A rejected token writes nothing at all, not even the run row.
   if (run.fatal.code() != StatusCode::kAuth || wrote_anything) {
-    Status recorded = destination_.RecordRun(
-        {run.started_at, run.ended_at, run.StatusName(), run.StreamsJson()});
+    Status recorded =
+        destination_.RecordRun({run.started_at, run.ended_at, run.StatusName(), run.StreamsJson()});
     if (!recorded.ok()) {
       LogError("could not record the run in _segsync_runs: " + recorded.message());
     }
@@ -227,9 +260,11 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
   const std::string read_started_text = FormatRfc3339Millis(read_started);
   const std::string path(spec.path);
 
+  // A stream is a list of partitions, each a cursor chain of pages that must be read in order.
+  std::vector<Partition> partitions;
   switch (spec.partitioning) {
     case Partitioning::kNone:
-      SEGSYNC_RETURN_NOT_OK(ReadPages(run, path, {}, nullptr));
+      partitions.push_back({path, {}, nullptr});
       break;
     case Partitioning::kParent: {
       auto parents = parent_keys_.find(spec.parent);
@@ -245,18 +280,17 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
                                   {"endTime", Value::String(window[1].second)}};
       }
       for (const Record& parent : parents->second) {
-        std::string child_path = path;
-        QueryParams query;
+        Partition partition{path, {}, &parent};
         bool usable = true;
         for (const auto& binding : spec.path_from_parent) {
           const Value* v = parent.Find(binding.parent_field);
           const std::string text = v == nullptr ? std::string() : ValueAsText(*v);
-          const size_t at = child_path.find(binding.target);
+          const size_t at = partition.path.find(binding.target);
           if (text.empty() || at == std::string::npos) {
             usable = false;
             break;
           }
-          child_path.replace(at, binding.target.size(), PercentEncode(text));
+          partition.path.replace(at, binding.target.size(), PercentEncode(text));
         }
         for (const auto& binding : spec.query_from_parent) {
           const Value* v = parent.Find(binding.parent_field);
@@ -265,20 +299,14 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
             usable = false;
             break;
           }
-          query.emplace_back(std::string(binding.target), text);
+          partition.query.emplace_back(std::string(binding.target), text);
         }
         if (!usable) {
           LogWarn(std::string(spec.name) + ": skipping a parent record without the ids it needs");
           continue;
         }
-        query.insert(query.end(), window.begin(), window.end());
-        Status status = ReadPages(run, child_path, query, &parent);
-        if (status.code() == StatusCode::kNotFound) {
-          // The parent was deleted after we listed it: nothing of it remains to read.
-          LogDebug(std::string(spec.name) + ": " + status.message() + "; parent gone, skipped");
-          continue;
-        }
-        SEGSYNC_RETURN_NOT_OK(status);
+        partition.query.insert(partition.query.end(), window.begin(), window.end());
+        partitions.push_back(std::move(partition));
       }
       break;
     }
@@ -288,7 +316,7 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
       const UnixMillis from = StartOfMonth(run.max_cursor.value_or(options_.start_date));
       const UnixMillis last = StartOfMonth(read_started);
       for (UnixMillis month = from; month <= last; month = StartOfNextMonth(month)) {
-        SEGSYNC_RETURN_NOT_OK(ReadPages(run, path, {{"period", FormatDate(month)}}, nullptr));
+        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr});
       }
       break;
     }
@@ -297,13 +325,14 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
       // keeps 90 days, so nothing older exists).
       UnixMillis start = run.max_cursor.value_or(options_.start_date);
       start = std::max(start, read_started - kAuditRetentionMs);
-      SEGSYNC_RETURN_NOT_OK(ReadPages(run, path,
-                                      {{"startTime", FormatRfc3339Millis(start)},
-                                       {"endTime", read_started_text}},
-                                      nullptr));
+      partitions.push_back(
+          {path,
+           {{"startTime", FormatRfc3339Millis(start)}, {"endTime", read_started_text}},
+           nullptr});
       break;
     }
   }
+  SEGSYNC_RETURN_NOT_OK(ReadPartitions(run, partitions));
 
   SEGSYNC_RETURN_NOT_OK(Flush(run));
   if (!run.write) {
@@ -325,67 +354,64 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
   return Status::Ok();
 }
 
-Status SyncEngine::ReadPages(StreamRun& run, const std::string& path, const QueryParams& query,
-                             const Record* parent) {
+Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partition,
+                                  SegmentClient& client, simdjson::dom::parser& parser,
+                                  RequestStats& stats, const PageSink& sink) {
+  const StreamSpec& spec = run.spec;
   std::string cursor;
   std::set<std::string, std::less<>> seen_cursors;
   while (true) {
     if (CancelRequested()) {
       return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
-                                                  std::string(run.spec.name) +
+                                                  std::string(spec.name) +
                                                   " from this run was committed");
     }
-    QueryParams params = query;
-    if (run.spec.paginated) {
+    QueryParams params = partition.query;
+    if (spec.paginated) {
       AddPagination(params, options_.page_size, cursor);
     }
-    auto data = client_.GetData(path, params, parser_, run.report.requests);
+    auto data = client.GetData(partition.path, params, parser, stats);
     if (!data.ok()) {
       return data.status();
     }
-    ++run.report.pages;
-    run.extracted_at = FormatRfc3339Millis(clock_.Now());
     simdjson::dom::element items;
-    if ((*data)[run.spec.list_key].get(items) != simdjson::SUCCESS) {
+    if ((*data)[spec.list_key].get(items) != simdjson::SUCCESS) {
       // Hardest case the API allows: an empty result may omit the list entirely.
       items = simdjson::dom::element();
     }
-    if (run.spec.single_object) {
+    std::vector<Record> records;
+    if (spec.single_object) {
       if (!items.is_object()) {
-        return Status(StatusCode::kParse, "GET " + path + ": data." +
-                                              std::string(run.spec.list_key) +
-                                              " is not an object");
+        return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                              std::string(spec.list_key) + " is not an object");
       }
-      SEGSYNC_RETURN_NOT_OK(HandleItems(run, items, parent));
+      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition.parent, records));
     } else if (items.is_array()) {
-      SEGSYNC_RETURN_NOT_OK(HandleItems(run, items, parent));
-    } else if (!items.is_null() && items.type() != simdjson::dom::element_type::NULL_VALUE) {
-      return Status(StatusCode::kParse,
-                    "GET " + path + ": data." + std::string(run.spec.list_key) + " is not a list");
+      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition.parent, records));
+    } else if (items.type() != simdjson::dom::element_type::NULL_VALUE) {
+      return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                            std::string(spec.list_key) + " is not a list");
     }
-    SEGSYNC_RETURN_NOT_OK(Flush(run));
-    if (on_page_) {
-      on_page_(run.report);
+    std::optional<std::string> next;
+    if (spec.paginated) {
+      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(*data));
     }
-    if (!run.spec.paginated) {
-      return Status::Ok();
-    }
-    SEGSYNC_ASSIGN_OR_RETURN(auto next, NextCursor(*data));
+    SEGSYNC_RETURN_NOT_OK(sink(std::move(records)));
     if (!next) {
       return Status::Ok();
     }
     if (*next == cursor || !seen_cursors.insert(*next).second) {
       return Status(StatusCode::kInvalid,
-                    "GET " + path + " returned the cursor '" + *next +
+                    "GET " + partition.path + " returned the cursor '" + *next +
                         "' a second time; stopping instead of looping (the API repeated a page)");
     }
     cursor = std::move(*next);
   }
 }
 
-Status SyncEngine::HandleItems(StreamRun& run, simdjson::dom::element items,
-                               const Record* parent) {
-  auto handle_one = [&](simdjson::dom::element item) -> Status {
+Status SyncEngine::BuildRecords(const StreamRun& run, simdjson::dom::element items,
+                                const Record* parent, std::vector<Record>& out) const {
+  auto build_one = [&](simdjson::dom::element item) -> Status {
     SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
     if (parent != nullptr) {
       for (const auto& binding : run.spec.inject_from_parent) {
@@ -397,6 +423,22 @@ Status SyncEngine::HandleItems(StreamRun& run, simdjson::dom::element items,
     for (const auto& [name, value] : run.injected_constants) {
       record.Set(name, value);
     }
+    out.push_back(std::move(record));
+    return Status::Ok();
+  };
+  if (items.is_object()) {
+    return build_one(items);
+  }
+  for (simdjson::dom::element item : items.get_array()) {
+    SEGSYNC_RETURN_NOT_OK(build_one(item));
+  }
+  return Status::Ok();
+}
+
+Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records) {
+  ++run.report.pages;
+  run.extracted_at = FormatRfc3339Millis(clock_.Now());
+  for (Record& record : records) {
     if (run.spec.mode == SyncMode::kIncremental) {
       const Value* cursor = record.Find(run.spec.cursor_field);
       if (cursor != nullptr && cursor->kind == Value::Kind::kString) {
@@ -419,15 +461,109 @@ Status SyncEngine::HandleItems(StreamRun& run, simdjson::dom::element items,
     if (run.write) {
       run.batch.push_back(std::move(record));
     }
-    return Status::Ok();
-  };
-  if (items.is_object()) {
-    return handle_one(items);
   }
-  for (simdjson::dom::element item : items.get_array()) {
-    SEGSYNC_RETURN_NOT_OK(handle_one(item));
+  SEGSYNC_RETURN_NOT_OK(Flush(run));
+  if (on_page_) {
+    on_page_(run.report);
   }
   return Status::Ok();
+}
+
+Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions) {
+  const size_t workers = std::min(clients_.size(), partitions.size());
+  if (workers <= 1) {
+    for (const Partition& partition : partitions) {
+      Status status = FetchPartition(
+          run, partition, *clients_.front(), parser_, run.report.requests,
+          [&](std::vector<Record> records) { return Accept(run, std::move(records)); });
+      SEGSYNC_RETURN_NOT_OK(SkipVanishedParent(run.spec, status));
+    }
+    return Status::Ok();
+  }
+
+  // Several partitions: workers fetch and parse in parallel (each with its own connection and
+  // parser); this thread alone writes, so the destination sees one stream at a time. The queue
+  // is bounded, so memory stays flat however large the stream.
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<std::vector<Record>> queue;
+  const size_t max_queued = workers * 2;
+  size_t next_partition = 0;
+  size_t running = workers;
+  Status first_error;
+  std::vector<RequestStats> stats(workers);
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      simdjson::dom::parser parser;
+      while (true) {
+        size_t index = 0;
+        {
+          std::lock_guard lock(mu);
+          if (!first_error.ok() || next_partition == partitions.size()) {
+            break;
+          }
+          index = next_partition++;
+        }
+        Status status = FetchPartition(
+            run, partitions[index], *clients_[w], parser, stats[w],
+            [&](std::vector<Record> records) -> Status {
+              std::unique_lock lock(mu);
+              changed.wait(lock, [&] { return queue.size() < max_queued || !first_error.ok(); });
+              if (!first_error.ok()) {
+                return Status(StatusCode::kInternal, "stopped: another partition failed");
+              }
+              queue.push_back(std::move(records));
+              changed.notify_all();
+              return Status::Ok();
+            });
+        status = SkipVanishedParent(run.spec, status);
+        if (!status.ok()) {
+          std::lock_guard lock(mu);
+          if (first_error.ok()) {
+            first_error = status;
+          }
+          changed.notify_all();
+          break;
+        }
+      }
+      std::lock_guard lock(mu);
+      --running;
+      changed.notify_all();
+    });
+  }
+
+  Status write_error;
+  while (true) {
+    std::vector<Record> records;
+    {
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return !queue.empty() || running == 0; });
+      if (queue.empty()) {
+        break;
+      }
+      records = std::move(queue.front());
+      queue.pop_front();
+      changed.notify_all();
+      run.report.requests = Sum(stats);
+    }
+    if (write_error.ok()) {
+      write_error = Accept(run, std::move(records));
+      if (!write_error.ok()) {
+        std::lock_guard lock(mu);
+        if (first_error.ok()) {
+          first_error = write_error;
+        }
+        changed.notify_all();
+      }
+    }
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  run.report.requests = Sum(stats);
+  return first_error;
 }
 
 Status SyncEngine::Flush(StreamRun& run) {

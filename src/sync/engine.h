@@ -34,7 +34,9 @@ class SyncEngine {
   using StreamDone = std::function<void(const StreamReport&)>;
   using StreamStart = std::function<void(const StreamSpec&, bool selected)>;
 
-  SyncEngine(SegmentClient& client, Destination& destination, Clock& clock,
+  /// `clients` (at least one) are used in parallel for the partitions of a stream; all share
+  /// one rate-limit budget through their pacer.
+  SyncEngine(std::vector<SegmentClient*> clients, Destination& destination, Clock& clock,
              EngineOptions options);
 
   /// Called as each stream finishes (progress lines, protocol writers).
@@ -48,13 +50,27 @@ class SyncEngine {
 
  private:
   struct StreamRun;
+  /// One cursor chain: a path and query, and the parent record it belongs to.
+  struct Partition {
+    std::string path;
+    QueryParams query;
+    const Record* parent = nullptr;
+  };
+  using PageSink = std::function<Status(std::vector<Record>)>;
+
   Status SyncStream(const StreamSpec& spec, StreamReport& report);
-  Status ReadPages(StreamRun& run, const std::string& path, const QueryParams& query,
-                   const Record* parent);
-  Status HandleItems(StreamRun& run, simdjson::dom::element items, const Record* parent);
+  Status ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions);
+  /// Read every page of one partition with `client`, handing each page's records to `sink`.
+  /// Thread-safe: touches only `run`'s immutable parts.
+  Status FetchPartition(const StreamRun& run, const Partition& partition, SegmentClient& client,
+                        simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink);
+  Status BuildRecords(const StreamRun& run, simdjson::dom::element items, const Record* parent,
+                      std::vector<Record>& out) const;
+  /// On the writing thread: bookmark, parent ids, batch and write.
+  Status Accept(StreamRun& run, std::vector<Record> records);
   Status Flush(StreamRun& run);
 
-  SegmentClient& client_;
+  std::vector<SegmentClient*> clients_;
   Destination& destination_;
   Clock& clock_;
   EngineOptions options_;

@@ -30,9 +30,12 @@ std::optional<int64_t> DigitStringToInt(std::string_view s) {
 
 Value ValueFromJson(simdjson::dom::element value) {
   switch (value.type()) {
-    case simdjson::dom::element_type::NULL_VALUE: return Value::Null();
-    case simdjson::dom::element_type::BOOL: return Value::Bool(value.get_bool().value_unsafe());
-    case simdjson::dom::element_type::INT64: return Value::Int(value.get_int64().value_unsafe());
+    case simdjson::dom::element_type::NULL_VALUE:
+      return Value::Null();
+    case simdjson::dom::element_type::BOOL:
+      return Value::Bool(value.get_bool().value_unsafe());
+    case simdjson::dom::element_type::INT64:
+      return Value::Int(value.get_int64().value_unsafe());
     case simdjson::dom::element_type::UINT64:
       return Value::Double(static_cast<double>(value.get_uint64().value_unsafe()));
     case simdjson::dom::element_type::DOUBLE:
@@ -40,7 +43,8 @@ Value ValueFromJson(simdjson::dom::element value) {
     case simdjson::dom::element_type::STRING:
       return Value::String(std::string(value.get_string().value_unsafe()));
     case simdjson::dom::element_type::ARRAY:
-    case simdjson::dom::element_type::OBJECT: return Value::Json(simdjson::to_string(value));
+    case simdjson::dom::element_type::OBJECT:
+      return Value::Json(simdjson::to_string(value));
   }
   return Value::Null();
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <simdjson.h>
+
 #include <functional>
 #include <map>
 #include <string>
-
-#include <simdjson.h>
 
 #include "core/record.h"
 #include "dest/destination.h"

@@ -7,11 +7,16 @@ namespace segsync {
 
 std::string_view StreamOutcomeName(StreamOutcome outcome) {
   switch (outcome) {
-    case StreamOutcome::kOk: return "ok";
-    case StreamOutcome::kNotEntitled: return "not_entitled";
-    case StreamOutcome::kFailed: return "failed";
-    case StreamOutcome::kInterrupted: return "interrupted";
-    case StreamOutcome::kNotRun: return "not_run";
+    case StreamOutcome::kOk:
+      return "ok";
+    case StreamOutcome::kNotEntitled:
+      return "not_entitled";
+    case StreamOutcome::kFailed:
+      return "failed";
+    case StreamOutcome::kInterrupted:
+      return "interrupted";
+    case StreamOutcome::kNotRun:
+      return "not_run";
   }
   return "not_run";
 }
@@ -24,8 +29,7 @@ std::string RunReport::StatusName() const {
     return "failed";
   }
   for (const auto& s : streams) {
-    if (s.selected && s.outcome != StreamOutcome::kOk &&
-        s.outcome != StreamOutcome::kNotEntitled) {
+    if (s.selected && s.outcome != StreamOutcome::kOk && s.outcome != StreamOutcome::kNotEntitled) {
       return "partial";
     }
   }
@@ -53,15 +57,24 @@ std::string RunReport::StreamsJson() const {
       continue;
     }
     w.BeginObject()
-        .Key("stream").String(s.name)
-        .Key("outcome").String(StreamOutcomeName(s.outcome))
-        .Key("rows_written").Int(s.rows_written)
-        .Key("rows_deleted").Int(s.rows_deleted)
-        .Key("pages").Int(s.pages)
-        .Key("requests").Int(s.requests.requests)
-        .Key("retries").Int(s.requests.retries)
-        .Key("rate_limited").Int(s.requests.rate_limited)
-        .Key("duration_ms").Int(s.duration_ms);
+        .Key("stream")
+        .String(s.name)
+        .Key("outcome")
+        .String(StreamOutcomeName(s.outcome))
+        .Key("rows_written")
+        .Int(s.rows_written)
+        .Key("rows_deleted")
+        .Int(s.rows_deleted)
+        .Key("pages")
+        .Int(s.pages)
+        .Key("requests")
+        .Int(s.requests.requests)
+        .Key("retries")
+        .Int(s.requests.retries)
+        .Key("rate_limited")
+        .Int(s.requests.rate_limited)
+        .Key("duration_ms")
+        .Int(s.duration_ms);
     if (!s.message.empty()) {
       w.Key("message").String(s.message);
     }

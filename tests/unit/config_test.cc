@@ -58,8 +58,8 @@ TEST(Config, ApiUrlOverridesRegion) {
 }
 
 TEST(Config, AcceptsEveryDocumentedStartDateForm) {
-  for (const char* text : {"03/15/2024", "2024-03-15", "2024-03-15T00:00:00Z",
-                           "2024-03-15T02:00:00+02:00"}) {
+  for (const char* text :
+       {"03/15/2024", "2024-03-15", "2024-03-15T00:00:00Z", "2024-03-15T02:00:00+02:00"}) {
     auto s = Sources();
     s.flags.start_date = text;
     auto config = LoadConfig(s);

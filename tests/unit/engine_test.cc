@@ -21,8 +21,8 @@ std::string Page(std::string_view key, std::string_view items, std::string_view 
     pagination += R"(,"next":")" + std::string(next) + "\"";
   }
   pagination += "}";
-  return R"({"data":{")" + std::string(key) + R"(":[)" + std::string(items) +
-         R"(],"pagination":)" + pagination + "}}";
+  return R"({"data":{")" + std::string(key) + R"(":[)" + std::string(items) + R"(],"pagination":)" +
+         pagination + "}}";
 }
 
 struct Harness {
@@ -42,7 +42,7 @@ struct Harness {
     EngineOptions options;
     options.selected = std::move(streams);
     options.start_date = *ParseStartDate(start);
-    SyncEngine engine(*client, destination, clock, options);
+    SyncEngine engine({client.get()}, destination, clock, options);
     return engine.Run();
   }
 };
@@ -60,9 +60,10 @@ const StreamReport& ReportOf(const RunReport& run, std::string_view name) {
 
 TEST(Engine, FollowsEveryCursorAtTheLargestPageSize) {
   Harness h;
-  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
-                Page("users", R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})",
-                     "MTAwMA=="));
+  h.http.Expect(
+      std::string(kBase) + "/users?pagination.count=1000", 200,
+      Page("users", R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})",
+           "MTAwMA=="));
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=MTAwMA%3D%3D",
                 200, Page("users", R"({"id":"u3","name":"","email":"c@x"})"));
   RunReport run = h.Run({"users"});
@@ -78,8 +79,8 @@ TEST(Engine, ARepeatedCursorFailsTheStreamInsteadOfLooping) {
   Harness h;
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
                 Page("users", R"({"id":"u1","name":"A","email":"a@x"})", "MQ=="));
-  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=MQ%3D%3D",
-                200, Page("users", R"({"id":"u2","name":"B","email":"b@x"})", "MQ=="));
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=MQ%3D%3D", 200,
+                Page("users", R"({"id":"u2","name":"B","email":"b@x"})", "MQ=="));
   RunReport run = h.Run({"users"});
   EXPECT_EQ(run.ExitCode(), 1);
   EXPECT_EQ(ReportOf(run, "users").outcome, StreamOutcome::kFailed);
@@ -111,12 +112,12 @@ TEST(Engine, ChildWithoutItsParentReadsTheParentWithoutWritingIt) {
 TEST(Engine, UsageStepsMonthByMonthFromTheStartDateThenFromTheBookmark) {
   Harness h;
   for (const char* period : {"2026-09-01", "2026-10-01", "2026-11-01"}) {
-    h.http.Expect(std::string(kBase) + "/usage/api-calls/daily?period=" + period +
-                      "&pagination.count=1000",
-                  200,
-                  Page("dailyWorkspaceAPICallsUsage",
-                       std::string(R"({"apiCalls":"12345678901","timestamp":")") + period +
-                           R"(T00:00:00.000Z"})"));
+    h.http.Expect(
+        std::string(kBase) + "/usage/api-calls/daily?period=" + period + "&pagination.count=1000",
+        200,
+        Page("dailyWorkspaceAPICallsUsage",
+             std::string(R"({"apiCalls":"12345678901","timestamp":")") + period +
+                 R"(T00:00:00.000Z"})"));
   }
   RunReport first = h.Run({"usage_api_calls_workspace_daily"});
   ASSERT_EQ(first.ExitCode(), 0) << ReportOf(first, "usage_api_calls_workspace_daily").message;
@@ -130,8 +131,9 @@ TEST(Engine, UsageStepsMonthByMonthFromTheStartDateThenFromTheBookmark) {
             R"({"bookmark":"2026-11-01T00:00:00.000Z"})");
 
   // Second run: only the bookmark's month (the current one) is read again.
-  h.http.Expect(std::string(kBase) + "/usage/api-calls/daily?period=2026-11-01&pagination.count=1000",
-                200, Page("dailyWorkspaceAPICallsUsage", ""));
+  h.http.Expect(
+      std::string(kBase) + "/usage/api-calls/daily?period=2026-11-01&pagination.count=1000", 200,
+      Page("dailyWorkspaceAPICallsUsage", ""));
   RunReport second = h.Run({"usage_api_calls_workspace_daily"});
   EXPECT_EQ(second.ExitCode(), 0);
 }
@@ -140,17 +142,21 @@ TEST(Engine, AuditTrailFiltersOnTheServerFromTheBookmarkWithOnePinnedEnd) {
   Harness h;
   h.destination.state["audit_events"] = R"({"bookmark":"2026-11-27T10:00:00Z"})";
   const std::string end = FormatRfc3339Millis(kNow);
-  const std::string query = "startTime=2026-11-27T10%3A00%3A00.000Z&endTime=" +
-                            PercentEncode(end) + "&pagination.count=1000";
-  h.http.Expect(std::string(kBase) + "/audit-events?" + query, 200,
-                Page("events",
-                     R"({"id":"events/2","timestamp":"2026-11-28T09:00:00Z","type":"Source Created","actor":"a","resourceId":"r","resourceType":"source","resourceName":"n"})",
-                     "eyJwYWdlVG9rZW4iOiJNUT09In0="));
-  h.http.Expect(std::string(kBase) + "/audit-events?" + query +
-                    "&pagination.cursor=eyJwYWdlVG9rZW4iOiJNUT09In0%3D",
-                200,
-                Page("events",
-                     R"({"id":"events/1","timestamp":"2026-11-27T11:00:00Z","type":"Source Deleted","actor":"a","resourceId":"r","resourceType":"source","resourceName":"n"})"));
+  const std::string query = "startTime=2026-11-27T10%3A00%3A00.000Z&endTime=" + PercentEncode(end) +
+                            "&pagination.count=1000";
+  h.http.Expect(
+      std::string(kBase) + "/audit-events?" + query, 200,
+      Page(
+          "events",
+          R"({"id":"events/2","timestamp":"2026-11-28T09:00:00Z","type":"Source Created","actor":"a","resourceId":"r","resourceType":"source","resourceName":"n"})",
+          "eyJwYWdlVG9rZW4iOiJNUT09In0="));
+  h.http.Expect(
+      std::string(kBase) + "/audit-events?" + query +
+          "&pagination.cursor=eyJwYWdlVG9rZW4iOiJNUT09In0%3D",
+      200,
+      Page(
+          "events",
+          R"({"id":"events/1","timestamp":"2026-11-27T11:00:00Z","type":"Source Deleted","actor":"a","resourceId":"r","resourceType":"source","resourceName":"n"})"));
   RunReport run = h.Run({"audit_events"});
   EXPECT_EQ(run.ExitCode(), 0);
   EXPECT_EQ(h.destination.tables["audit_events"].size(), 2u);
@@ -216,8 +222,9 @@ TEST(Engine, RetriesRunOutAndOnlyThatStreamFails) {
 TEST(Engine, RateLimitedRequestsWaitAsTheResponseSays) {
   Harness h;
   const std::string url = std::string(kBase) + "/users?pagination.count=1000";
-  h.http.Expect(url, 429,
-                R"({"errors":[{"type":"RequestError","message":"Too many requests","data":{"remainingPoints":0,"msBeforeNext":1500,"consumedPoints":21}}]})");
+  h.http.Expect(
+      url, 429,
+      R"({"errors":[{"type":"RequestError","message":"Too many requests","data":{"remainingPoints":0,"msBeforeNext":1500,"consumedPoints":21}}]})");
   h.http.Expect(url, 200, Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
   RunReport run = h.Run({"users"});
   EXPECT_EQ(run.ExitCode(), 0);
@@ -228,8 +235,10 @@ TEST(Engine, RateLimitedRequestsWaitAsTheResponseSays) {
 TEST(Engine, ACompleteReadMarksVanishedRowsDeletedAndClearsReturningOnes) {
   Harness h;
   const std::string url = std::string(kBase) + "/users?pagination.count=1000";
-  h.http.Expect(url, 200,
-                Page("users", R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})"));
+  h.http.Expect(
+      url, 200,
+      Page("users",
+           R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})"));
   ASSERT_EQ(h.Run({"users"}).ExitCode(), 0);
   h.clock.Advance(60'000);
   h.http.Expect(url, 200, Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
@@ -239,8 +248,10 @@ TEST(Engine, ACompleteReadMarksVanishedRowsDeletedAndClearsReturningOnes) {
   EXPECT_FALSE(rows["u1|"].deleted_at.has_value());
   EXPECT_TRUE(rows["u2|"].deleted_at.has_value());
   h.clock.Advance(60'000);
-  h.http.Expect(url, 200,
-                Page("users", R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})"));
+  h.http.Expect(
+      url, 200,
+      Page("users",
+           R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})"));
   ASSERT_EQ(h.Run({"users"}).ExitCode(), 0);
   EXPECT_FALSE(h.destination.tables["users"]["u2|"].deleted_at.has_value());
 }
@@ -251,11 +262,12 @@ TEST(Engine, DeliveryMetricsCarryTheDestinationAndTheWindow) {
                 Page("destinations", R"({"id":"d1","sourceId":"s1","enabled":true})"));
   const UnixMillis end = kNow / 1000 * 1000;
   const std::string start = FormatRfc3339Millis(end - 24 * 3'600'000LL);
-  h.http.Expect(std::string(kBase) + "/destinations/d1/delivery-metrics?sourceId=s1&startTime=" +
-                    PercentEncode(start) + "&endTime=" + PercentEncode(FormatRfc3339Millis(end)) +
-                    "&granularity=HOUR",
-                200,
-                R"({"data":{"deliveryMetricsSummary":{"sourceId":"s1","destinationMetadataId":"m","metrics":[]}}})");
+  h.http.Expect(
+      std::string(kBase) +
+          "/destinations/d1/delivery-metrics?sourceId=s1&startTime=" + PercentEncode(start) +
+          "&endTime=" + PercentEncode(FormatRfc3339Millis(end)) + "&granularity=HOUR",
+      200,
+      R"({"data":{"deliveryMetricsSummary":{"sourceId":"s1","destinationMetadataId":"m","metrics":[]}}})");
   RunReport run = h.Run({"destination_delivery_metrics_summary"});
   ASSERT_EQ(run.ExitCode(), 0) << ReportOf(run, "destination_delivery_metrics_summary").message;
   auto& rows = h.destination.tables["destination_delivery_metrics_summary"];
