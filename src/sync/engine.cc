@@ -18,6 +18,7 @@ namespace {
 
 constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
 constexpr int64_t kMillisPerMinute = 60'000;
+constexpr int64_t kAuditOverlapMs = 1;
 
 bool Contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -171,6 +172,7 @@ RunReport SyncEngine::Run() {
     } else {
       destination_.AbortStream();
       report.message = status.message();
+      report.code = status.code();
       switch (status.code()) {
         case StatusCode::kNotEntitled:
           report.outcome = StreamOutcome::kNotEntitled;
@@ -264,7 +266,7 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
   std::vector<Partition> partitions;
   switch (spec.partitioning) {
     case Partitioning::kNone:
-      partitions.push_back({path, {}, nullptr});
+      partitions.push_back({path, {}, nullptr, std::nullopt});
       break;
     case Partitioning::kParent: {
       auto parents = parent_keys_.find(spec.parent);
@@ -280,7 +282,7 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
                                   {"endTime", Value::String(window[1].second)}};
       }
       for (const Record& parent : parents->second) {
-        Partition partition{path, {}, &parent};
+        Partition partition{path, {}, &parent, std::nullopt};
         bool usable = true;
         for (const auto& binding : spec.path_from_parent) {
           const Value* v = parent.Find(binding.parent_field);
@@ -316,19 +318,22 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
       const UnixMillis from = StartOfMonth(run.max_cursor.value_or(options_.start_date));
       const UnixMillis last = StartOfMonth(read_started);
       for (UnixMillis month = from; month <= last; month = StartOfNextMonth(month)) {
-        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr});
+        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr, month});
       }
       break;
     }
     case Partitioning::kAuditWindow: {
       // One pinned endTime for the whole read; startTime at the bookmark (the audit trail
-      // keeps 90 days, so nothing older exists).
-      UnixMillis start = run.max_cursor.value_or(options_.start_date);
+      // keeps 90 days, so nothing older exists). The server's startTime is exclusive and events
+      // share a second, so start 1 ms before the bookmark: events stamped in the bookmark's
+      // instant but unseen last run are read (and upserted), and nothing older is asked for.
+      UnixMillis start = run.max_cursor ? *run.max_cursor - kAuditOverlapMs : options_.start_date;
       start = std::max(start, read_started - kAuditRetentionMs);
       partitions.push_back(
           {path,
            {{"startTime", FormatRfc3339Millis(start)}, {"endTime", read_started_text}},
-           nullptr});
+           nullptr,
+           std::nullopt});
       break;
     }
   }
@@ -385,9 +390,9 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
         return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
                                               std::string(spec.list_key) + " is not an object");
       }
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition.parent, records));
+      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
     } else if (items.is_array()) {
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition.parent, records));
+      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
     } else if (items.type() != simdjson::dom::element_type::NULL_VALUE) {
       return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
                                             std::string(spec.list_key) + " is not a list");
@@ -410,9 +415,21 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
 }
 
 Status SyncEngine::BuildRecords(const StreamRun& run, simdjson::dom::element items,
-                                const Record* parent, std::vector<Record>& out) const {
+                                const Partition& partition, std::vector<Record>& out) const {
+  const Record* parent = partition.parent;
   auto build_one = [&](simdjson::dom::element item) -> Status {
     SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
+    if (partition.month) {
+      // A month's answer may also hold the next month's first snapshot (segment-public-api.md
+      // §4); each row belongs to the period of its own month, so a key is read once per run.
+      const Value* t = record.Find(run.spec.cursor_field);
+      if (t != nullptr && t->kind == Value::Kind::kString) {
+        auto parsed = ParseRfc3339(t->text);
+        if (parsed.ok() && StartOfMonth(*parsed) != *partition.month) {
+          return Status::Ok();
+        }
+      }
+    }
     if (parent != nullptr) {
       for (const auto& binding : run.spec.inject_from_parent) {
         if (const Value* v = parent->Find(binding.parent_field)) {

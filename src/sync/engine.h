@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,7 @@ class SyncEngine {
     std::string path;
     QueryParams query;
     const Record* parent = nullptr;
+    std::optional<UnixMillis> month;  // usage: the period this partition reads
   };
   using PageSink = std::function<Status(std::vector<Record>)>;
 
@@ -64,8 +66,8 @@ class SyncEngine {
   /// Thread-safe: touches only `run`'s immutable parts.
   Status FetchPartition(const StreamRun& run, const Partition& partition, SegmentClient& client,
                         simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink);
-  Status BuildRecords(const StreamRun& run, simdjson::dom::element items, const Record* parent,
-                      std::vector<Record>& out) const;
+  Status BuildRecords(const StreamRun& run, simdjson::dom::element items,
+                      const Partition& partition, std::vector<Record>& out) const;
   /// On the writing thread: bookmark, parent ids, batch and write.
   Status Accept(StreamRun& run, std::vector<Record> records);
   Status Flush(StreamRun& run);

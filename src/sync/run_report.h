@@ -19,7 +19,8 @@ struct StreamReport {
   std::string name;
   bool selected = true;  // false: read only because a selected child needs its ids
   StreamOutcome outcome = StreamOutcome::kNotRun;
-  std::string message;  // why it failed or was skipped
+  std::string message;                // why it failed or was skipped
+  StatusCode code = StatusCode::kOk;  // why, for protocol failure types
   int64_t rows_written = 0;
   int64_t rows_deleted = 0;
   int64_t pages = 0;

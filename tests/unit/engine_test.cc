@@ -142,7 +142,7 @@ TEST(Engine, AuditTrailFiltersOnTheServerFromTheBookmarkWithOnePinnedEnd) {
   Harness h;
   h.destination.state["audit_events"] = R"({"bookmark":"2026-11-27T10:00:00Z"})";
   const std::string end = FormatRfc3339Millis(kNow);
-  const std::string query = "startTime=2026-11-27T10%3A00%3A00.000Z&endTime=" + PercentEncode(end) +
+  const std::string query = "startTime=2026-11-27T09%3A59%3A59.999Z&endTime=" + PercentEncode(end) +
                             "&pagination.count=1000";
   h.http.Expect(
       std::string(kBase) + "/audit-events?" + query, 200,
