@@ -527,12 +527,11 @@ TEST(OpenDestinationTest, SqliteUriOpensWithoutCreatingTheFile) {
   fs::remove_all(dir);
 }
 
-TEST(OpenDestinationTest, PostgresIsAConfigErrorUntilItIsBuilt) {
-  for (const char* uri : {"postgresql://localhost/db", "postgres://u@h/db"}) {
+TEST(OpenDestinationTest, PostgresUrisOpenWithoutConnecting) {
+  // The connection is made at the first write, so nothing listens at these hosts.
+  for (const char* uri : {"postgresql://localhost:1/db", "postgres://u@h.invalid/db"}) {
     Result<std::unique_ptr<Destination>> destination = OpenDestination(uri);
-    ASSERT_FALSE(destination.ok());
-    EXPECT_EQ(destination.status().code(), StatusCode::kConfig);
-    EXPECT_NE(destination.status().message().find("not built yet"), std::string::npos);
+    EXPECT_TRUE(destination.ok()) << uri << ": " << destination.status().ToString();
   }
 }
 
