@@ -24,6 +24,9 @@ constexpr std::string_view kOrdinal = "_segsync_ord";  // staging only: the reco
 constexpr std::string_view kStaging = "pg_temp._segsync_stage";
 // PostgreSQL silently truncates longer identifiers, which would make a schema name mean another.
 constexpr size_t kMaxIdentifierBytes = 63;
+// Encoded rows are sent once this many bytes are pending (and at commit): a COPY and a merge per
+// engine page of 1000 records spent a fifth of the load time on per-statement costs.
+constexpr size_t kFlushBytes = size_t{8} << 20;
 // COPY data goes to libpq in pieces this big (its length argument is an int).
 constexpr size_t kCopyChunkBytes = size_t{1} << 20;
 // The first key of every advisory lock segsync takes ("segs"), so they cannot be confused with
@@ -366,6 +369,96 @@ Result<PostgresTarget> ParsePostgresUri(std::string_view uri) {
   return target;
 }
 
+PostgresDestination::Kind PostgresDestination::KindOf(std::string_view type) {
+  return type == "text"                       ? Kind::kText
+         : type == "bigint"                   ? Kind::kBigint
+         : type == "double precision"         ? Kind::kDouble
+         : type == "boolean"                  ? Kind::kBoolean
+         : type == "timestamp with time zone" ? Kind::kTimestamp
+         : type == "jsonb"                    ? Kind::kJsonb
+                                              : Kind::kOther;
+}
+
+bool PostgresDestination::EncodeCell(const Value& value, Kind kind, std::string& cell,
+                                     int64_t& nuls) {
+  cell.clear();
+  switch (kind) {
+    case Kind::kText:
+    case Kind::kOther:
+      switch (value.kind) {
+        case Value::Kind::kString:
+        case Value::Kind::kJson:
+          nuls = AppendCopyText(cell, value.text);
+          return true;
+        case Value::Kind::kInt:
+          AppendInt(cell, value.integer);
+          return true;
+        case Value::Kind::kDouble:
+          AppendDouble(cell, value.number);
+          return true;
+        case Value::Kind::kBool:
+          cell = value.boolean ? "true" : "false";
+          return true;
+        case Value::Kind::kNull:
+          return false;
+      }
+      return false;
+    case Kind::kBigint: {
+      int64_t parsed = 0;
+      // 2^63 is exact as a double; anything at or beyond it does not fit.
+      constexpr double kLimit = 9223372036854775808.0;
+      if (value.kind == Value::Kind::kInt) {
+        AppendInt(cell, value.integer);
+      } else if (value.kind == Value::Kind::kDouble && std::trunc(value.number) == value.number &&
+                 value.number >= -kLimit && value.number < kLimit) {
+        AppendInt(cell, static_cast<int64_t>(value.number));
+      } else if (value.kind == Value::Kind::kString && ParsesWhole(value.text, parsed)) {
+        AppendInt(cell, parsed);
+      } else {
+        return false;
+      }
+      return true;
+    }
+    case Kind::kDouble: {
+      double parsed = 0;
+      if (value.kind == Value::Kind::kInt) {
+        AppendInt(cell, value.integer);
+      } else if (value.kind == Value::Kind::kDouble) {
+        AppendDouble(cell, value.number);
+      } else if (value.kind == Value::Kind::kString && ParsesWhole(value.text, parsed)) {
+        AppendDouble(cell, parsed);
+      } else {
+        return false;
+      }
+      return true;
+    }
+    case Kind::kBoolean:
+      if (value.kind != Value::Kind::kBool) {
+        return false;
+      }
+      cell = value.boolean ? "t" : "f";
+      return true;
+    case Kind::kTimestamp:
+      if (value.kind != Value::Kind::kString || !IsStorableTimestamp(value.text)) {
+        return false;
+      }
+      cell = value.text;  // RFC 3339 has nothing COPY must escape
+      return true;
+    case Kind::kJsonb: {
+      std::string json;
+      if (value.kind == Value::Kind::kJson) {
+        json = value.text;
+      } else {
+        AppendValueJson(json, value);
+      }
+      nuls = ReplaceJsonNulEscapes(json);
+      AppendCopyText(cell, json);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string_view PostgresDestination::DeclaredType(ColumnType type) {
   switch (type) {
     case ColumnType::kInteger:
@@ -676,14 +769,7 @@ Status PostgresDestination::EnsureTable(const TableSpec& table) {
     }
   }
   for (TableColumn& column : columns_) {
-    const std::string& type = column.type;
-    column.kind = type == "text"                       ? Kind::kText
-                  : type == "bigint"                   ? Kind::kBigint
-                  : type == "double precision"         ? Kind::kDouble
-                  : type == "boolean"                  ? Kind::kBoolean
-                  : type == "timestamp with time zone" ? Kind::kTimestamp
-                  : type == "jsonb"                    ? Kind::kJsonb
-                                                       : Kind::kOther;
+    column.kind = KindOf(column.type);
   }
   return Status::Ok();
 }
@@ -700,9 +786,11 @@ Status PostgresDestination::CreateStaging() {
   for (const TableColumn& column : columns_) {
     create += QuoteIdentifier(column.name) + " " + column.type + ", ";
   }
-  create += std::string(kOrdinal) + " bigint) ON COMMIT DROP";
+  create += QuoteIdentifier(kExtractedAt) + " timestamptz, " + std::string(kOrdinal) +
+            " bigint) ON COMMIT DROP";
   SEGSYNC_RETURN_NOT_OK(
       Execute(create, "creating the staging table for " + quoted_table_).status());
+  staging_dirty_ = false;
   PrepareStatements();
   return Status::Ok();
 }
@@ -721,28 +809,32 @@ void PostgresDestination::PrepareStatements() {
       updates += quoted + " = EXCLUDED." + quoted + ", ";
     }
   }
-  copy_sql_ =
-      "COPY " + std::string(kStaging) + " (" + names + std::string(kOrdinal) + ") FROM STDIN";
   const std::string extracted_at = QuoteIdentifier(kExtractedAt);
+  copy_sql_ = "COPY " + std::string(kStaging) + " (" + names + extracted_at + ", " +
+              std::string(kOrdinal) + ") FROM STDIN";
   updates += extracted_at + " = EXCLUDED." + extracted_at;
   if (stream_->track_deletions) {
     updates += ", " + QuoteIdentifier(kDeletedAt) + " = NULL";
   }
-  // DISTINCT ON keeps the last record of each key: ON CONFLICT cannot update one row twice.
-  merge_sql_ = "INSERT INTO " + quoted_table_ + " (" + names + extracted_at +
-               ") SELECT DISTINCT ON (" + keys + ") " + names + "$1::timestamptz FROM " +
-               std::string(kStaging) + " ORDER BY " + keys + ", " + std::string(kOrdinal) +
-               " DESC ON CONFLICT (" + keys + ") DO UPDATE SET " + updates;
+  const std::string insert = "INSERT INTO " + quoted_table_ + " (" + names + extracted_at + ") ";
+  const std::string upsert = " ON CONFLICT (" + keys + ") DO UPDATE SET " + updates;
+  merge_sql_ =
+      insert + "SELECT " + names + extracted_at + " FROM " + std::string(kStaging) + upsert;
+  // ON CONFLICT cannot update one row twice: when a batch may hold a key more than once,
+  // DISTINCT ON keeps the last record of each.
+  merge_distinct_sql_ = insert + "SELECT DISTINCT ON (" + keys + ") " + names + extracted_at +
+                        " FROM " + std::string(kStaging) + " ORDER BY " + keys + ", " +
+                        std::string(kOrdinal) + " DESC" + upsert;
 }
 
-Status PostgresDestination::ResolveColumns(const Record& record) {
+Result<bool> PostgresDestination::MapFields(const Record& record) {
   const size_t field_count = record.fields.size();
   if (field_slots_.size() < field_count) {
     field_slots_.resize(field_count, -1);
   }
-  bool added = false;
+  bool complete = true;
   for (size_t i = 0; i < field_count; ++i) {
-    const auto& [name, value] = record.fields[i];
+    const std::string& name = record.fields[i].first;
     const int cached = field_slots_[i];
     if (cached >= 0 && columns_[static_cast<size_t>(cached)].name == name) {
       continue;
@@ -755,6 +847,18 @@ Status PostgresDestination::ResolveColumns(const Record& record) {
       return Status::Invalid("a record of stream " + stream_->name + " has a field named " + name +
                              ", which segsync reserves for its own column");
     }
+    field_slots_[i] = -1;
+    complete = false;
+  }
+  return complete;
+}
+
+Status PostgresDestination::AddColumnsFor(const Record& record) {
+  for (size_t i = 0; i < record.fields.size(); ++i) {
+    const auto& [name, value] = record.fields[i];
+    if (field_slots_[i] >= 0 || column_slots_.contains(name)) {
+      continue;
+    }
     const ColumnType type = TypeOfValue(value);
     const std::string declared(DeclaredType(type));
     SEGSYNC_RETURN_NOT_OK(AddColumn(name, declared));
@@ -762,34 +866,11 @@ Status PostgresDestination::ResolveColumns(const Record& record) {
                                       QuoteIdentifier(name) + " " + declared,
                                   "adding column " + Quoted(name) + " to the staging table")
                               .status());
-    const int slot = static_cast<int>(columns_.size());
-    TableColumn column{name, declared, Kind::kText};
-    switch (type) {
-      case ColumnType::kInteger:
-        column.kind = Kind::kBigint;
-        break;
-      case ColumnType::kNumber:
-        column.kind = Kind::kDouble;
-        break;
-      case ColumnType::kBoolean:
-        column.kind = Kind::kBoolean;
-        break;
-      case ColumnType::kJson:
-        column.kind = Kind::kJsonb;
-        break;
-      case ColumnType::kString:
-      case ColumnType::kTimestamp:
-        break;
-    }
-    column_slots_.emplace(name, slot);
-    columns_.push_back(std::move(column));
-    field_slots_[i] = slot;
-    added = true;
+    column_slots_.emplace(name, static_cast<int>(columns_.size()));
+    columns_.push_back({name, declared, KindOf(declared)});
   }
-  if (added) {
-    PrepareStatements();
-  }
-  return Status::Ok();
+  PrepareStatements();
+  return MapFields(record).status();
 }
 
 Status PostgresDestination::Write(const std::vector<Record>& records,
@@ -797,29 +878,21 @@ Status PostgresDestination::Write(const std::vector<Record>& records,
   if (!stream_) {
     return Status::Internal("records were written to PostgreSQL with no stream open");
   }
-  if (records.empty()) {
-    return Status::Ok();
-  }
-  // Columns first: every row of one COPY must have the same columns.
   for (const Record& record : records) {
-    SEGSYNC_RETURN_NOT_OK(ResolveColumns(record));
+    SEGSYNC_ASSIGN_OR_RETURN(const bool complete, MapFields(record));
+    if (!complete) {
+      // Every row of one COPY has the same columns: send the rows encoded so far first.
+      SEGSYNC_RETURN_NOT_OK(Flush());
+      SEGSYNC_RETURN_NOT_OK(AddColumnsFor(record));
+    }
+    SEGSYNC_RETURN_NOT_OK(EncodeRecord(record, extracted_at));
   }
-  buffer_.clear();
-  int64_t ordinal = 0;
-  for (const Record& record : records) {
-    SEGSYNC_RETURN_NOT_OK(EncodeRecord(record, ordinal++));
-  }
-  SEGSYNC_RETURN_NOT_OK(
-      Execute("TRUNCATE " + std::string(kStaging), "emptying the staging table").status());
-  SEGSYNC_RETURN_NOT_OK(CopyBuffer());
-  return Execute(merge_sql_, "merging records into table " + quoted_table_,
-                 {std::string(extracted_at)})
-      .status();
+  return buffer_.size() >= kFlushBytes ? Flush() : Status::Ok();
 }
 
-Status PostgresDestination::EncodeRecord(const Record& record, int64_t ordinal) {
-  SEGSYNC_RETURN_NOT_OK(ResolveColumns(record));
+Status PostgresDestination::EncodeRecord(const Record& record, std::string_view extracted_at) {
   const size_t column_count = columns_.size();
+  const size_t key_count = stream_->primary_key.size();
   cells_.resize(column_count);
   cell_set_.assign(column_count, false);
   for (size_t i = 0; i < record.fields.size(); ++i) {
@@ -829,88 +902,9 @@ Status PostgresDestination::EncodeRecord(const Record& record, int64_t ordinal) 
     }
     const auto slot = static_cast<size_t>(field_slots_[i]);
     const TableColumn& column = columns_[slot];
-    std::string& cell = cells_[slot];
-    cell.clear();
     int64_t nuls = 0;
-    bool fits = true;
-    switch (column.kind) {
-      case Kind::kText:
-      case Kind::kOther:
-        switch (value.kind) {
-          case Value::Kind::kString:
-          case Value::Kind::kJson:
-            nuls = AppendCopyText(cell, value.text);
-            break;
-          case Value::Kind::kInt:
-            AppendInt(cell, value.integer);
-            break;
-          case Value::Kind::kDouble:
-            AppendDouble(cell, value.number);
-            break;
-          case Value::Kind::kBool:
-            cell = value.boolean ? "true" : "false";
-            break;
-          case Value::Kind::kNull:
-            break;
-        }
-        break;
-      case Kind::kBigint: {
-        int64_t parsed = 0;
-        // 2^63 is exact as a double; anything at or beyond it does not fit.
-        constexpr double kLimit = 9223372036854775808.0;
-        if (value.kind == Value::Kind::kInt) {
-          AppendInt(cell, value.integer);
-        } else if (value.kind == Value::Kind::kDouble && std::trunc(value.number) == value.number &&
-                   value.number >= -kLimit && value.number < kLimit) {
-          AppendInt(cell, static_cast<int64_t>(value.number));
-        } else if (value.kind == Value::Kind::kString && ParsesWhole(value.text, parsed)) {
-          AppendInt(cell, parsed);
-        } else {
-          fits = false;
-        }
-        break;
-      }
-      case Kind::kDouble: {
-        double parsed = 0;
-        if (value.kind == Value::Kind::kInt) {
-          AppendInt(cell, value.integer);
-        } else if (value.kind == Value::Kind::kDouble) {
-          AppendDouble(cell, value.number);
-        } else if (value.kind == Value::Kind::kString && ParsesWhole(value.text, parsed)) {
-          AppendDouble(cell, parsed);
-        } else {
-          fits = false;
-        }
-        break;
-      }
-      case Kind::kBoolean:
-        if (value.kind == Value::Kind::kBool) {
-          cell = value.boolean ? "t" : "f";
-        } else {
-          fits = false;
-        }
-        break;
-      case Kind::kTimestamp:
-        if (value.kind == Value::Kind::kString && IsStorableTimestamp(value.text)) {
-          cell = value.text;  // RFC 3339 has nothing COPY must escape
-        } else {
-          fits = false;
-        }
-        break;
-      case Kind::kJsonb: {
-        std::string json;
-        if (value.kind == Value::Kind::kJson) {
-          json = value.text;
-        } else {
-          AppendValueJson(json, value);
-        }
-        nuls = ReplaceJsonNulEscapes(json);
-        AppendCopyText(cell, json);
-        break;
-      }
-    }
-    if (!fits) {
-      if (slot < stream_->primary_key.size()) {
+    if (!EncodeCell(value, column.kind, cells_[slot], nuls)) {
+      if (slot < key_count) {
         return Status::Invalid("a record of stream " + stream_->name + " has " + Example(value) +
                                " in primary-key field " + column.name +
                                ", which its PostgreSQL column (" + column.type + ") cannot hold");
@@ -926,13 +920,14 @@ Status PostgresDestination::EncodeRecord(const Record& record, int64_t ordinal) 
     }
     cell_set_[slot] = true;
   }
-  for (size_t k = 0; k < stream_->primary_key.size(); ++k) {
+  for (size_t k = 0; k < key_count; ++k) {
     if (!cell_set_[k]) {
       return Status::Invalid("a record of stream " + stream_->name + " has no value for " +
                              "primary-key field " + columns_[k].name +
                              "; every record needs its key to be stored");
     }
   }
+  NoteKey();
   for (size_t slot = 0; slot < column_count; ++slot) {
     if (cell_set_[slot]) {
       buffer_ += cells_[slot];
@@ -941,8 +936,64 @@ Status PostgresDestination::EncodeRecord(const Record& record, int64_t ordinal) 
     }
     buffer_.push_back('\t');
   }
-  AppendInt(buffer_, ordinal);
+  AppendCopyText(buffer_, extracted_at);
+  buffer_.push_back('\t');
+  AppendInt(buffer_, pending_rows_++);
   buffer_.push_back('\n');
+  return Status::Ok();
+}
+
+void PostgresDestination::NoteKey() {
+  if (pending_duplicates_) {
+    return;
+  }
+  // The key as PostgreSQL compares it. Where segsync's text could differ for equal keys (other
+  // column types), assume a duplicate: that only costs the DISTINCT ON sort.
+  std::string& key = key_scratch_;
+  key.clear();
+  for (size_t k = 0; k < stream_->primary_key.size(); ++k) {
+    const std::string& cell = cells_[k];
+    switch (columns_[k].kind) {
+      case Kind::kText:
+      case Kind::kBigint:
+      case Kind::kBoolean:
+        key += cell;  // canonical: escaped text, digits, t or f
+        break;
+      case Kind::kTimestamp:
+        // Equal instants may be spelled differently; sub-millisecond ones then collide, which
+        // is on the safe side.
+        AppendInt(key, *ParseRfc3339(cell));
+        break;
+      case Kind::kDouble:
+        key += cell == "-0" ? "0" : cell;
+        break;
+      case Kind::kJsonb:
+      case Kind::kOther:
+        pending_duplicates_ = true;
+        return;
+    }
+    key.push_back('\t');  // cells hold no raw tab
+  }
+  pending_duplicates_ = !pending_keys_.insert(key).second;
+}
+
+Status PostgresDestination::Flush() {
+  if (pending_rows_ == 0) {
+    return Status::Ok();
+  }
+  if (staging_dirty_) {
+    SEGSYNC_RETURN_NOT_OK(
+        Execute("TRUNCATE " + std::string(kStaging), "emptying the staging table").status());
+  }
+  staging_dirty_ = true;
+  SEGSYNC_RETURN_NOT_OK(CopyBuffer());
+  SEGSYNC_RETURN_NOT_OK(Execute(pending_duplicates_ ? merge_distinct_sql_ : merge_sql_,
+                                "merging records into table " + quoted_table_)
+                            .status());
+  buffer_.clear();
+  pending_rows_ = 0;
+  pending_keys_.clear();
+  pending_duplicates_ = false;
   return Status::Ok();
 }
 
@@ -985,6 +1036,7 @@ Result<int64_t> PostgresDestination::CommitStream(const StreamCommit& commit) {
 }
 
 Result<int64_t> PostgresDestination::FinishStream(const StreamCommit& commit) {
+  SEGSYNC_RETURN_NOT_OK(Flush());
   const std::string now =
       commit.now.empty() ? FormatRfc3339Millis(SystemClock::Instance().Now()) : commit.now;
   int64_t marked = 0;
@@ -1045,7 +1097,8 @@ void PostgresDestination::AbortStream() {
   if (conn_ != nullptr && PQstatus(conn_.get()) == CONNECTION_OK &&
       PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
     const Status status = Execute("ROLLBACK", "rolling back").status();
-    if (!status.ok()) {
+    // A session that is gone took its transaction with it: nothing is left to roll back.
+    if (!status.ok() && PQstatus(conn_.get()) == CONNECTION_OK) {
       LogWarn(status.message());
     }
   }
@@ -1060,8 +1113,13 @@ void PostgresDestination::CloseStream() {
   column_slots_.clear();
   copy_sql_.clear();
   merge_sql_.clear();
+  merge_distinct_sql_.clear();
   issues_.clear();
   buffer_.clear();
+  pending_rows_ = 0;
+  pending_keys_.clear();
+  pending_duplicates_ = false;
+  staging_dirty_ = false;
   field_slots_.clear();
   cells_.clear();
   cell_set_.clear();

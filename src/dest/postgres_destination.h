@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "dest/destination.h"
@@ -38,7 +39,9 @@ Result<PostgresTarget> ParsePostgresUri(std::string_view uri);
 /// Each stream is one transaction: the table is created or widened, every batch is loaded with
 /// COPY into a temporary staging table and merged with one INSERT ... ON CONFLICT DO UPDATE (the
 /// last record wins when a batch holds a key twice), and deletions and the state are written just
-/// before COMMIT. Nothing is contacted until the first ReadState, BeginStream or RecordRun.
+/// before COMMIT. Write encodes at once (a record without its key fails there) and sends rows
+/// once 8 MiB are pending and at commit, so a server-side failure may surface at a later Write or
+/// at CommitStream. Nothing is contacted until the first ReadState, BeginStream or RecordRun.
 ///
 /// A value its column's type cannot hold (a timestamp PostgreSQL would reject, text in a bigint
 /// column) is stored as NULL, and CommitStream logs one warning per column with the count and an
@@ -103,11 +106,22 @@ class PostgresDestination final : public Destination {
   Status CreateStaging();
   /// Rebuild the COPY and merge statements after the column list changed.
   void PrepareStatements();
-  /// Map each field of `record` to its column, adding columns for unknown fields.
-  Status ResolveColumns(const Record& record);
-  /// Append `record` to the COPY buffer as row `ordinal`.
-  Status EncodeRecord(const Record& record, int64_t ordinal);
+  /// Map each field of `record` to its column (field_slots_); false if some field has none.
+  Result<bool> MapFields(const Record& record);
+  /// Add a column to the table and the staging table for each field of `record` without one.
+  Status AddColumnsFor(const Record& record);
+  /// Append `record` to the pending COPY rows.
+  Status EncodeRecord(const Record& record, std::string_view extracted_at);
+  /// Remember the key of the row just encoded, noting whether the pending rows repeat a key.
+  void NoteKey();
+  /// COPY the pending rows into the staging table and merge them into the stream's table.
+  Status Flush();
   Status CopyBuffer();
+  /// Append `value` to `cell` as COPY text for a column of `kind`; false if the column cannot
+  /// hold it. `nuls` counts NUL characters replaced.
+  static bool EncodeCell(const Value& value, Kind kind, std::string& cell, int64_t& nuls);
+  /// How values are written into a column of this type (format_type() spelling).
+  static Kind KindOf(std::string_view type);
   Result<int64_t> FinishStream(const StreamCommit& commit);
   void CloseStream();
   void ReportIssues();
@@ -130,15 +144,21 @@ class PostgresDestination final : public Destination {
   std::vector<TableColumn> columns_;
   std::unordered_map<std::string, int> column_slots_;
   std::string copy_sql_;
-  std::string merge_sql_;
+  std::string merge_sql_;           // staging rows have distinct keys
+  std::string merge_distinct_sql_;  // staging rows may repeat a key: the last one wins
   std::map<std::string, ColumnIssues, std::less<>> issues_;
-  // Per-batch scratch, kept to avoid allocations: the COPY text of the batch, each field's slot
-  // (fields usually arrive in the same order, so the previous slot is tried first), and the cell
-  // of each column for the record being encoded.
+  bool staging_dirty_ = false;  // the staging table holds rows of an earlier flush
+  // Rows encoded but not yet sent, in COPY text format, with their keys.
   std::string buffer_;
+  int64_t pending_rows_ = 0;
+  std::unordered_set<std::string> pending_keys_;
+  bool pending_duplicates_ = false;
+  // Per-record scratch, kept to avoid allocations: each field's slot (fields usually arrive in
+  // the same order, so the previous slot is tried first), the cell of each column, the key.
   std::vector<int> field_slots_;
   std::vector<std::string> cells_;
   std::vector<bool> cell_set_;
+  std::string key_scratch_;
 };
 
 }  // namespace segsync

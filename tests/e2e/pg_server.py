@@ -35,7 +35,8 @@ def bin_dir():
 class PgServer:
     """A running private server; always stop() it (also a context manager)."""
 
-    def __init__(self):
+    def __init__(self, durable=False):
+        """durable: keep PostgreSQL's default fsync and full-page writes (for benchmarks)."""
         self.bin = bin_dir()
         self.dir = tempfile.mkdtemp(prefix="segsync-pg-", dir="/tmp")  # short socket path
         self.data = os.path.join(self.dir, "data")
@@ -52,9 +53,10 @@ class PgServer:
         try:
             self._run([os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "segsync",
                        "-A", "trust", "-E", "UTF8", "--locale=C", "-N"])
-            # No TCP; durability off: a test server holds nothing worth an fsync.
-            options = (f"-k {self.dir} -c listen_addresses= -F -c full_page_writes=off "
-                       "-c max_connections=40")
+            # No TCP. Durability off unless asked for: a test server holds nothing worth an fsync.
+            options = f"-k {self.dir} -c listen_addresses= -c max_connections=40"
+            if not durable:
+                options += " -F -c full_page_writes=off"
             self._run([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l",
                        os.path.join(self.dir, "postgres.log"), "-w", "-t", "60", "-o", options,
                        "start"])
