@@ -92,6 +92,7 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
       return sent.status();
     }
     if (sent.ok()) {
+      reached_api_ = true;
       response = &*sent;
       action = ActionForHttpStatus(response->status);
     } else {

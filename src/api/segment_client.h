@@ -45,6 +45,8 @@ class SegmentClient {
                                          simdjson::dom::parser& parser, RequestStats& stats);
 
   const ClientOptions& options() const { return options_; }
+  /// Whether any request of this client got an HTTP answer (the API is reachable).
+  bool reached_api() const { return reached_api_; }
 
  private:
   HttpClient& http_;
@@ -52,6 +54,7 @@ class SegmentClient {
   Clock& clock_;
   ClientOptions options_;
   std::mt19937_64 jitter_;
+  bool reached_api_ = false;
 };
 
 }  // namespace segsync

@@ -167,8 +167,8 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
     if (live) {
       std::fputs("\r\033[K", stderr);
     }
-    if (quiet || !s.selected) {
-      return;
+    if (quiet || !s.selected || s.stopped_run) {
+      return;  // a failure that ends the run is said once, by the run
     }
     std::string line = s.name + ": " + std::string(StreamOutcomeName(s.outcome)) + ", " +
                        std::to_string(s.rows_written) + " rows, " +
@@ -190,12 +190,14 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
   }
   if (report.fatal.code() == StatusCode::kAuth) {
     LogError(report.fatal.message() + ". Nothing was written.");
+  } else if (report.fatal.code() == StatusCode::kTransient) {
+    LogError(report.fatal.message());
   } else if (report.fatal.code() == StatusCode::kInterrupted) {
     LogError(
         "interrupted: the open stream was rolled back; every stream committed before it is "
         "kept. Run the same command again to finish.");
   }
-  if (!quiet && report.fatal.code() != StatusCode::kAuth) {
+  if (!quiet && (report.fatal.ok() || report.fatal.code() == StatusCode::kInterrupted)) {
     std::cout << FormatSummary(report) << std::flush;
   }
   const int code = report.ExitCode();

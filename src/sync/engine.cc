@@ -191,6 +191,17 @@ RunReport SyncEngine::Run() {
       if (status.code() == StatusCode::kAuth || status.code() == StatusCode::kInterrupted) {
         run.fatal = status;
       }
+      const bool reached = std::any_of(clients_.begin(), clients_.end(),
+                                       [](const SegmentClient* c) { return c->reached_api(); });
+      if (status.code() == StatusCode::kTransient && !reached) {
+        // Not one answer from the API: every other stream would fail the same way.
+        run.fatal = Status(StatusCode::kTransient,
+                           "could not reach the API at " + clients_.front()->options().base_url +
+                               " (" + status.message() +
+                               "). Check the network, DNS, HTTPS_PROXY/NO_PROXY, ca_bundle, and "
+                               "the region or api_url; nothing was written");
+      }
+      report.stopped_run = !run.fatal.ok();
       if (status.code() == StatusCode::kIo) {
         // The destination itself failed: say so with the stream, and go on; the next stream
         // may well fail the same way and say so too.
@@ -206,8 +217,8 @@ RunReport SyncEngine::Run() {
     }
   }
   run.ended_at = FormatRfc3339Millis(clock_.Now());
-  // A rejected token writes nothing at all, not even the run row.
-  if (run.fatal.code() != StatusCode::kAuth || wrote_anything) {
+  // A rejected token or an unreachable API writes nothing at all, not even the run row.
+  if (wrote_anything || run.fatal.ok() || run.fatal.code() == StatusCode::kInterrupted) {
     Status recorded =
         destination_.RecordRun({run.started_at, run.ended_at, run.StatusName(), run.StreamsJson()});
     if (!recorded.ok()) {

@@ -21,6 +21,7 @@ struct StreamReport {
   StreamOutcome outcome = StreamOutcome::kNotRun;
   std::string message;                // why it failed or was skipped
   StatusCode code = StatusCode::kOk;  // why, for protocol failure types
+  bool stopped_run = false;           // its failure ended the whole run (401, unreachable, signal)
   int64_t rows_written = 0;
   int64_t rows_deleted = 0;
   int64_t pages = 0;
