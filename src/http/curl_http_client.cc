@@ -84,7 +84,9 @@ Result<std::unique_ptr<CurlHttpClient>> CurlHttpClient::Make(const CurlOptions& 
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl supports
+  // gzip only: it shrinks JSON pages ~20x at little CPU; brotli costs servers far more time
+  // per page (measured ~100x slower than gzip against cpp-httplib) for a small further gain.
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(h, CURLOPT_USERAGENT, impl->options.user_agent.c_str());
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   if (!impl->options.ca_bundle.empty()) {

@@ -141,7 +141,7 @@ class KillAnywhere(unittest.TestCase):
     KILL_POINTS = 20
 
     def test_sigkill_at_many_moments_then_rerun_equals_one_uninterrupted_run(self):
-        with h.TempDir() as d, h.start_simulator(TOKEN, "--latency-ms", "8", "--seed",
+        with h.TempDir() as d, h.start_simulator(TOKEN, "--latency-ms", "15", "--seed",
                                                  "12") as sim:
             reference = os.path.join(d, "reference.db")
             began = time.monotonic()

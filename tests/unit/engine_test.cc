@@ -206,9 +206,9 @@ TEST(Engine, ServerErrorsAndBrokenBodiesAreRetried) {
 TEST(Engine, RetriesRunOutAndOnlyThatStreamFails) {
   Harness h;
   const std::string url = std::string(kBase) + "/users?pagination.count=1000";
+  h.http.Expect(url, 502, "<html>bad gateway</html>");
   h.http.ExpectTransportError(url);
-  h.http.ExpectTransportError(url);
-  h.http.ExpectTransportError(url);
+  h.http.Expect(url, 500, R"({"errors":[{"type":"InternalError"}]})");
   h.http.Expect(std::string(kBase) + "/groups?pagination.count=1000", 200,
                 Page("userGroups", R"({"id":"g1","name":"G","memberCount":3})"));
   RunReport run = h.Run({"users", "groups"});
@@ -217,6 +217,21 @@ TEST(Engine, RetriesRunOutAndOnlyThatStreamFails) {
   EXPECT_NE(ReportOf(run, "users").message.find("3 attempts"), std::string::npos);
   EXPECT_EQ(ReportOf(run, "groups").outcome, StreamOutcome::kOk);
   EXPECT_EQ(h.destination.tables["groups"].size(), 1u);
+}
+
+TEST(Engine, AnUnreachableApiEndsTheRunAndWritesNothing) {
+  Harness h;
+  const std::string url = std::string(kBase) + "/users?pagination.count=1000";
+  for (int i = 0; i < 3; ++i) {
+    h.http.ExpectTransportError(url);
+  }
+  RunReport run = h.Run({"users", "groups"});
+  EXPECT_EQ(run.ExitCode(), 1);
+  EXPECT_EQ(run.fatal.code(), StatusCode::kTransient);
+  EXPECT_NE(run.fatal.message().find("could not reach the API"), std::string::npos);
+  EXPECT_EQ(run.streams.size(), 1u);  // groups was not attempted
+  EXPECT_TRUE(h.destination.tables.empty());
+  EXPECT_TRUE(h.destination.runs.empty());
 }
 
 TEST(Engine, RateLimitedRequestsWaitAsTheResponseSays) {
