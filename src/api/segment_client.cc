@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "api/segment_client.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "api/errors.h"
@@ -30,7 +31,8 @@ std::optional<int64_t> RateLimitWaitMs(const HttpResponse& response, UnixMillis 
     auto res =
         std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
     if (res.ec == std::errc() && res.ptr == retry_after.data() + retry_after.size()) {
-      return seconds * 1000;
+      // Clamped first so the product cannot overflow; the caller caps the wait at an hour.
+      return std::clamp<int64_t>(seconds, 0, 1'000'000'000) * 1000;
     }
     auto date = ParseRfc5322(retry_after);
     if (date.ok()) {
@@ -80,6 +82,7 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
     ++stats.requests;
     const UnixMillis sent_at = clock_.Now();
     Result<HttpResponse> sent = http_.Send(request);
+    pacer_.OnComplete(sent.ok() ? &*sent : nullptr);
     if (GetLogLevel() == LogLevel::kDebug) {
       // The URL carries no secret (the token travels in a header).
       LogDebug("GET " + request.url.substr(options_.base_url.size()) + " -> " +
@@ -100,7 +103,6 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
     }
 
     if (action == ResponseAction::kSuccess) {
-      pacer_.OnResponse(*response);
       simdjson::dom::element doc;
       simdjson::dom::element data;
       const auto error = parser.parse(response->body).get(doc);
