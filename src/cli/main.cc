@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // segsync: replicate a Segment workspace's configuration and metrics. All wiring lives here.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -88,8 +87,7 @@ int RunDemo(const std::string& db_path, bool quiet) {
   const segsync::UnixMillis now = segsync::SystemClock::Instance().Now();
   config.start_date = segsync::StartOfMonth(now - 200LL * 24 * 3600 * 1000);
   std::cout << "segsync demo: a simulated Segment workspace is serving on " << (*sim)->base_url()
-            << "\nsyncing all " << config.streams.size() << " streams into " << db_path
-            << "\n\n"
+            << "\nsyncing all " << config.streams.size() << " streams into " << db_path << "\n\n"
             << std::flush;
   const int code = segsync::SyncWithConfig(config, quiet, nullptr);
   (*sim)->Stop();
@@ -116,8 +114,9 @@ int main(int argc, char** argv) {
     segsync::GlobalHttpCleanup();
     return tap_code;
   }
-  CLI::App app{"segsync: replicate a Segment workspace's configuration and metrics into SQLite "
-               "or PostgreSQL"};
+  CLI::App app{
+      "segsync: replicate a Segment workspace's configuration and metrics into SQLite "
+      "or PostgreSQL"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "segsync 0.1.0");
 
@@ -132,7 +131,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json"}));
   };
 
-  CLI::App* sync = app.add_subcommand("sync", "replicate the selected streams into the destination");
+  CLI::App* sync =
+      app.add_subcommand("sync", "replicate the selected streams into the destination");
   AddConfigFlags(*sync, flags);
   add_output_flags(*sync);
 
@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
     return segsync::kExitConfig;
   }
 
-  segsync::SetLogLevel(quiet ? segsync::LogLevel::kQuiet
+  segsync::SetLogLevel(quiet     ? segsync::LogLevel::kQuiet
                        : verbose ? segsync::LogLevel::kDebug
                                  : segsync::LogLevel::kInfo);
   segsync::SetLogFormat(log_format == "json" ? segsync::LogFormat::kJson

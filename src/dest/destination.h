@@ -31,8 +31,8 @@ struct StreamCommit {
   /// Set for a complete read of a full-table stream: every row whose _extracted_at is older than
   /// this (RFC 3339 ms, the moment the read started) and not yet deleted gets _deleted_at = now.
   std::optional<std::string> mark_deleted_before;
-  std::string now;                  // RFC 3339 ms; the _deleted_at value
-  std::optional<std::string> state; // the stream's new bookmark JSON, stored in _segsync_state
+  std::string now;                   // RFC 3339 ms; the _deleted_at value
+  std::optional<std::string> state;  // the stream's new bookmark JSON, stored in _segsync_state
 };
 
 /// One row of _segsync_runs.
