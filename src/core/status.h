@@ -105,11 +105,15 @@ class [[nodiscard]] Result {
       return _segsync_st;                   \
   } while (false)
 
+// `tmp` is a generated name and `lhs` may be a declaration (`Record r`), so neither can take the
+// parentheses bugprone-macro-parentheses asks for.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SEGSYNC_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                  \
   if (!tmp.ok())                                      \
     return tmp.status();                              \
   lhs = std::move(tmp).MoveValue()
+// NOLINTEND(bugprone-macro-parentheses)
 
 /// Declare-or-assign `lhs` from a Result, returning its Status from the function on failure.
 #define SEGSYNC_ASSIGN_OR_RETURN(lhs, expr) \
