@@ -102,7 +102,12 @@ JsonWriter& JsonWriter::Double(double value) {
     return *this;
   }
   char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof(buf), value);
+  // The shortest form of a huge double may be an integer literal such as 18446744073709551616,
+  // which JSON parsers that read integers as 64-bit (simdjson among them) reject; the exponent
+  // form is the same number.
+  auto res = std::fabs(value) >= 1e18
+                 ? std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific)
+                 : std::to_chars(buf, buf + sizeof(buf), value);
   out_.append(buf, static_cast<size_t>(res.ptr - buf));
   return *this;
 }
