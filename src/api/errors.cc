@@ -3,7 +3,15 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 namespace segsync {
+namespace {
+
+/// More than enough for any wait (the client caps waits at an hour), and exact as an int64_t.
+constexpr double kMaxWaitMs = 1e15;
+
+}  // namespace
 
 ResponseAction ActionForHttpStatus(int http_status) {
   if (http_status >= 200 && http_status < 300) {
@@ -55,7 +63,8 @@ ApiError ParseErrorEnvelope(std::string_view body) {
   if (first.at_pointer("/data/msBeforeNext").get(ms) == simdjson::SUCCESS) {
     double value = 0;
     if (ms.is_number() && ms.get_double().get(value) == simdjson::SUCCESS && value >= 0) {
-      error.ms_before_next = static_cast<int64_t>(value);
+      // Capped: converting a double beyond the range of int64_t is undefined behaviour.
+      error.ms_before_next = static_cast<int64_t>(std::min(value, kMaxWaitMs));
     }
   }
   return error;
