@@ -221,7 +221,8 @@ Result<UnixMillis> ParseRfc5322(std::string_view text) {
       month = static_cast<int>(i) + 1;
     }
   }
-  if (month == 0 || !IsValidDate(y, month, d)) {
+  if (month == 0 || !IsValidDate(y, month, d) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 ||
+      s > 60) {
     return Status::Parse("'" + std::string(text) + "' is not an RFC 5322 date");
   }
   const int64_t days = DaysFromCivil(y, static_cast<unsigned>(month), static_cast<unsigned>(d));
