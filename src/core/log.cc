@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/log.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <vector>
@@ -62,7 +63,11 @@ void RegisterSecret(std::string_view secret) {
     return;
   }
   std::lock_guard lock(State().mu);
-  State().secrets.emplace_back(secret);
+  // Registered once however often it is loaded, so masking stays as cheap as the secrets are few.
+  auto& secrets = State().secrets;
+  if (std::find(secrets.begin(), secrets.end(), secret) == secrets.end()) {
+    secrets.emplace_back(secret);
+  }
 }
 
 std::string MaskSecrets(std::string_view text) {
