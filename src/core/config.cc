@@ -214,13 +214,13 @@ Status ValidateDeliveryWindow(int64_t minutes, std::string_view granularity) {
   int64_t max_minutes = 0;
   int64_t unit = 1;
   if (granularity == "MINUTE") {
-    max_minutes = 4 * 60;
+    max_minutes = int64_t{4} * 60;
   } else if (granularity == "HOUR") {
-    max_minutes = 7 * 24 * 60;
+    max_minutes = int64_t{7} * 24 * 60;
     unit = 60;
   } else if (granularity == "DAY") {
-    max_minutes = 14 * 24 * 60;
-    unit = 24 * 60;
+    max_minutes = int64_t{14} * 24 * 60;
+    unit = int64_t{24} * 60;
   } else {
     return ConfigError("delivery_metrics_window.granularity", granularity,
                        "accepted values: MINUTE, HOUR, DAY");

@@ -20,7 +20,7 @@ struct Config {
   UnixMillis start_date = 0;
   std::vector<std::string> streams;  // selected stream names, never empty once resolved
   std::string destination = "sqlite:segment.db";
-  int64_t delivery_window_minutes = 24 * 60;
+  int64_t delivery_window_minutes = int64_t{24} * 60;
   std::string delivery_granularity = "HOUR";
   int max_concurrency = 4;
   int max_retries = 5;
