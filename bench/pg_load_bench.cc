@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -216,4 +217,12 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace segsync
 
-int main(int argc, char** argv) { return segsync::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Only allocation can throw here; say so instead of terminating.
+  try {
+    return segsync::Main(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "pg_load_bench: " << error.what() << "\n";
+    return 1;
+  }
+}

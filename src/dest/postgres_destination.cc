@@ -730,6 +730,7 @@ Status PostgresDestination::EnsureTable(const TableSpec& table) {
               "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
               "reading the columns of table " + quoted_table_, {oid}));
   std::vector<TableColumn> existing;
+  existing.reserve(static_cast<size_t>(PQntuples(info.get())) + table.columns.size() + 1);
   for (int row = 0; row < PQntuples(info.get()); ++row) {
     existing.push_back({PQgetvalue(info.get(), row, 0), PQgetvalue(info.get(), row, 1)});
   }
@@ -806,7 +807,7 @@ void PostgresDestination::PrepareStatements() {
     if (i < key_count) {
       keys += (i == 0 ? "" : ", ") + quoted;
     } else {
-      updates += quoted + " = EXCLUDED." + quoted + ", ";
+      updates.append(quoted).append(" = EXCLUDED.").append(quoted).append(", ");
     }
   }
   const std::string extracted_at = QuoteIdentifier(kExtractedAt);

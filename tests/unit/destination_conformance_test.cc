@@ -492,8 +492,8 @@ TYPED_TEST(DestinationConformanceTest, UnicodeControlCharactersAndNestedJsonRoun
       "tab\there, newline\nhere, carriage return\r\nthere",
       "back\\slash, \\N, \\., \\t, trailing \\",
       "quotes ' \" and `, semicolon; -- comment",
-      "h\xC3\xA9llo \xF0\x9F\x98\x80 \xE6\x97\xA5\xE6\x9C\xAC \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D "
-      "e\xCC\x81 \xE2\x80\xA8",
+      std::string("h\xC3\xA9llo \xF0\x9F\x98\x80 \xE6\x97\xA5\xE6\x9C\xAC ") +
+          "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D e\xCC\x81 \xE2\x80\xA8",
       std::string("control \x01\x1f\x7f bytes"),
       "\\N",
   };

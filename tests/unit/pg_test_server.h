@@ -137,6 +137,7 @@ class PgTestServer {
       argv.insert(argv.begin(), {"runuser", "-u", run_as_, "--"});
     }
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (std::string& arg : argv) {
       args.push_back(arg.data());
     }
@@ -168,8 +169,8 @@ class PgTestServer {
   /// and every test process needs a cluster. Built once per user and PostgreSQL build, published
   /// by an atomic rename so concurrent test processes never see half of one. Empty on failure.
   std::string Template(const std::string& bin) const {
-    const std::string path = "/tmp/segsync-pg-template-" + std::to_string(geteuid()) + "-" +
-                             std::to_string(std::hash<std::string>()(bin));
+    std::string path = "/tmp/segsync-pg-template-" + std::to_string(geteuid()) + "-" +
+                       std::to_string(std::hash<std::string>()(bin));
     std::error_code error;
     if (std::filesystem::exists(path + "/PG_VERSION", error)) {
       return path;

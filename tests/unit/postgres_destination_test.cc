@@ -520,6 +520,7 @@ TEST_F(PostgresDestinationTest, KilledProcessLeavesTablesAndStateAsOfTheLastComm
       _exit(1);
     }
     std::vector<Record> records;
+    records.reserve(20001);
     for (int i = 0; i < 20000; ++i) {
       records.push_back(MakeRecord({{"id", S("r" + std::to_string(i))}}));
     }
