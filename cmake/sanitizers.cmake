@@ -1,6 +1,15 @@
-# SEGSYNC_SANITIZE=ON builds everything with AddressSanitizer and UndefinedBehaviorSanitizer.
+# SEGSYNC_SANITIZE=ON builds everything with AddressSanitizer and UndefinedBehaviorSanitizer
+# (`make asan`); SEGSYNC_TSAN=ON with ThreadSanitizer (`make tsan`). The two cannot be combined.
 option(SEGSYNC_SANITIZE "Build with ASan and UBSan" OFF)
+option(SEGSYNC_TSAN "Build with ThreadSanitizer" OFF)
+if(SEGSYNC_SANITIZE AND SEGSYNC_TSAN)
+  message(FATAL_ERROR "SEGSYNC_SANITIZE and SEGSYNC_TSAN cannot be combined; use two build dirs")
+endif()
 if(SEGSYNC_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
+endif()
+if(SEGSYNC_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
 endif()
