@@ -94,6 +94,9 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
     if (!sent.ok() && sent.status().code() == StatusCode::kInterrupted) {
       return sent.status();
     }
+    if (!sent.ok() && sent.status().http_status() != -1) {
+      reached_api_ = true;  // connected, then the transfer failed: the API is there
+    }
     if (sent.ok()) {
       reached_api_ = true;
       response = &*sent;

@@ -125,9 +125,15 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
     return Status(StatusCode::kInterrupted, "request to " + request.url + " stopped by a signal");
   }
   if (code != CURLE_OK) {
+    // -1 marks a failure before any connection was made: the API was not reached at all.
+    const bool never_connected =
+        code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY ||
+        code == CURLE_COULDNT_CONNECT || code == CURLE_SSL_CONNECT_ERROR ||
+        code == CURLE_PEER_FAILED_VERIFICATION;
     // The URL holds no secret (the token travels in a header), so it is safe to name.
-    return Status(StatusCode::kTransient, std::string("request to ") + request.url +
-                                              " failed: " + curl_easy_strerror(code));
+    return Status(StatusCode::kTransient,
+                  std::string("request to ") + request.url + " failed: " + curl_easy_strerror(code),
+                  never_connected ? -1 : 0);
   }
   long status = 0;  // NOLINT(google-runtime-int): libcurl's type
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -37,7 +37,7 @@ class FakeHttpClient final : public HttpClient {
     script_.push_back({std::move(url), std::move(r)});
   }
   void ExpectTransportError(std::string url) {
-    script_.push_back({std::move(url), Status(StatusCode::kTransient, "connection reset")});
+    script_.push_back({std::move(url), Status(StatusCode::kTransient, "could not connect", -1)});
   }
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
