@@ -107,7 +107,9 @@ int RunDemo(const std::string& db_path, bool quiet) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// CLI11's exceptions are caught below and library errors are Status values; anything else that
+// escapes is a bug, and std::terminate's abort is the loud end it deserves.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   segsync::GlobalHttpInit();
   if (argc > 0 && segsync::IsTapProgramName(argv[0])) {
     const int tap_code = segsync::RunTapCommandLine(argc, argv);
