@@ -13,7 +13,7 @@ using testing::FakeHttpClient;
 using testing::MemoryDestination;
 
 constexpr char kBase[] = "http://api.test";
-const UnixMillis kNow = DaysFromCivil(2026, 11, 28) * 86'400'000 + 12 * 3'600'000;
+const UnixMillis kNow = DaysFromCivil(2026, 11, 28) * 86'400'000 + int64_t{12} * 3'600'000;
 
 std::string Page(std::string_view key, std::string_view items, std::string_view next = {}) {
   std::string pagination = R"({"current":"MA==")";
