@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -428,6 +429,21 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
       continue;
     }
     emitted.Keep(writer.Error(s.name + " failed: " + s.message, FailureOf(s, report), s.name));
+  }
+  if (report.fatal.code() == StatusCode::kTransient) {
+    // The API could not be reached: the streams after the one that found out were never started,
+    // yet each of them failed for the same passing reason and is reported so.
+    for (const auto& name : config->streams) {
+      const bool reported = std::any_of(report.streams.begin(), report.streams.end(),
+                                        [&](const StreamReport& s) { return s.name == name; });
+      if (reported) {
+        continue;
+      }
+      emitted.Keep(writer.StreamStatus(name, AirbyteStreamStatus::kStarted));
+      emitted.Keep(writer.StreamStatus(name, AirbyteStreamStatus::kIncomplete));
+      emitted.Keep(writer.Error(name + " was not read: " + report.fatal.message(),
+                                AirbyteFailure::kTransient, name));
+    }
   }
   if (token_rejected) {
     LogError(report.fatal.message());
