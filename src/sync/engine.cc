@@ -391,12 +391,13 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
       return data.status();
     }
     simdjson::dom::element items;
-    if ((*data)[spec.list_key].get(items) != simdjson::SUCCESS) {
-      // Hardest case the API allows: an empty result may omit the list entirely.
-      items = simdjson::dom::element();
-    }
+    // Hardest case the API allows: an empty result may omit the list entirely. (A default
+    // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
+    const bool has_items = (*data)[spec.list_key].get(items) == simdjson::SUCCESS;
     std::vector<Record> records;
-    if (spec.single_object) {
+    if (!has_items || items.is_null()) {
+      // Nothing to read: a missing or null list (or summary object) means no records.
+    } else if (spec.single_object) {
       if (!items.is_object()) {
         return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
                                               std::string(spec.list_key) + " is not an object");
@@ -404,7 +405,7 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
       SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
     } else if (items.is_array()) {
       SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
-    } else if (items.type() != simdjson::dom::element_type::NULL_VALUE) {
+    } else {
       return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
                                             std::string(spec.list_key) + " is not a list");
     }
