@@ -126,10 +126,10 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   }
   if (code != CURLE_OK) {
     // -1 marks a failure before any connection was made: the API was not reached at all.
-    const bool never_connected =
-        code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY ||
-        code == CURLE_COULDNT_CONNECT || code == CURLE_SSL_CONNECT_ERROR ||
-        code == CURLE_PEER_FAILED_VERIFICATION;
+    const bool never_connected = code == CURLE_COULDNT_RESOLVE_HOST ||
+                                 code == CURLE_COULDNT_RESOLVE_PROXY ||
+                                 code == CURLE_COULDNT_CONNECT || code == CURLE_SSL_CONNECT_ERROR ||
+                                 code == CURLE_PEER_FAILED_VERIFICATION;
     // The URL holds no secret (the token travels in a header), so it is safe to name.
     return Status(StatusCode::kTransient,
                   std::string("request to ") + request.url + " failed: " + curl_easy_strerror(code),
