@@ -59,7 +59,7 @@ std::string StateWithBookmark(const std::string& bookmark) {
 
 int64_t MaxWindowMinutes(std::string_view granularity) {
   if (granularity == "DAY") {
-    return 14 * 24 * 60;
+    return int64_t{14} * 24 * 60;
   }
   return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
 }
