@@ -163,7 +163,7 @@ Result<UnixMillis> ParseRfc3339(std::string_view text) {
         !ParseInt(text.substr(pos + 4, 2), om) || oh > 23 || om > 59) {
       return bad();
     }
-    offset_minutes = sign * (oh * 60 + om);  // at most 1439: fits an int
+    offset_minutes = sign * (int64_t{oh} * 60 + om);
     pos += 6;
   } else {
     return bad();
