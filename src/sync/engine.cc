@@ -520,7 +520,8 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
   size_t next_partition = 0;
   size_t running = workers;
   Status first_error;
-  std::vector<RequestStats> stats(workers);
+  std::vector<RequestStats> stats(workers);  // each written by its worker alone
+  std::vector<RequestStats> published(workers);  // copies for the progress report, under mu
   std::vector<std::thread> threads;
   threads.reserve(workers);
   for (size_t w = 0; w < workers; ++w) {
@@ -544,6 +545,7 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
                 return Status(StatusCode::kInternal, "stopped: another partition failed");
               }
               queue.push_back(std::move(records));
+              published[w] = stats[w];
               changed.notify_all();
               return Status::Ok();
             });
@@ -575,7 +577,7 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
       records = std::move(queue.front());
       queue.pop_front();
       changed.notify_all();
-      run.report.requests = Sum(stats);
+      run.report.requests = Sum(published);
     }
     if (write_error.ok()) {
       write_error = Accept(run, std::move(records));
