@@ -520,7 +520,7 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
   size_t next_partition = 0;
   size_t running = workers;
   Status first_error;
-  std::vector<RequestStats> stats(workers);  // each written by its worker alone
+  std::vector<RequestStats> stats(workers);      // each written by its worker alone
   std::vector<RequestStats> published(workers);  // copies for the progress report, under mu
   std::vector<std::thread> threads;
   threads.reserve(workers);
