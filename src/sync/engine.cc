@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "core/cancel.h"
 #include "core/json_writer.h"
@@ -19,6 +20,12 @@ namespace {
 constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kAuditOverlapMs = 1;
+// A page's records go to the writer in slices of about this many bytes, so a page of 24 MB
+// (destinations) is never held as records all at once, and the writer starts on it early.
+constexpr size_t kSliceBytes = size_t{1} << 20;
+// Slices waiting for the writer, per fetching worker: enough that a fetch never waits on a
+// write that is about to finish, few enough that memory stays flat.
+constexpr size_t kQueuedSlicesPerWorker = 4;
 
 bool Contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -62,6 +69,15 @@ int64_t MaxWindowMinutes(std::string_view granularity) {
     return 14 * 24 * 60;
   }
   return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
+}
+
+/// Roughly what a record occupies in memory.
+size_t ApproxBytes(const Record& record) {
+  size_t bytes = sizeof(Record);
+  for (const auto& [name, value] : record.fields) {
+    bytes += sizeof(std::pair<std::string, Value>) + name.size() + value.text.size();
+  }
+  return bytes;
 }
 
 RequestStats Sum(const std::vector<RequestStats>& all) {
@@ -390,6 +406,10 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
     if (!data.ok()) {
       return data.status();
     }
+    std::optional<std::string> next;
+    if (spec.paginated) {
+      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(*data));
+    }
     simdjson::dom::element items;
     // Hardest case the API allows: an empty result may omit the list entirely. (A default
     // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
@@ -402,18 +422,14 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
         return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
                                               std::string(spec.list_key) + " is not an object");
       }
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
+      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records, sink));
     } else if (items.is_array()) {
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
+      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records, sink));
     } else {
       return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
                                             std::string(spec.list_key) + " is not a list");
     }
-    std::optional<std::string> next;
-    if (spec.paginated) {
-      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(*data));
-    }
-    SEGSYNC_RETURN_NOT_OK(sink(std::move(records)));
+    SEGSYNC_RETURN_NOT_OK(sink(std::move(records), /*page_done=*/true));
     if (!next) {
       return Status::Ok();
     }
@@ -427,8 +443,10 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
 }
 
 Status SyncEngine::BuildRecords(const StreamRun& run, simdjson::dom::element items,
-                                const Partition& partition, std::vector<Record>& out) const {
+                                const Partition& partition, std::vector<Record>& slice,
+                                const PageSink& sink) const {
   const Record* parent = partition.parent;
+  size_t slice_bytes = 0;
   auto build_one = [&](simdjson::dom::element item) -> Status {
     SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
     if (partition.month) {
@@ -452,7 +470,12 @@ Status SyncEngine::BuildRecords(const StreamRun& run, simdjson::dom::element ite
     for (const auto& [name, value] : run.injected_constants) {
       record.Set(name, value);
     }
-    out.push_back(std::move(record));
+    slice_bytes += ApproxBytes(record);
+    slice.push_back(std::move(record));
+    if (slice_bytes >= kSliceBytes) {
+      slice_bytes = 0;
+      return sink(std::exchange(slice, {}), /*page_done=*/false);
+    }
     return Status::Ok();
   };
   if (items.is_object()) {
@@ -464,8 +487,7 @@ Status SyncEngine::BuildRecords(const StreamRun& run, simdjson::dom::element ite
   return Status::Ok();
 }
 
-Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records) {
-  ++run.report.pages;
+Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records, bool page_done) {
   run.extracted_at = FormatRfc3339Millis(clock_.Now());
   for (Record& record : records) {
     if (run.spec.mode == SyncMode::kIncremental) {
@@ -492,31 +514,28 @@ Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records) {
     }
   }
   SEGSYNC_RETURN_NOT_OK(Flush(run));
-  if (on_page_) {
-    on_page_(run.report);
+  if (page_done) {
+    ++run.report.pages;
+    if (on_page_) {
+      on_page_(run.report);
+    }
   }
   return Status::Ok();
 }
 
 Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions) {
-  const size_t workers = std::min(clients_.size(), partitions.size());
-  if (workers <= 1) {
-    for (const Partition& partition : partitions) {
-      Status status = FetchPartition(
-          run, partition, *clients_.front(), parser_, run.report.requests,
-          [&](std::vector<Record> records) { return Accept(run, std::move(records)); });
-      SEGSYNC_RETURN_NOT_OK(SkipVanishedParent(run.spec, status));
-    }
+  if (partitions.empty()) {
     return Status::Ok();
   }
-
-  // Several partitions: workers fetch and parse in parallel (each with its own connection and
-  // parser); this thread alone writes, so the destination sees one stream at a time. The queue
+  // Workers fetch and parse (each with its own connection and parser, dropped with the stream)
+  // while this thread alone writes, so the destination sees one stream at a time. Even a
+  // single cursor chain gets a worker: it fetches page k+1 while page k is written. The queue
   // is bounded, so memory stays flat however large the stream.
+  const size_t workers = std::min(clients_.size(), partitions.size());
   std::mutex mu;
   std::condition_variable changed;
-  std::deque<std::vector<Record>> queue;
-  const size_t max_queued = workers * 2;
+  std::deque<std::pair<std::vector<Record>, bool>> queue;
+  const size_t max_queued = workers * kQueuedSlicesPerWorker;
   size_t next_partition = 0;
   size_t running = workers;
   Status first_error;
@@ -537,13 +556,13 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
         }
         Status status = FetchPartition(
             run, partitions[index], *clients_[w], parser, stats[w],
-            [&](std::vector<Record> records) -> Status {
+            [&](std::vector<Record> records, bool page_done) -> Status {
               std::unique_lock lock(mu);
               changed.wait(lock, [&] { return queue.size() < max_queued || !first_error.ok(); });
               if (!first_error.ok()) {
                 return Status(StatusCode::kInternal, "stopped: another partition failed");
               }
-              queue.push_back(std::move(records));
+              queue.emplace_back(std::move(records), page_done);
               changed.notify_all();
               return Status::Ok();
             });
@@ -565,20 +584,20 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
 
   Status write_error;
   while (true) {
-    std::vector<Record> records;
+    std::pair<std::vector<Record>, bool> slice;
     {
       std::unique_lock lock(mu);
       changed.wait(lock, [&] { return !queue.empty() || running == 0; });
       if (queue.empty()) {
         break;
       }
-      records = std::move(queue.front());
+      slice = std::move(queue.front());
       queue.pop_front();
       changed.notify_all();
       run.report.requests = Sum(stats);
     }
     if (write_error.ok()) {
-      write_error = Accept(run, std::move(records));
+      write_error = Accept(run, std::move(slice.first), slice.second);
       if (!write_error.ok()) {
         std::lock_guard lock(mu);
         if (first_error.ok()) {

@@ -58,7 +58,8 @@ class SyncEngine {
     const Record* parent = nullptr;
     std::optional<UnixMillis> month;  // usage: the period this partition reads
   };
-  using PageSink = std::function<Status(std::vector<Record>)>;
+  /// Takes a slice of a page's records; `page_done` marks the page's last slice.
+  using PageSink = std::function<Status(std::vector<Record>, bool page_done)>;
 
   Status SyncStream(const StreamSpec& spec, StreamReport& report);
   Status ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions);
@@ -66,10 +67,13 @@ class SyncEngine {
   /// Thread-safe: touches only `run`'s immutable parts.
   Status FetchPartition(const StreamRun& run, const Partition& partition, SegmentClient& client,
                         simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink);
+  /// Builds the records of `items`, handing them to `sink` in slices of bounded size; the
+  /// last, possibly empty, slice stays in `slice` for the caller to hand on.
   Status BuildRecords(const StreamRun& run, simdjson::dom::element items,
-                      const Partition& partition, std::vector<Record>& out) const;
+                      const Partition& partition, std::vector<Record>& slice,
+                      const PageSink& sink) const;
   /// On the writing thread: bookmark, parent ids, batch and write.
-  Status Accept(StreamRun& run, std::vector<Record> records);
+  Status Accept(StreamRun& run, std::vector<Record> records, bool page_done);
   Status Flush(StreamRun& run);
 
   std::vector<SegmentClient*> clients_;
@@ -79,7 +83,6 @@ class SyncEngine {
   StreamDone on_stream_done_;
   StreamStart on_stream_start_;
   StreamDone on_page_;
-  simdjson::dom::parser parser_;
   /// Parent stream name → the fields of its records that children need (ids), from this run.
   std::map<std::string, std::vector<Record>, std::less<>> parent_keys_;
 };
