@@ -392,6 +392,11 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
   const StreamSpec& spec = run.spec;
   std::string cursor;
   std::set<std::string, std::less<>> seen_cursors;
+  // Items of a split page, parsed one at a time.
+  std::optional<simdjson::dom::parser> item_parser;
+  std::string item_text;
+  const SplitOptions split{spec.single_object ? std::string_view() : spec.list_key,
+                           options_.split_pages_from_bytes};
   while (true) {
     if (CancelRequested()) {
       return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
@@ -402,34 +407,54 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
     if (spec.paginated) {
       AddPagination(params, options_.page_size, cursor);
     }
-    auto data = client.GetData(partition.path, params, parser, stats);
-    if (!data.ok()) {
-      return data.status();
+    auto page = client.GetPage(partition.path, params, parser, stats, split);
+    if (!page.ok()) {
+      return page.status();
     }
+    const simdjson::dom::element data = page->data;
     std::optional<std::string> next;
     if (spec.paginated) {
-      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(*data));
+      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(data));
     }
-    simdjson::dom::element items;
-    // Hardest case the API allows: an empty result may omit the list entirely. (A default
-    // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
-    const bool has_items = (*data)[spec.list_key].get(items) == simdjson::SUCCESS;
-    std::vector<Record> records;
-    if (!has_items || items.is_null()) {
-      // Nothing to read: a missing or null list (or summary object) means no records.
-    } else if (spec.single_object) {
-      if (!items.is_object()) {
-        return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
-                                              std::string(spec.list_key) + " is not an object");
+    Slice slice;
+    if (page->split) {
+      if (!item_parser) {
+        item_parser.emplace();
       }
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records, sink));
-    } else if (items.is_array()) {
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records, sink));
+      for (const auto& [begin, end] : page->items) {
+        item_text.reserve(end - begin + simdjson::SIMDJSON_PADDING);
+        item_text.assign(page->body, begin, end - begin);
+        simdjson::dom::element item;
+        if (item_parser->parse(item_text.data(), item_text.size(), false).get(item) !=
+            simdjson::SUCCESS) {
+          return Status(StatusCode::kParse, "GET " + partition.path + ": an item of data." +
+                                                std::string(spec.list_key) + " is not valid JSON");
+        }
+        SEGSYNC_RETURN_NOT_OK(AddRecord(run, item, partition, slice, sink));
+      }
     } else {
-      return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
-                                            std::string(spec.list_key) + " is not a list");
+      simdjson::dom::element items;
+      // Hardest case the API allows: an empty result may omit the list entirely. (A default
+      // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
+      const bool has_items = data[spec.list_key].get(items) == simdjson::SUCCESS;
+      if (!has_items || items.is_null()) {
+        // Nothing to read: a missing or null list (or summary object) means no records.
+      } else if (spec.single_object) {
+        if (!items.is_object()) {
+          return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                                std::string(spec.list_key) + " is not an object");
+        }
+        SEGSYNC_RETURN_NOT_OK(AddRecord(run, items, partition, slice, sink));
+      } else if (items.is_array()) {
+        for (simdjson::dom::element item : items.get_array()) {
+          SEGSYNC_RETURN_NOT_OK(AddRecord(run, item, partition, slice, sink));
+        }
+      } else {
+        return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                              std::string(spec.list_key) + " is not a list");
+      }
     }
-    SEGSYNC_RETURN_NOT_OK(sink(std::move(records), /*page_done=*/true));
+    SEGSYNC_RETURN_NOT_OK(sink(std::move(slice.records), /*page_done=*/true));
     if (!next) {
       return Status::Ok();
     }
@@ -442,47 +467,35 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
   }
 }
 
-Status SyncEngine::BuildRecords(const StreamRun& run, simdjson::dom::element items,
-                                const Partition& partition, std::vector<Record>& slice,
-                                const PageSink& sink) const {
-  const Record* parent = partition.parent;
-  size_t slice_bytes = 0;
-  auto build_one = [&](simdjson::dom::element item) -> Status {
-    SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
-    if (partition.month) {
-      // A month's answer may also hold the next month's first snapshot (segment-public-api.md
-      // §4); each row belongs to the period of its own month, so a key is read once per run.
-      const Value* t = record.Find(run.spec.cursor_field);
-      if (t != nullptr && t->kind == Value::Kind::kString) {
-        auto parsed = ParseRfc3339(t->text);
-        if (parsed.ok() && StartOfMonth(*parsed) != *partition.month) {
-          return Status::Ok();
-        }
+Status SyncEngine::AddRecord(const StreamRun& run, simdjson::dom::element item,
+                             const Partition& partition, Slice& slice, const PageSink& sink) const {
+  SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
+  if (partition.month) {
+    // A month's answer may also hold the next month's first snapshot (segment-public-api.md
+    // §4); each row belongs to the period of its own month, so a key is read once per run.
+    const Value* t = record.Find(run.spec.cursor_field);
+    if (t != nullptr && t->kind == Value::Kind::kString) {
+      auto parsed = ParseRfc3339(t->text);
+      if (parsed.ok() && StartOfMonth(*parsed) != *partition.month) {
+        return Status::Ok();
       }
     }
-    if (parent != nullptr) {
-      for (const auto& binding : run.spec.inject_from_parent) {
-        if (const Value* v = parent->Find(binding.parent_field)) {
-          record.Set(binding.target, *v);
-        }
-      }
-    }
-    for (const auto& [name, value] : run.injected_constants) {
-      record.Set(name, value);
-    }
-    slice_bytes += ApproxBytes(record);
-    slice.push_back(std::move(record));
-    if (slice_bytes >= kSliceBytes) {
-      slice_bytes = 0;
-      return sink(std::exchange(slice, {}), /*page_done=*/false);
-    }
-    return Status::Ok();
-  };
-  if (items.is_object()) {
-    return build_one(items);
   }
-  for (simdjson::dom::element item : items.get_array()) {
-    SEGSYNC_RETURN_NOT_OK(build_one(item));
+  if (partition.parent != nullptr) {
+    for (const auto& binding : run.spec.inject_from_parent) {
+      if (const Value* v = partition.parent->Find(binding.parent_field)) {
+        record.Set(binding.target, *v);
+      }
+    }
+  }
+  for (const auto& [name, value] : run.injected_constants) {
+    record.Set(name, value);
+  }
+  slice.bytes += ApproxBytes(record);
+  slice.records.push_back(std::move(record));
+  if (slice.bytes >= kSliceBytes) {
+    slice.bytes = 0;
+    return sink(std::exchange(slice.records, {}), /*page_done=*/false);
   }
   return Status::Ok();
 }

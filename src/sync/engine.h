@@ -21,6 +21,9 @@ struct EngineOptions {
   int64_t delivery_window_minutes = 24 * 60;
   std::string delivery_granularity = "HOUR";
   int page_size = kMaxPageSize;
+  /// Pages at least this big are parsed item by item, so memory does not grow with the page
+  /// (destinations pages reach 24 MB).
+  size_t split_pages_from_bytes = size_t{1} << 20;
 };
 
 /// startTime, endTime (ending now) and granularity of a delivery-metrics window, within the
@@ -67,11 +70,14 @@ class SyncEngine {
   /// Thread-safe: touches only `run`'s immutable parts.
   Status FetchPartition(const StreamRun& run, const Partition& partition, SegmentClient& client,
                         simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink);
-  /// Builds the records of `items`, handing them to `sink` in slices of bounded size; the
-  /// last, possibly empty, slice stays in `slice` for the caller to hand on.
-  Status BuildRecords(const StreamRun& run, simdjson::dom::element items,
-                      const Partition& partition, std::vector<Record>& slice,
-                      const PageSink& sink) const;
+  /// Records of a page not yet handed to the writer.
+  struct Slice {
+    std::vector<Record> records;
+    size_t bytes = 0;  // roughly, in memory
+  };
+  /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
+  Status AddRecord(const StreamRun& run, simdjson::dom::element item, const Partition& partition,
+                   Slice& slice, const PageSink& sink) const;
   /// On the writing thread: bookmark, parent ids, batch and write.
   Status Accept(StreamRun& run, std::vector<Record> records, bool page_done);
   Status Flush(StreamRun& run);

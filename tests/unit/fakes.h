@@ -89,6 +89,8 @@ class MemoryDestination final : public Destination {
   std::vector<RunRecord> runs;
   int commits = 0;
   int aborts = 0;
+  int writes = 0;                        // Write calls
+  std::vector<std::string> write_order;  // keys of the written records, in order
 
   Result<std::optional<std::string>> ReadState(std::string_view stream) override {
     auto it = state.find(std::string(stream));
@@ -112,8 +114,10 @@ class MemoryDestination final : public Destination {
         }
         key += (v->kind == Value::Kind::kString ? v->text : std::to_string(v->integer)) + "|";
       }
+      write_order.push_back(key);
       pending_[key] = Row{r, std::string(extracted_at), std::nullopt};
     }
+    ++writes;
     return Status::Ok();
   }
   Result<int64_t> CommitStream(const StreamCommit& commit) override {
