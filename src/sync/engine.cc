@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -397,17 +398,27 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
   std::string item_text;
   const SplitOptions split{spec.single_object ? std::string_view() : spec.list_key,
                            options_.split_pages_from_bytes};
+  // While a page's records are built and handed on, the next page is already being fetched
+  // into the other parser (only one request is ever in flight per chain, so the request budget
+  // is unchanged). Split pages are not fetched ahead: two of them would double the memory.
+  simdjson::dom::parser spare;
+  simdjson::dom::parser* current = &parser;
+  simdjson::dom::parser* other = &spare;
+  auto fetch = [&](const std::string& at, simdjson::dom::parser* into) {
+    QueryParams params = partition.query;
+    if (spec.paginated) {
+      AddPagination(params, options_.page_size, at);
+    }
+    return client.GetPage(partition.path, params, *into, stats, split);
+  };
+  std::future<Result<ApiPage>> ahead;
   while (true) {
     if (CancelRequested()) {
       return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
                                                   std::string(spec.name) +
                                                   " from this run was committed");
     }
-    QueryParams params = partition.query;
-    if (spec.paginated) {
-      AddPagination(params, options_.page_size, cursor);
-    }
-    auto page = client.GetPage(partition.path, params, parser, stats, split);
+    auto page = ahead.valid() ? ahead.get() : fetch(cursor, current);
     if (!page.ok()) {
       return page.status();
     }
@@ -415,6 +426,14 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
     std::optional<std::string> next;
     if (spec.paginated) {
       SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(data));
+    }
+    if (next && (*next == cursor || !seen_cursors.insert(*next).second)) {
+      return Status(StatusCode::kInvalid,
+                    "GET " + partition.path + " returned the cursor '" + *next +
+                        "' a second time; stopping instead of looping (the API repeated a page)");
+    }
+    if (next && !page->split) {
+      ahead = std::async(std::launch::async, fetch, *next, other);
     }
     Slice slice;
     if (page->split) {
@@ -458,12 +477,10 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
     if (!next) {
       return Status::Ok();
     }
-    if (*next == cursor || !seen_cursors.insert(*next).second) {
-      return Status(StatusCode::kInvalid,
-                    "GET " + partition.path + " returned the cursor '" + *next +
-                        "' a second time; stopping instead of looping (the API repeated a page)");
-    }
     cursor = std::move(*next);
+    if (ahead.valid()) {
+      std::swap(current, other);  // the page fetched ahead lives in `other`
+    }
   }
 }
 
