@@ -163,7 +163,7 @@ Result<UnixMillis> ParseRfc3339(std::string_view text) {
         !ParseInt(text.substr(pos + 4, 2), om) || oh > 23 || om > 59) {
       return bad();
     }
-    offset_minutes = sign * (oh * 60 + om);
+    offset_minutes = sign * (int64_t{oh} * 60 + om);
     pos += 6;
   } else {
     return bad();
@@ -172,8 +172,8 @@ Result<UnixMillis> ParseRfc3339(std::string_view text) {
     return bad();
   }
   const int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  const int64_t secs = days * 86400 + h * 3600 + mi * 60 + std::min(s, 59);
-  return (secs - offset_minutes * 60) * 1000 + millis;
+  const int64_t secs = days * 86400 + int64_t{h} * 3600 + int64_t{mi} * 60 + std::min(s, 59);
+  return (secs - int64_t{offset_minutes} * 60) * 1000 + millis;
 }
 
 Result<UnixMillis> ParseStartDate(std::string_view text) {
@@ -226,7 +226,7 @@ Result<UnixMillis> ParseRfc5322(std::string_view text) {
     return Status::Parse("'" + std::string(text) + "' is not an RFC 5322 date");
   }
   const int64_t days = DaysFromCivil(y, static_cast<unsigned>(month), static_cast<unsigned>(d));
-  return (days * 86400 + h * 3600 + mi * 60 + s) * 1000;
+  return (days * 86400 + int64_t{h} * 3600 + int64_t{mi} * 60 + s) * 1000;
 }
 
 std::string FormatRfc5322(UnixMillis t) {

@@ -88,7 +88,7 @@ std::string MaskSecrets(std::string_view text) {
 }
 
 void Log(LogLevel level, std::string_view message) {
-  LogFormat format;
+  LogFormat format = LogFormat::kText;
   {
     std::lock_guard lock(State().mu);
     if (level < State().level || State().level == LogLevel::kQuiet) {

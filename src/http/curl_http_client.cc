@@ -112,7 +112,8 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   CURL* h = impl_->handle.get();
   std::unique_ptr<curl_slist, CurlSlistDeleter> headers;
   for (const auto& [name, value] : request.headers) {
-    const std::string line = name + ": " + value;
+    std::string line = name;
+    line.append(": ").append(value);
     curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
     if (appended == nullptr) {
       return Status::Internal("out of memory building request headers");

@@ -24,7 +24,7 @@ struct CheckReport {
 
 struct CheckOptions {
   std::vector<std::string> streams;
-  int64_t delivery_window_minutes = 24 * 60;
+  int64_t delivery_window_minutes = int64_t{24} * 60;
   std::string delivery_granularity = "HOUR";
 };
 

@@ -67,7 +67,7 @@ std::string StateWithBookmark(const std::string& bookmark) {
 
 int64_t MaxWindowMinutes(std::string_view granularity) {
   if (granularity == "DAY") {
-    return 14 * 24 * 60;
+    return int64_t{14} * 24 * 60;
   }
   return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
 }
@@ -404,21 +404,32 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
   simdjson::dom::parser spare;
   simdjson::dom::parser* current = &parser;
   simdjson::dom::parser* other = &spare;
-  auto fetch = [&](const std::string& at, simdjson::dom::parser* into) {
+  // The fetch ahead counts into its own stats, added to `stats` once it is collected, so that
+  // `stats` has one writer at a time (the caller publishes copies of it).
+  RequestStats ahead_stats;
+  auto fetch = [&](const std::string& at, simdjson::dom::parser* into, RequestStats* counts) {
     QueryParams params = partition.query;
     if (spec.paginated) {
       AddPagination(params, options_.page_size, at);
     }
-    return client.GetPage(partition.path, params, *into, stats, split);
+    return client.GetPage(partition.path, params, *into, *counts, split);
   };
   std::future<Result<ApiPage>> ahead;
+  auto collect = [&] {
+    Result<ApiPage> page = ahead.get();
+    stats.requests += std::exchange(ahead_stats.requests, 0);
+    stats.retries += std::exchange(ahead_stats.retries, 0);
+    stats.rate_limited += std::exchange(ahead_stats.rate_limited, 0);
+    stats.waited_ms += std::exchange(ahead_stats.waited_ms, 0);
+    return page;
+  };
   while (true) {
     if (CancelRequested()) {
       return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
                                                   std::string(spec.name) +
                                                   " from this run was committed");
     }
-    auto page = ahead.valid() ? ahead.get() : fetch(cursor, current);
+    auto page = ahead.valid() ? collect() : fetch(cursor, current, &stats);
     if (!page.ok()) {
       return page.status();
     }
@@ -433,7 +444,7 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
                         "' a second time; stopping instead of looping (the API repeated a page)");
     }
     if (next && !page->split) {
-      ahead = std::async(std::launch::async, fetch, *next, other);
+      ahead = std::async(std::launch::async, fetch, *next, other, &ahead_stats);
     }
     Slice slice;
     if (page->split) {
@@ -569,7 +580,8 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
   size_t next_partition = 0;
   size_t running = workers;
   Status first_error;
-  std::vector<RequestStats> stats(workers);
+  std::vector<RequestStats> stats(workers);      // each written by its worker alone
+  std::vector<RequestStats> published(workers);  // copies for the progress report, under mu
   std::vector<std::thread> threads;
   threads.reserve(workers);
   for (size_t w = 0; w < workers; ++w) {
@@ -593,6 +605,7 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
                 return Status(StatusCode::kInternal, "stopped: another partition failed");
               }
               queue.emplace_back(std::move(records), page_done);
+              published[w] = stats[w];
               changed.notify_all();
               return Status::Ok();
             });
@@ -624,7 +637,7 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
       slice = std::move(queue.front());
       queue.pop_front();
       changed.notify_all();
-      run.report.requests = Sum(stats);
+      run.report.requests = Sum(published);
     }
     if (write_error.ok()) {
       write_error = Accept(run, std::move(slice.first), slice.second);

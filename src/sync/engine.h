@@ -18,7 +18,7 @@ namespace segsync {
 struct EngineOptions {
   std::vector<std::string> selected;  // stream names to write
   UnixMillis start_date = 0;
-  int64_t delivery_window_minutes = 24 * 60;
+  int64_t delivery_window_minutes = int64_t{24} * 60;
   std::string delivery_granularity = "HOUR";
   int page_size = kMaxPageSize;
   /// Pages at least this big are parsed item by item, so memory does not grow with the page

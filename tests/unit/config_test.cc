@@ -156,13 +156,13 @@ TEST(Config, UnreadableConfigFileIsAConfigError) {
 }
 
 TEST(Config, DeliveryWindowFollowsTheApiRules) {
-  EXPECT_TRUE(ValidateDeliveryWindow(24 * 60, "HOUR").ok());
-  EXPECT_TRUE(ValidateDeliveryWindow(4 * 60, "MINUTE").ok());
-  EXPECT_FALSE(ValidateDeliveryWindow(5 * 60, "MINUTE").ok());
-  EXPECT_FALSE(ValidateDeliveryWindow(8 * 24 * 60, "HOUR").ok());
+  EXPECT_TRUE(ValidateDeliveryWindow(int64_t{24} * 60, "HOUR").ok());
+  EXPECT_TRUE(ValidateDeliveryWindow(int64_t{4} * 60, "MINUTE").ok());
+  EXPECT_FALSE(ValidateDeliveryWindow(int64_t{5} * 60, "MINUTE").ok());
+  EXPECT_FALSE(ValidateDeliveryWindow(int64_t{8} * 24 * 60, "HOUR").ok());
   EXPECT_FALSE(ValidateDeliveryWindow(90, "HOUR").ok());  // not whole hours
-  EXPECT_TRUE(ValidateDeliveryWindow(14 * 24 * 60, "DAY").ok());
-  EXPECT_FALSE(ValidateDeliveryWindow(15 * 24 * 60, "DAY").ok());
+  EXPECT_TRUE(ValidateDeliveryWindow(int64_t{14} * 24 * 60, "DAY").ok());
+  EXPECT_FALSE(ValidateDeliveryWindow(int64_t{15} * 24 * 60, "DAY").ok());
   EXPECT_FALSE(ValidateDeliveryWindow(60, "WEEK").ok());
 }
 

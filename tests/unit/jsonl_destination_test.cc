@@ -249,6 +249,7 @@ TEST_F(JsonlDestinationTest, RecordWithoutItsPrimaryKeyIsAnErrorNamingStreamAndK
 
 TEST_F(JsonlDestinationTest, ManyRecordsSurviveTheBufferFlushes) {
   std::vector<Record> records;
+  records.reserve(10000);
   const std::string padding(300, 'x');
   for (int i = 0; i < 10000; ++i) {
     records.push_back(

@@ -14,6 +14,7 @@ namespace {
 
 std::vector<std::string> Names(const std::vector<SingerStream>& streams) {
   std::vector<std::string> names;
+  names.reserve(streams.size());
   for (const auto& s : streams) {
     names.push_back(s.name);
   }

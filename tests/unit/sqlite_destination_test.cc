@@ -480,6 +480,7 @@ TEST_F(SqliteDestinationTest, KilledProcessLeavesTablesAsOfTheLastCommit) {
       _exit(1);
     }
     std::vector<Record> records;
+    records.reserve(20001);
     for (int i = 0; i < 20000; ++i) {
       records.push_back(MakeRecord({{"id", Value::String("r" + std::to_string(i))}}));
     }
