@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/errors.h"
+#include "api/list_split.h"
 #include "core/cancel.h"
 #include "core/log.h"
 
@@ -67,6 +68,13 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
                                                       const QueryParams& query,
                                                       simdjson::dom::parser& parser,
                                                       RequestStats& stats) {
+  SEGSYNC_ASSIGN_OR_RETURN(ApiPage page, GetPage(path, query, parser, stats, {}));
+  return page.data;
+}
+
+Result<ApiPage> SegmentClient::GetPage(std::string_view path, const QueryParams& query,
+                                       simdjson::dom::parser& parser, RequestStats& stats,
+                                       const SplitOptions& split) {
   HttpRequest request;
   request.url = options_.base_url + std::string(path);
   if (!query.empty()) {
@@ -105,6 +113,27 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
       last_cause = sent.status().message();
     }
 
+    if (action == ResponseAction::kSuccess && !split.list_key.empty() &&
+        response->body.size() >= split.min_body_bytes) {
+      if (auto parts = SplitDataList(response->body, split.list_key)) {
+        // Parse the page without its list's items; they are parsed one at a time later.
+        const std::string& body = response->body;
+        std::string envelope;
+        envelope.reserve(parts->open + 1 + (body.size() - parts->close) +
+                         simdjson::SIMDJSON_PADDING);
+        envelope.append(body, 0, parts->open + 1).append(body, parts->close);
+        simdjson::dom::element doc;
+        ApiPage page;
+        if (parser.parse(envelope).get(doc) == simdjson::SUCCESS &&
+            doc["data"].get(page.data) == simdjson::SUCCESS && page.data.is_object()) {
+          page.split = true;
+          page.items = std::move(parts->items);
+          page.body = std::move(sent->body);
+          return page;
+        }
+        // Otherwise the whole body is parsed below, and its error reported as usual.
+      }
+    }
     if (action == ResponseAction::kSuccess) {
       simdjson::dom::element doc;
       simdjson::dom::element data;
@@ -117,7 +146,9 @@ Result<simdjson::dom::element> SegmentClient::GetData(std::string_view path,
         last_cause = "the response has no `data` object";
         action = ResponseAction::kRetry;
       } else {
-        return data;
+        ApiPage page;
+        page.data = data;
+        return page;
       }
     }
 

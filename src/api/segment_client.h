@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "api/pagination.h"
 #include "core/clock.h"
@@ -33,6 +35,22 @@ struct RequestStats {
   int64_t waited_ms = 0;     // time spent waiting on the rate limit
 };
 
+/// One page of an answer. When its list was split (`SplitDataList`), `data.<list>` is empty in
+/// `data` and `items` holds the bounds of each item's JSON text in `body`.
+struct ApiPage {
+  simdjson::dom::element data;  // lives in the parser until its next use
+  bool split = false;
+  std::string body;  // kept only when split
+  std::vector<std::pair<size_t, size_t>> items;
+};
+
+/// Which pages to split into items: those of at least `min_body_bytes` whose `data.<list_key>`
+/// is a list. An empty key splits nothing.
+struct SplitOptions {
+  std::string_view list_key;
+  size_t min_body_bytes = 0;
+};
+
 /// Segment specifics over an HttpClient: auth header, envelopes, the status-to-action table,
 /// retries with backoff, 429 waits and pacing. Not thread-safe (owns one HttpClient).
 class SegmentClient {
@@ -43,6 +61,10 @@ class SegmentClient {
   /// lives in `parser` until its next use.
   Result<simdjson::dom::element> GetData(std::string_view path, const QueryParams& query,
                                          simdjson::dom::parser& parser, RequestStats& stats);
+  /// GetData that may hand back a big page's list as unparsed items (see ApiPage).
+  Result<ApiPage> GetPage(std::string_view path, const QueryParams& query,
+                          simdjson::dom::parser& parser, RequestStats& stats,
+                          const SplitOptions& split);
 
   const ClientOptions& options() const { return options_; }
   /// Whether any request of this client got an HTTP answer (the API is reachable).

@@ -5,6 +5,10 @@
 #include <filesystem>
 #include <iostream>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "cli/commands.h"
 #include "cli/protocol_commands.h"
 #include "core/log.h"
@@ -110,6 +114,14 @@ int RunDemo(const std::string& db_path, bool quiet) {
 // CLI11's exceptions are caught below and library errors are Status values; anything else that
 // escapes is a bug, and std::terminate's abort is the loud end it deserves.
 int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+#if defined(__GLIBC__)
+  // Page bodies of up to 24 MB come and go. A fixed mmap threshold keeps every big buffer in its
+  // own mapping, returned when freed (glibc otherwise raises the threshold after the first free
+  // and keeps them in the heap: 98 -> 74 MB peak for destinations); two arenas instead of one per
+  // worker thread (83 -> 63 MB for a usage stream, at the same speed).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_ARENA_MAX, 2);
+#endif
   segsync::GlobalHttpInit();
   if (argc > 0 && segsync::IsTapProgramName(argv[0])) {
     const int tap_code = segsync::RunTapCommandLine(argc, argv);

@@ -24,6 +24,8 @@ struct TableSpec {
   std::vector<std::string> primary_key;  // never empty
   std::vector<Column> columns;           // declared by the schema; unknown fields add more
   bool track_deletions = false;          // full-table streams carry _deleted_at
+  /// Rows are small and many (usage): a destination may store them clustered by primary key.
+  bool small_rows = false;
 };
 
 /// How a stream's transaction ends.

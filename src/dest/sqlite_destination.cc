@@ -15,6 +15,11 @@ namespace {
 
 constexpr std::string_view kExtractedAt = "_extracted_at";
 constexpr std::string_view kDeletedAt = "_deleted_at";
+// 16 MiB of page cache (SQLite's default is 2 MiB; 64 MiB measured no faster, and it counts
+// against memory). Usage rows arrive day by day across all
+// sources, so each insert lands in another leaf of the key's B-tree; with the default cache
+// those leaves are read and written back over and over (measured 2.5-3.5x slower).
+constexpr std::string_view kCacheSize = "PRAGMA cache_size=-16384";
 // Long enough to wait out a reader's checkpoint or another short writer, short enough that a
 // stuck process is reported instead of hanging the sync.
 constexpr int kBusyTimeoutMillis = 10'000;
@@ -152,6 +157,9 @@ Status SqliteDestination::Connect(bool create) {
   if (status.ok()) {
     status = Execute("PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL");
   }
+  if (status.ok()) {
+    status = Execute(std::string(kCacheSize), "setting the page cache size");
+  }
   if (!status.ok()) {
     db_.reset();
   }
@@ -264,6 +272,12 @@ Status SqliteDestination::EnsureTable(const TableSpec& table) {
     create += (i == 0 ? "" : ", ") + QuoteIdentifier(table.primary_key[i]);
   }
   create += "))";
+  if (table.small_rows) {
+    // One B-tree ordered by the key instead of a rowid table plus a key index: about twice
+    // as fast to fill and 40% smaller. Only a table created now gets it; an existing one is
+    // used as it is.
+    create += " WITHOUT ROWID";
+  }
   SEGSYNC_RETURN_NOT_OK(Execute(create, "creating table " + Quoted(table.name)));
 
   // The table may predate this schema: read what it has and add what is missing.

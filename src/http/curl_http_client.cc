@@ -2,7 +2,9 @@
 #include "http/curl_http_client.h"
 
 #include <curl/curl.h>
+#include <simdjson.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/cancel.h"
@@ -19,8 +21,15 @@ struct CurlSlistDeleter {
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
-  body->append(data, size * count);
-  return size * count;
+  const size_t bytes = size * count;
+  // Keep simdjson's padding free past the end (growing geometrically, as append would), so the
+  // parser reads the body in place instead of first copying it into a padded buffer.
+  const size_t needed = body->size() + bytes + simdjson::SIMDJSON_PADDING;
+  if (needed > body->capacity()) {
+    body->reserve(std::max(needed, body->capacity() * 2));
+  }
+  body->append(data, bytes);
+  return bytes;
 }
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {

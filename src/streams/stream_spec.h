@@ -42,6 +42,7 @@ struct StreamSpec {
   std::vector<ParentBinding> inject_from_parent;
   bool paginated = true;
   bool single_object = false;    // data.<list_key> is one object, not a list
+  bool small_rows = false;       // many small rows: a destination may cluster them by key
   std::string_view entitlement;  // the plan or feature a 403 means is missing
   std::string_view method = "GET";
 };

@@ -37,6 +37,7 @@ StreamSpec Usage(std::string_view name, std::string_view path, std::string_view 
   spec.mode = SyncMode::kIncremental;
   spec.cursor_field = "timestamp";
   spec.partitioning = Partitioning::kMonth;
+  spec.small_rows = true;
   return spec;
 }
 
@@ -167,6 +168,7 @@ Result<TableSpec> TableSpecFor(const StreamSpec& spec) {
     table.primary_key.emplace_back(key);
   }
   table.track_deletions = spec.mode == SyncMode::kFullTable;
+  table.small_rows = spec.small_rows;
   const std::string_view schema = StreamSchema(spec.name);
   if (schema.empty()) {
     return Status::Internal("no JSON Schema compiled in for stream " + std::string(spec.name));

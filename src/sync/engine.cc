@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "core/cancel.h"
 #include "core/json_writer.h"
@@ -19,6 +21,12 @@ namespace {
 constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kAuditOverlapMs = 1;
+// A page's records go to the writer in slices of about this many bytes, so a page of 24 MB
+// (destinations) is never held as records all at once, and the writer starts on it early.
+constexpr size_t kSliceBytes = size_t{1} << 20;
+// Slices waiting for the writer, per fetching worker: enough that a fetch never waits on a
+// write that is about to finish, few enough that memory stays flat.
+constexpr size_t kQueuedSlicesPerWorker = 4;
 
 bool Contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -62,6 +70,15 @@ int64_t MaxWindowMinutes(std::string_view granularity) {
     return int64_t{14} * 24 * 60;
   }
   return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
+}
+
+/// Roughly what a record occupies in memory.
+size_t ApproxBytes(const Record& record) {
+  size_t bytes = sizeof(Record);
+  for (const auto& [name, value] : record.fields) {
+    bytes += sizeof(std::pair<std::string, Value>) + name.size() + value.text.size();
+  }
+  return bytes;
 }
 
 RequestStats Sum(const std::vector<RequestStats>& all) {
@@ -376,96 +393,142 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
   const StreamSpec& spec = run.spec;
   std::string cursor;
   std::set<std::string, std::less<>> seen_cursors;
+  // Items of a split page, parsed one at a time.
+  std::optional<simdjson::dom::parser> item_parser;
+  std::string item_text;
+  const SplitOptions split{spec.single_object ? std::string_view() : spec.list_key,
+                           options_.split_pages_from_bytes};
+  // While a page's records are built and handed on, the next page is already being fetched
+  // into the other parser (only one request is ever in flight per chain, so the request budget
+  // is unchanged). Split pages are not fetched ahead: two of them would double the memory.
+  simdjson::dom::parser spare;
+  simdjson::dom::parser* current = &parser;
+  simdjson::dom::parser* other = &spare;
+  // The fetch ahead counts into its own stats, added to `stats` once it is collected, so that
+  // `stats` has one writer at a time (the caller publishes copies of it).
+  RequestStats ahead_stats;
+  auto fetch = [&](const std::string& at, simdjson::dom::parser* into, RequestStats* counts) {
+    QueryParams params = partition.query;
+    if (spec.paginated) {
+      AddPagination(params, options_.page_size, at);
+    }
+    return client.GetPage(partition.path, params, *into, *counts, split);
+  };
+  std::future<Result<ApiPage>> ahead;
+  auto collect = [&] {
+    Result<ApiPage> page = ahead.get();
+    stats.requests += std::exchange(ahead_stats.requests, 0);
+    stats.retries += std::exchange(ahead_stats.retries, 0);
+    stats.rate_limited += std::exchange(ahead_stats.rate_limited, 0);
+    stats.waited_ms += std::exchange(ahead_stats.waited_ms, 0);
+    return page;
+  };
   while (true) {
     if (CancelRequested()) {
       return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
                                                   std::string(spec.name) +
                                                   " from this run was committed");
     }
-    QueryParams params = partition.query;
-    if (spec.paginated) {
-      AddPagination(params, options_.page_size, cursor);
+    auto page = ahead.valid() ? collect() : fetch(cursor, current, &stats);
+    if (!page.ok()) {
+      return page.status();
     }
-    auto data = client.GetData(partition.path, params, parser, stats);
-    if (!data.ok()) {
-      return data.status();
-    }
-    simdjson::dom::element items;
-    // Hardest case the API allows: an empty result may omit the list entirely. (A default
-    // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
-    const bool has_items = (*data)[spec.list_key].get(items) == simdjson::SUCCESS;
-    std::vector<Record> records;
-    if (!has_items || items.is_null()) {
-      // Nothing to read: a missing or null list (or summary object) means no records.
-    } else if (spec.single_object) {
-      if (!items.is_object()) {
-        return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
-                                              std::string(spec.list_key) + " is not an object");
-      }
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
-    } else if (items.is_array()) {
-      SEGSYNC_RETURN_NOT_OK(BuildRecords(run, items, partition, records));
-    } else {
-      return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
-                                            std::string(spec.list_key) + " is not a list");
-    }
+    const simdjson::dom::element data = page->data;
     std::optional<std::string> next;
     if (spec.paginated) {
-      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(*data));
+      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(data));
     }
-    SEGSYNC_RETURN_NOT_OK(sink(std::move(records)));
-    if (!next) {
-      return Status::Ok();
-    }
-    if (*next == cursor || !seen_cursors.insert(*next).second) {
+    if (next && (*next == cursor || !seen_cursors.insert(*next).second)) {
       return Status(StatusCode::kInvalid,
                     "GET " + partition.path + " returned the cursor '" + *next +
                         "' a second time; stopping instead of looping (the API repeated a page)");
     }
+    if (next && !page->split) {
+      ahead = std::async(std::launch::async, fetch, *next, other, &ahead_stats);
+    }
+    Slice slice;
+    if (page->split) {
+      if (!item_parser) {
+        item_parser.emplace();
+      }
+      for (const auto& [begin, end] : page->items) {
+        item_text.reserve(end - begin + simdjson::SIMDJSON_PADDING);
+        item_text.assign(page->body, begin, end - begin);
+        simdjson::dom::element item;
+        if (item_parser->parse(item_text.data(), item_text.size(), false).get(item) !=
+            simdjson::SUCCESS) {
+          return Status(StatusCode::kParse, "GET " + partition.path + ": an item of data." +
+                                                std::string(spec.list_key) + " is not valid JSON");
+        }
+        SEGSYNC_RETURN_NOT_OK(AddRecord(run, item, partition, slice, sink));
+      }
+    } else {
+      simdjson::dom::element items;
+      // Hardest case the API allows: an empty result may omit the list entirely. (A default
+      // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
+      const bool has_items = data[spec.list_key].get(items) == simdjson::SUCCESS;
+      if (!has_items || items.is_null()) {
+        // Nothing to read: a missing or null list (or summary object) means no records.
+      } else if (spec.single_object) {
+        if (!items.is_object()) {
+          return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                                std::string(spec.list_key) + " is not an object");
+        }
+        SEGSYNC_RETURN_NOT_OK(AddRecord(run, items, partition, slice, sink));
+      } else if (items.is_array()) {
+        for (simdjson::dom::element item : items.get_array()) {
+          SEGSYNC_RETURN_NOT_OK(AddRecord(run, item, partition, slice, sink));
+        }
+      } else {
+        return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                              std::string(spec.list_key) + " is not a list");
+      }
+    }
+    SEGSYNC_RETURN_NOT_OK(sink(std::move(slice.records), /*page_done=*/true));
+    if (!next) {
+      return Status::Ok();
+    }
     cursor = std::move(*next);
+    if (ahead.valid()) {
+      std::swap(current, other);  // the page fetched ahead lives in `other`
+    }
   }
 }
 
-Status SyncEngine::BuildRecords(const StreamRun& run, simdjson::dom::element items,
-                                const Partition& partition, std::vector<Record>& out) const {
-  const Record* parent = partition.parent;
-  auto build_one = [&](simdjson::dom::element item) -> Status {
-    SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
-    if (partition.month) {
-      // A month's answer may also hold the next month's first snapshot (segment-public-api.md
-      // §4); each row belongs to the period of its own month, so a key is read once per run.
-      const Value* t = record.Find(run.spec.cursor_field);
-      if (t != nullptr && t->kind == Value::Kind::kString) {
-        auto parsed = ParseRfc3339(t->text);
-        if (parsed.ok() && StartOfMonth(*parsed) != *partition.month) {
-          return Status::Ok();
-        }
+Status SyncEngine::AddRecord(const StreamRun& run, simdjson::dom::element item,
+                             const Partition& partition, Slice& slice, const PageSink& sink) const {
+  SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
+  if (partition.month) {
+    // A month's answer may also hold the next month's first snapshot (segment-public-api.md
+    // §4); each row belongs to the period of its own month, so a key is read once per run.
+    const Value* t = record.Find(run.spec.cursor_field);
+    if (t != nullptr && t->kind == Value::Kind::kString) {
+      auto parsed = ParseRfc3339(t->text);
+      if (parsed.ok() && StartOfMonth(*parsed) != *partition.month) {
+        return Status::Ok();
       }
     }
-    if (parent != nullptr) {
-      for (const auto& binding : run.spec.inject_from_parent) {
-        if (const Value* v = parent->Find(binding.parent_field)) {
-          record.Set(binding.target, *v);
-        }
-      }
-    }
-    for (const auto& [name, value] : run.injected_constants) {
-      record.Set(name, value);
-    }
-    out.push_back(std::move(record));
-    return Status::Ok();
-  };
-  if (items.is_object()) {
-    return build_one(items);
   }
-  for (simdjson::dom::element item : items.get_array()) {
-    SEGSYNC_RETURN_NOT_OK(build_one(item));
+  if (partition.parent != nullptr) {
+    for (const auto& binding : run.spec.inject_from_parent) {
+      if (const Value* v = partition.parent->Find(binding.parent_field)) {
+        record.Set(binding.target, *v);
+      }
+    }
+  }
+  for (const auto& [name, value] : run.injected_constants) {
+    record.Set(name, value);
+  }
+  slice.bytes += ApproxBytes(record);
+  slice.records.push_back(std::move(record));
+  if (slice.bytes >= kSliceBytes) {
+    slice.bytes = 0;
+    return sink(std::exchange(slice.records, {}), /*page_done=*/false);
   }
   return Status::Ok();
 }
 
-Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records) {
-  ++run.report.pages;
+Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records, bool page_done) {
   run.extracted_at = FormatRfc3339Millis(clock_.Now());
   for (Record& record : records) {
     if (run.spec.mode == SyncMode::kIncremental) {
@@ -492,31 +555,28 @@ Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records) {
     }
   }
   SEGSYNC_RETURN_NOT_OK(Flush(run));
-  if (on_page_) {
-    on_page_(run.report);
+  if (page_done) {
+    ++run.report.pages;
+    if (on_page_) {
+      on_page_(run.report);
+    }
   }
   return Status::Ok();
 }
 
 Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions) {
-  const size_t workers = std::min(clients_.size(), partitions.size());
-  if (workers <= 1) {
-    for (const Partition& partition : partitions) {
-      Status status = FetchPartition(
-          run, partition, *clients_.front(), parser_, run.report.requests,
-          [&](std::vector<Record> records) { return Accept(run, std::move(records)); });
-      SEGSYNC_RETURN_NOT_OK(SkipVanishedParent(run.spec, status));
-    }
+  if (partitions.empty()) {
     return Status::Ok();
   }
-
-  // Several partitions: workers fetch and parse in parallel (each with its own connection and
-  // parser); this thread alone writes, so the destination sees one stream at a time. The queue
+  // Workers fetch and parse (each with its own connection and parser, dropped with the stream)
+  // while this thread alone writes, so the destination sees one stream at a time. Even a
+  // single cursor chain gets a worker: it fetches page k+1 while page k is written. The queue
   // is bounded, so memory stays flat however large the stream.
+  const size_t workers = std::min(clients_.size(), partitions.size());
   std::mutex mu;
   std::condition_variable changed;
-  std::deque<std::vector<Record>> queue;
-  const size_t max_queued = workers * 2;
+  std::deque<std::pair<std::vector<Record>, bool>> queue;
+  const size_t max_queued = workers * kQueuedSlicesPerWorker;
   size_t next_partition = 0;
   size_t running = workers;
   Status first_error;
@@ -538,13 +598,13 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
         }
         Status status = FetchPartition(
             run, partitions[index], *clients_[w], parser, stats[w],
-            [&](std::vector<Record> records) -> Status {
+            [&](std::vector<Record> records, bool page_done) -> Status {
               std::unique_lock lock(mu);
               changed.wait(lock, [&] { return queue.size() < max_queued || !first_error.ok(); });
               if (!first_error.ok()) {
                 return Status(StatusCode::kInternal, "stopped: another partition failed");
               }
-              queue.push_back(std::move(records));
+              queue.emplace_back(std::move(records), page_done);
               published[w] = stats[w];
               changed.notify_all();
               return Status::Ok();
@@ -567,20 +627,20 @@ Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& 
 
   Status write_error;
   while (true) {
-    std::vector<Record> records;
+    std::pair<std::vector<Record>, bool> slice;
     {
       std::unique_lock lock(mu);
       changed.wait(lock, [&] { return !queue.empty() || running == 0; });
       if (queue.empty()) {
         break;
       }
-      records = std::move(queue.front());
+      slice = std::move(queue.front());
       queue.pop_front();
       changed.notify_all();
       run.report.requests = Sum(published);
     }
     if (write_error.ok()) {
-      write_error = Accept(run, std::move(records));
+      write_error = Accept(run, std::move(slice.first), slice.second);
       if (!write_error.ok()) {
         std::lock_guard lock(mu);
         if (first_error.ok()) {

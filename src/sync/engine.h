@@ -21,6 +21,9 @@ struct EngineOptions {
   int64_t delivery_window_minutes = int64_t{24} * 60;
   std::string delivery_granularity = "HOUR";
   int page_size = kMaxPageSize;
+  /// Pages at least this big are parsed item by item, so memory does not grow with the page
+  /// (destinations pages reach 24 MB).
+  size_t split_pages_from_bytes = size_t{1} << 20;
 };
 
 /// startTime, endTime (ending now) and granularity of a delivery-metrics window, within the
@@ -58,7 +61,8 @@ class SyncEngine {
     const Record* parent = nullptr;
     std::optional<UnixMillis> month;  // usage: the period this partition reads
   };
-  using PageSink = std::function<Status(std::vector<Record>)>;
+  /// Takes a slice of a page's records; `page_done` marks the page's last slice.
+  using PageSink = std::function<Status(std::vector<Record>, bool page_done)>;
 
   Status SyncStream(const StreamSpec& spec, StreamReport& report);
   Status ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions);
@@ -66,10 +70,16 @@ class SyncEngine {
   /// Thread-safe: touches only `run`'s immutable parts.
   Status FetchPartition(const StreamRun& run, const Partition& partition, SegmentClient& client,
                         simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink);
-  Status BuildRecords(const StreamRun& run, simdjson::dom::element items,
-                      const Partition& partition, std::vector<Record>& out) const;
+  /// Records of a page not yet handed to the writer.
+  struct Slice {
+    std::vector<Record> records;
+    size_t bytes = 0;  // roughly, in memory
+  };
+  /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
+  Status AddRecord(const StreamRun& run, simdjson::dom::element item, const Partition& partition,
+                   Slice& slice, const PageSink& sink) const;
   /// On the writing thread: bookmark, parent ids, batch and write.
-  Status Accept(StreamRun& run, std::vector<Record> records);
+  Status Accept(StreamRun& run, std::vector<Record> records, bool page_done);
   Status Flush(StreamRun& run);
 
   std::vector<SegmentClient*> clients_;
@@ -79,7 +89,6 @@ class SyncEngine {
   StreamDone on_stream_done_;
   StreamStart on_stream_start_;
   StreamDone on_page_;
-  simdjson::dom::parser parser_;
   /// Parent stream name → the fields of its records that children need (ids), from this run.
   std::map<std::string, std::vector<Record>, std::less<>> parent_keys_;
 };

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <string>
@@ -59,6 +60,7 @@ class FakeHttpClient final : public HttpClient {
   std::vector<HttpRequest> sent_;
 };
 
+/// Atomic, because the engine's fetching workers sleep while its writer reads the time.
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(UnixMillis now) : now_(now) {}
@@ -68,10 +70,10 @@ class FakeClock final : public Clock {
     now_ += millis;
   }
   void Advance(int64_t millis) { now_ += millis; }
-  int64_t slept_ms = 0;
+  std::atomic<int64_t> slept_ms = 0;
 
  private:
-  UnixMillis now_;
+  std::atomic<UnixMillis> now_;
 };
 
 /// Keeps committed rows per stream keyed by primary key, plus state and runs, in memory.
@@ -87,6 +89,8 @@ class MemoryDestination final : public Destination {
   std::vector<RunRecord> runs;
   int commits = 0;
   int aborts = 0;
+  int writes = 0;                        // Write calls
+  std::vector<std::string> write_order;  // keys of the written records, in order
 
   Result<std::optional<std::string>> ReadState(std::string_view stream) override {
     auto it = state.find(std::string(stream));
@@ -110,8 +114,10 @@ class MemoryDestination final : public Destination {
         }
         key += (v->kind == Value::Kind::kString ? v->text : std::to_string(v->integer)) + "|";
       }
+      write_order.push_back(key);
       pending_[key] = Row{r, std::string(extracted_at), std::nullopt};
     }
+    ++writes;
     return Status::Ok();
   }
   Result<int64_t> CommitStream(const StreamCommit& commit) override {
