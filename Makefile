@@ -6,6 +6,10 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGSYNC_WERROR=ON
+# Sanitizer and fuzz builds: -O1 (what the sanitizers recommend) and line tables only (-g1), which
+# is all a report's stack needs; it halves their compile time, and CI must stay under 30 minutes.
+SAN_CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGSYNC_WERROR=ON \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
 
 # Sanitizer runtime options: every finding fails the process that has it, with a stack. Reports
 # also go to files, so a finding in a process whose exit status no test reads (the simulator the
@@ -63,12 +67,12 @@ lint: deps
 	JOBS=$(JOBS) ./scripts/lint
 
 asan: deps
-	cmake -S . -B build-asan $(CMAKE_FLAGS) -DSEGSYNC_SANITIZE=ON
+	cmake -S . -B build-asan $(SAN_CMAKE_FLAGS) -DSEGSYNC_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
 	$(call sanitized_ctest,build-asan,$(ASAN_CTEST_ARGS))
 
 tsan: deps
-	cmake -S . -B build-tsan $(CMAKE_FLAGS) -DSEGSYNC_TSAN=ON
+	cmake -S . -B build-tsan $(SAN_CMAKE_FLAGS) -DSEGSYNC_TSAN=ON
 	cmake --build build-tsan -j $(JOBS) --target segsync engine_test
 	$(call sanitized_ctest,build-tsan,$(TSAN_CTEST_ARGS))
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "api/list_split.h"
 #include "api/pagination.h"
 #include "api/segment_client.h"
 #include "dest/singer_destination.h"
@@ -64,6 +65,63 @@ void CheckSerialises(const segsync::Record& record) {
   }
 }
 
+/// How many keys of `object` are `key` once unescaped (JSON allows duplicates).
+int CountKeys(simdjson::dom::object object, std::string_view key) {
+  int count = 0;
+  for (auto field : object) {
+    count += field.key == key ? 1 : 0;
+  }
+  return count;
+}
+
+/// SplitDataList (the scanner big pages go through) must agree with a whole parse of the same
+/// body: the same number of items in `data.<key>`, each the same JSON. Bodies that are not JSON,
+/// or whose `data` or key is duplicated (the list is then ambiguous), are parsed whole by the
+/// client, so only their bounds are checked.
+void CheckSplitAgreesWithWholeParse(std::string_view body, std::string_view key) {
+  const auto split = segsync::SplitDataList(body, key);
+  if (!split) {
+    return;
+  }
+  if (split->open >= split->close || split->close >= body.size() || body[split->open] != '[' ||
+      body[split->close] != ']') {
+    std::abort();
+  }
+  for (const auto& [begin, end] : split->items) {
+    if (begin <= split->open || end > split->close || begin >= end) {
+      std::abort();
+    }
+  }
+  static simdjson::dom::parser whole;
+  static simdjson::dom::parser part;
+  simdjson::dom::element doc;
+  simdjson::dom::object top;
+  if (whole.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(top) != simdjson::SUCCESS || CountKeys(top, "data") != 1) {
+    return;
+  }
+  simdjson::dom::object data;
+  if (top["data"].get_object().get(data) != simdjson::SUCCESS) {
+    std::abort();  // the scanner found a list inside a `data` that is not an object
+  }
+  if (CountKeys(data, key) != 1) {
+    return;
+  }
+  simdjson::dom::array list;
+  if (data[key].get_array().get(list) != simdjson::SUCCESS || list.size() != split->items.size()) {
+    std::abort();
+  }
+  size_t i = 0;
+  for (simdjson::dom::element expected : list) {
+    const auto [begin, end] = split->items[i++];
+    simdjson::dom::element item;
+    if (part.parse(body.data() + begin, end - begin).get(item) != simdjson::SUCCESS ||
+        simdjson::to_string(item) != simdjson::to_string(expected)) {
+      std::abort();
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
@@ -78,6 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const StreamUnderTest& stream = Streams()[data[0] % Streams().size()];
   const StreamSpec& spec = *stream.spec;
+  CheckSplitAgreesWithWholeParse(segsync::fuzz::AsText(data + 1, size - 1), spec.list_key);
 
   segsync::HttpResponse response;
   response.status = 200;
