@@ -144,11 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   segsync::fuzz::OneResponseClient http(std::move(response));
   segsync::fuzz::InstantClock clock;
   segsync::RateLimitPacer pacer(clock);
-  segsync::ClientOptions options;
-  options.base_url = "http://127.0.0.1:1";
-  options.token = "fuzz-token";
-  options.retry.max_retries = 0;
-  segsync::SegmentClient client(http, pacer, clock, options);
+  segsync::SegmentClient client(http, pacer, clock, segsync::fuzz::FuzzClientOptions(0));
   simdjson::dom::parser parser;
   segsync::RequestStats stats;
   segsync::QueryParams params;

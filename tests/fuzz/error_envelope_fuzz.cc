@@ -66,11 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   segsync::fuzz::OneResponseClient http(std::move(response));
   segsync::fuzz::InstantClock clock;
   segsync::RateLimitPacer pacer(clock);
-  segsync::ClientOptions options;
-  options.base_url = "http://127.0.0.1:1";
-  options.token = "fuzz-token";
-  options.region = "us";
-  options.retry.max_retries = 1;
+  segsync::ClientOptions options = segsync::fuzz::FuzzClientOptions(1);
   options.max_rate_limit_waits = 1;
   segsync::SegmentClient client(http, pacer, clock, options);
   simdjson::dom::parser parser;

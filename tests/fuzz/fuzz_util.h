@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/segment_client.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/http_client.h"
@@ -74,5 +75,16 @@ inline std::string_view AsText(const uint8_t* data, size_t size) {
 
 /// Keep the fuzzers fast and quiet: only errors reach stderr.
 inline void QuietLogs() { SetLogLevel(LogLevel::kError); }
+
+/// Options of a SegmentClient that talks to a OneResponseClient: `retries` retries of the
+/// scripted answer, and no token worth hiding.
+inline ClientOptions FuzzClientOptions(int retries) {
+  ClientOptions options;
+  options.base_url = "http://127.0.0.1:1";
+  options.token = "fuzz-token";
+  options.region = "us";
+  options.retry.max_retries = retries;
+  return options;
+}
 
 }  // namespace segsync::fuzz
