@@ -3,6 +3,7 @@
 
 #include <simdjson.h>
 
+#include <atomic>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -76,7 +77,7 @@ class SegmentClient {
   Clock& clock_;
   ClientOptions options_;
   std::mt19937_64 jitter_;
-  bool reached_api_ = false;
+  std::atomic<bool> reached_api_ = false;  // read by the engine while other workers run
 };
 
 }  // namespace segsync

@@ -421,11 +421,10 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
   }
   // Errors go out once the run is over, when a rejected token is known to be the cause.
   const bool token_rejected = report.fatal.code() == StatusCode::kAuth;
-  for (size_t i = 0; i < report.streams.size(); ++i) {
-    const StreamReport& s = report.streams[i];
+  for (const StreamReport& s : report.streams) {
     const bool failed =
         s.outcome == StreamOutcome::kFailed || s.outcome == StreamOutcome::kInterrupted;
-    if (!s.selected || !failed || (token_rejected && i + 1 == report.streams.size())) {
+    if (!s.selected || !failed || (token_rejected && s.stopped_run)) {
       continue;
     }
     emitted.Keep(writer.Error(s.name + " failed: " + s.message, FailureOf(s, report), s.name));

@@ -81,17 +81,6 @@ size_t ApproxBytes(const Record& record) {
   return bytes;
 }
 
-RequestStats Sum(const std::vector<RequestStats>& all) {
-  RequestStats total;
-  for (const auto& s : all) {
-    total.requests += s.requests;
-    total.retries += s.retries;
-    total.rate_limited += s.rate_limited;
-    total.waited_ms += s.waited_ms;
-  }
-  return total;
-}
-
 /// Skips a partition whose parent disappeared after it was listed (404): nothing of it remains.
 Status SkipVanishedParent(const StreamSpec& spec, const Status& status) {
   if (status.code() == StatusCode::kNotFound && spec.partitioning == Partitioning::kParent) {
@@ -115,25 +104,54 @@ QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
           {"granularity", std::string(granularity)}};
 }
 
-/// Everything one stream's read needs while it runs.
+/// Everything one stream's read and write need; built when the stream becomes readable.
 struct SyncEngine::StreamRun {
   const StreamSpec& spec;
-  StreamReport& report;
+  StreamReport report;  // the writer's
   TableSpec table;
   RecordBuilder builder;
   bool write = false;
   bool begun = false;
-  bool keep_parent_keys = false;
-  std::vector<std::string_view> parent_key_fields;
   std::vector<Record> batch;
-  std::vector<Record>* parent_keys = nullptr;
   std::vector<std::pair<std::string, Value>> injected_constants;
   std::string extracted_at;
   std::optional<UnixMillis> max_cursor;
   std::string max_cursor_text;
+  std::string read_started_text;
 
-  StreamRun(const StreamSpec& s, StreamReport& r, TableSpec t)
-      : spec(s), report(r), table(std::move(t)), builder(table) {}
+  StreamRun(const StreamSpec& s, TableSpec t) : spec(s), table(std::move(t)), builder(table) {}
+};
+
+/// One needed stream through the run. Fields below `mu_` are guarded by SyncEngine::mu_.
+struct SyncEngine::StreamTask {
+  const StreamSpec& spec;
+  StreamTask* parent = nullptr;
+  bool selected = false;
+  bool needs_state = false;             // incremental and selected: read from its bookmark
+  std::optional<std::string> bookmark;  // set before it is built (states_loaded_)
+  Status state_error;
+  /// Fields of this stream's records that its children need (ids), if it has children.
+  std::vector<std::string_view> parent_key_fields;
+
+  // mu_:
+  bool built = false;
+  std::unique_ptr<StreamRun> run;
+  std::vector<Partition> partitions;
+  size_t next_partition = 0;
+  std::vector<size_t> paused;
+  int active = 0;
+  bool read_done = false;  // every partition read, or the read failed (read_status)
+  Status read_status;
+  std::deque<Slice> queue;
+  size_t queued_bytes = 0;
+  RequestStats requests;
+  /// This stream's records reduced to parent_key_fields; complete once read_done.
+  std::vector<Record> keys;
+  UnixMillis began = 0;          // partitions built: the read's start, as the API sees it
+  UnixMillis first_request = 0;  // a worker first took one of its partitions
+  bool reported = false;
+
+  explicit StreamTask(const StreamSpec& s) : spec(s) {}
 };
 
 SyncEngine::SyncEngine(std::vector<SegmentClient*> clients, Destination& destination, Clock& clock,
@@ -142,6 +160,33 @@ SyncEngine::SyncEngine(std::vector<SegmentClient*> clients, Destination& destina
       destination_(destination),
       clock_(clock),
       options_(std::move(options)) {}
+
+SyncEngine::~SyncEngine() = default;
+
+namespace {
+
+StreamOutcome OutcomeOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return StreamOutcome::kOk;
+    case StatusCode::kNotEntitled:
+      return StreamOutcome::kNotEntitled;
+    case StatusCode::kInterrupted:
+      return StreamOutcome::kInterrupted;
+    default:
+      return StreamOutcome::kFailed;
+  }
+}
+
+void AddStats(RequestStats& into, const RequestStats& now, RequestStats& published) {
+  into.requests += now.requests - published.requests;
+  into.retries += now.retries - published.retries;
+  into.rate_limited += now.rate_limited - published.rate_limited;
+  into.waited_ms += now.waited_ms - published.waited_ms;
+  published = now;
+}
+
+}  // namespace
 
 RunReport SyncEngine::Run() {
   RunReport run;
@@ -155,77 +200,86 @@ RunReport SyncEngine::Run() {
       needed.emplace_back(spec.parent);
     }
   }
-
-  bool wrote_anything = false;
+  tasks_.clear();
   for (const auto& spec : AllStreams()) {
     if (!Contains(needed, spec.name)) {
       continue;
     }
-    StreamReport report;
-    report.name = std::string(spec.name);
-    report.selected = Contains(options_.selected, spec.name);
-    const UnixMillis began = clock_.Now();
-    Status status;
-    const StreamReport* parent_report = nullptr;
-    for (const auto& done : run.streams) {
-      if (done.name == spec.parent) {
-        parent_report = &done;
+    auto task = std::make_unique<StreamTask>(spec);
+    task->selected = Contains(options_.selected, spec.name);
+    for (const auto& earlier : tasks_) {
+      if (earlier->spec.name == spec.parent) {
+        task->parent = earlier.get();
       }
     }
-    if (parent_report != nullptr && parent_report->outcome != StreamOutcome::kOk) {
-      status = Status(StatusCode::kTransient,
-                      "its parent stream " + std::string(spec.parent) + " could not be read (" +
-                          std::string(StreamOutcomeName(parent_report->outcome)) + ")");
-    } else {
-      if (on_stream_start_) {
-        on_stream_start_(spec, report.selected);
+    for (const auto& child : AllStreams()) {
+      if (child.parent != spec.name) {
+        continue;
       }
-      status = SyncStream(spec, report);
-    }
-    report.duration_ms = clock_.Now() - began;
-    if (status.ok()) {
-      report.outcome = StreamOutcome::kOk;
-      wrote_anything = wrote_anything || report.selected;
-    } else {
-      destination_.AbortStream();
-      report.message = status.message();
-      report.code = status.code();
-      switch (status.code()) {
-        case StatusCode::kNotEntitled:
-          report.outcome = StreamOutcome::kNotEntitled;
-          report.message =
-              "this workspace does not have " +
-              std::string(spec.entitlement.empty() ? "access to this endpoint" : spec.entitlement) +
-              " (" + status.message() + ")";
-          break;
-        case StatusCode::kInterrupted:
-          report.outcome = StreamOutcome::kInterrupted;
-          break;
-        default:
-          report.outcome = StreamOutcome::kFailed;
-          break;
-      }
-      if (status.code() == StatusCode::kAuth || status.code() == StatusCode::kInterrupted) {
-        run.fatal = status;
-      }
-      const bool reached = std::any_of(clients_.begin(), clients_.end(),
-                                       [](const SegmentClient* c) { return c->reached_api(); });
-      if (status.code() == StatusCode::kTransient && !reached) {
-        // Not one answer from the API: every other stream would fail the same way.
-        run.fatal = Status(StatusCode::kTransient,
-                           "could not reach the API at " + clients_.front()->options().base_url +
-                               " (" + status.message() +
-                               "). Check the network, DNS, HTTPS_PROXY/NO_PROXY, ca_bundle, and "
-                               "the region or api_url; nothing was written");
-      }
-      report.stopped_run = !run.fatal.ok();
-      if (status.code() == StatusCode::kIo) {
-        // The destination itself failed: say so with the stream, and go on; the next stream
-        // may well fail the same way and say so too.
-        report.message = "writing to the destination failed: " + status.message();
+      for (const auto* bindings :
+           {&child.path_from_parent, &child.query_from_parent, &child.inject_from_parent}) {
+        for (const auto& binding : *bindings) {
+          if (!Contains(std::vector<std::string>(task->parent_key_fields.begin(),
+                                                 task->parent_key_fields.end()),
+                        binding.parent_field)) {
+            task->parent_key_fields.push_back(binding.parent_field);
+          }
+        }
       }
     }
-    run.streams.push_back(report);
+    task->needs_state = spec.mode == SyncMode::kIncremental && task->selected;
+    tasks_.push_back(std::move(task));
+  }
+  head_ = nullptr;
+  spool_bytes_ = 0;
+  stop_ = false;
+  fatal_ = Status::Ok();
+  fatal_task_ = nullptr;
+  states_loaded_ = false;
+
+  std::vector<std::thread> workers;
+  workers.reserve(clients_.size());
+  for (size_t w = 0; w < clients_.size(); ++w) {
+    workers.emplace_back([this, w] { WorkerLoop(w); });
+  }
+
+  bool wrote_anything = false;
+  while (true) {
+    StreamTask* head = nullptr;
+    {
+      std::unique_lock lock(mu_);
+      changed_.wait(lock, [&] {
+        head = ChooseHead();
+        return head != nullptr || stop_ ||
+               std::all_of(tasks_.begin(), tasks_.end(),
+                           [this](const auto& t) { return t->reported || !Ready(*t); });
+      });
+      if (head == nullptr && !stop_ && !states_loaded_) {
+        // Every stream left needs its bookmark first.
+        lock.unlock();
+        LoadStates();
+        continue;
+      }
+      if (head == nullptr) {
+        break;
+      }
+      head_ = head;
+      spool_bytes_ -= head->queued_bytes;
+      changed_.notify_all();
+    }
+    StreamReport report = WriteTask(*head);
+    {
+      std::lock_guard lock(mu_);
+      head->reported = true;
+      head_ = nullptr;
+      if (report.stopped_run) {
+        stop_ = true;
+        run.fatal = fatal_;
+      }
+      changed_.notify_all();
+    }
+    wrote_anything = wrote_anything || (report.selected && report.outcome == StreamOutcome::kOk);
+    run.streams.push_back(std::move(report));
     if (on_stream_done_) {
       on_stream_done_(run.streams.back());
     }
@@ -233,6 +287,26 @@ RunReport SyncEngine::Run() {
       break;
     }
   }
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    changed_.notify_all();
+  }
+  for (auto& t : workers) {
+    t.join();
+  }
+  tasks_.clear();
+  // Streams are written in the order their reads allow; they are reported in catalog order.
+  auto catalog_index = [](const StreamReport& r) {
+    const auto& all = AllStreams();
+    return std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.name == r.name; }) -
+           all.begin();
+  };
+  std::stable_sort(run.streams.begin(), run.streams.end(),
+                   [&](const StreamReport& a, const StreamReport& b) {
+                     return catalog_index(a) < catalog_index(b);
+                   });
+
   run.ended_at = FormatRfc3339Millis(clock_.Now());
   // A rejected token or an unreachable API writes nothing at all, not even the run row.
   if (wrote_anything || run.fatal.ok() || run.fatal.code() == StatusCode::kInterrupted) {
@@ -245,60 +319,377 @@ RunReport SyncEngine::Run() {
   return run;
 }
 
-Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
-  SEGSYNC_ASSIGN_OR_RETURN(TableSpec table, TableSpecFor(spec));
-  StreamRun run(spec, report, std::move(table));
-  run.write = report.selected;
+bool SyncEngine::Ready(const StreamTask& task) const {
+  return (task.parent == nullptr || (task.parent->read_done && task.parent->read_status.ok())) &&
+         (!task.needs_state || states_loaded_);
+}
 
-  // Children of this stream need some of its fields (ids) later in the run.
-  for (const auto& child : AllStreams()) {
-    if (child.parent != spec.name) {
+void SyncEngine::LoadStates() {
+  std::vector<std::pair<std::optional<std::string>, Status>> states;
+  for (const auto& task : tasks_) {
+    if (!task->needs_state) {
+      states.emplace_back();
       continue;
     }
-    run.keep_parent_keys = true;
-    for (const auto* bindings :
-         {&child.path_from_parent, &child.query_from_parent, &child.inject_from_parent}) {
-      for (const auto& binding : *bindings) {
-        if (std::find(run.parent_key_fields.begin(), run.parent_key_fields.end(),
-                      binding.parent_field) == run.parent_key_fields.end()) {
-          run.parent_key_fields.push_back(binding.parent_field);
+    auto state = destination_.ReadState(task->spec.name);
+    states.emplace_back(state.ok() ? BookmarkFromState(*state) : std::nullopt,
+                        state.ok() ? Status::Ok() : state.status());
+  }
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    tasks_[i]->bookmark = std::move(states[i].first);
+    tasks_[i]->state_error = std::move(states[i].second);
+  }
+  states_loaded_ = true;
+  changed_.notify_all();
+}
+
+bool SyncEngine::ParentFailed(const StreamTask& task) const {
+  return task.parent != nullptr && task.parent->read_done && !task.parent->read_status.ok();
+}
+
+bool SyncEngine::Finished(const StreamTask& task) const {
+  return task.reported || task.read_done || ParentFailed(task) ||
+         (task.parent != nullptr && Finished(*task.parent) && !Ready(task));
+}
+
+void SyncEngine::EnsureBuilt(StreamTask& task) {
+  if (task.built || !Ready(task)) {
+    return;
+  }
+  task.built = true;
+  task.began = clock_.Now();
+  Status status = task.state_error.ok() ? BuildPartitions(task) : task.state_error;
+  if (!status.ok()) {
+    task.read_status = status;
+    task.read_done = true;
+  } else if (task.partitions.empty()) {
+    task.read_done = true;
+  }
+}
+
+bool SyncEngine::Takeable(const StreamTask& task) const {
+  return task.built && !task.read_done && task.read_status.ok() &&
+         (!task.paused.empty() || task.next_partition < task.partitions.size());
+}
+
+bool SyncEngine::Take(StreamTask*& task, size_t& partition) {
+  auto take_from = [&](StreamTask& t) {
+    task = &t;
+    if (!t.paused.empty()) {
+      partition = t.paused.back();
+      t.paused.pop_back();
+    } else {
+      partition = t.next_partition++;
+    }
+    ++t.active;
+    if (t.first_request == 0) {
+      t.first_request = clock_.Now();
+    }
+    return true;
+  };
+  if (stop_) {
+    return false;
+  }
+  if (head_ != nullptr && Takeable(*head_)) {
+    return take_from(*head_);
+  }
+  // Nothing left to hand out for the head: read ahead for other streams, within the spool.
+  if (spool_bytes_ >= options_.spool_bytes) {
+    return false;
+  }
+  for (auto& t : tasks_) {
+    if (t.get() == head_ || t->reported) {
+      continue;
+    }
+    EnsureBuilt(*t);
+    if (Takeable(*t)) {
+      return take_from(*t);
+    }
+  }
+  return false;
+}
+
+SyncEngine::StreamTask* SyncEngine::ChooseHead() {
+  if (stop_) {
+    // The stream that found a fatal error is reported, even if another was being written.
+    return fatal_task_ != nullptr && !fatal_task_->reported ? fatal_task_ : nullptr;
+  }
+  StreamTask* fullest = nullptr;
+  for (auto& t : tasks_) {
+    if (t->reported) {
+      continue;
+    }
+    EnsureBuilt(*t);
+    // First a stream that is read (or can no longer be): writing it frees the spool at once.
+    if (t->read_done || ParentFailed(*t)) {
+      return t.get();
+    }
+    if (t->built && (fullest == nullptr || t->queued_bytes > fullest->queued_bytes)) {
+      fullest = t.get();
+    }
+  }
+  // Then the stream holding the most records read ahead; else the first that can be read.
+  return fullest;
+}
+
+void SyncEngine::FinishPartition(StreamTask& task, size_t partition, const Status& status,
+                                 bool paused) {
+  --task.active;
+  if (paused && status.ok()) {
+    task.paused.push_back(partition);
+  } else if (!status.ok() && task.read_status.ok()) {
+    task.read_status = status;
+    // What was read ahead for a failed stream is of no use.
+    if (&task != head_) {
+      spool_bytes_ -= task.queued_bytes;
+    }
+    task.queue.clear();
+    task.queued_bytes = 0;
+    const bool reached = std::any_of(clients_.begin(), clients_.end(),
+                                     [](const SegmentClient* c) { return c->reached_api(); });
+    Status fatal;
+    if (status.code() == StatusCode::kAuth || status.code() == StatusCode::kInterrupted) {
+      fatal = status;
+    } else if (status.code() == StatusCode::kTransient && !reached) {
+      // Not one answer from the API: every other stream would fail the same way.
+      fatal = Status(StatusCode::kTransient,
+                     "could not reach the API at " + clients_.front()->options().base_url + " (" +
+                         status.message() +
+                         "). Check the network, DNS, HTTPS_PROXY/NO_PROXY, ca_bundle, and the "
+                         "region or api_url; nothing was written");
+    }
+    if (!fatal.ok() && fatal_.ok()) {
+      fatal_ = fatal;
+      fatal_task_ = &task;
+      stop_ = true;
+    }
+  }
+  if (task.active == 0 &&
+      (!task.read_status.ok() ||
+       (task.paused.empty() && task.next_partition == task.partitions.size()))) {
+    task.read_done = true;
+  }
+  changed_.notify_all();
+}
+
+void SyncEngine::WorkerLoop(size_t worker) {
+  SegmentClient& client = *clients_[worker];
+  simdjson::dom::parser parser;
+  while (true) {
+    StreamTask* task = nullptr;
+    size_t index = 0;
+    {
+      std::unique_lock lock(mu_);
+      changed_.wait(lock, [&] {
+        return Take(task, index) || stop_ ||
+               std::all_of(tasks_.begin(), tasks_.end(),
+                           [this](const auto& t) { return Finished(*t); });
+      });
+      if (task == nullptr) {
+        return;
+      }
+    }
+    const StreamRun& run = *task->run;
+    RequestStats stats;
+    RequestStats published;
+    std::vector<Record> keys;
+    PageSink sink = [&](Slice slice) -> Status {
+      if (!task->parent_key_fields.empty()) {
+        for (const Record& record : slice.records) {
+          Record ids;
+          for (auto field : task->parent_key_fields) {
+            if (const Value* v = record.Find(field)) {
+              ids.Set(field, *v);
+            }
+          }
+          keys.push_back(std::move(ids));
+        }
+      }
+      if (!run.write) {
+        slice.records.clear();
+        slice.bytes = 0;
+      }
+      std::unique_lock lock(mu_);
+      // The head's queue is bounded; what is read ahead for others is bounded by the spool.
+      const size_t max_queued = clients_.size() * kQueuedSlicesPerWorker;
+      changed_.wait(lock, [&] {
+        return task != head_ || task->queue.size() < max_queued || stop_ ||
+               !task->read_status.ok();
+      });
+      if (stop_ || !task->read_status.ok()) {
+        return Status(StatusCode::kInternal, "stopped: the run or this stream ended");
+      }
+      if (task != head_) {
+        spool_bytes_ += slice.bytes;
+      }
+      task->queued_bytes += slice.bytes;
+      task->queue.push_back(std::move(slice));
+      task->keys.insert(task->keys.end(), std::make_move_iterator(keys.begin()),
+                        std::make_move_iterator(keys.end()));
+      keys.clear();
+      AddStats(task->requests, stats, published);
+      changed_.notify_all();
+      return Status::Ok();
+    };
+    PauseCheck should_pause = [&] {
+      std::lock_guard lock(mu_);
+      return stop_ || (task != head_ && spool_bytes_ >= options_.spool_bytes);
+    };
+    bool paused = false;
+    Status status = FetchPartition(run, task->partitions[index], client, parser, stats, sink,
+                                   should_pause, &paused);
+    status = SkipVanishedParent(run.spec, status);
+    std::lock_guard lock(mu_);
+    AddStats(task->requests, stats, published);
+    FinishPartition(*task, index, status, paused);
+  }
+}
+
+StreamReport SyncEngine::WriteTask(StreamTask& task) {
+  const StreamSpec& spec = task.spec;
+  StreamReport report;
+  report.name = std::string(spec.name);
+  report.selected = task.selected;
+  Status status;
+  if (ParentFailed(task)) {
+    status = Status(StatusCode::kTransient,
+                    "its parent stream " + std::string(spec.parent) + " could not be read (" +
+                        std::string(StreamOutcomeName(OutcomeOf(task.parent->read_status.code()))) +
+                        ")");
+  } else if (task.run == nullptr) {
+    status = task.read_status;  // its table or partitions could not be set up
+  } else {
+    StreamRun& run = *task.run;
+    run.report.name = report.name;
+    run.report.selected = report.selected;
+    if (on_stream_start_) {
+      on_stream_start_(spec, task.selected);
+    }
+    bool read_all = false;
+    while (status.ok() && !read_all) {
+      Slice slice;
+      {
+        std::unique_lock lock(mu_);
+        changed_.wait(lock, [&] { return !task.queue.empty() || task.read_done || stop_; });
+        run.report.requests = task.requests;
+        if (!task.queue.empty()) {
+          slice = std::move(task.queue.front());
+          task.queue.pop_front();
+          task.queued_bytes -= slice.bytes;
+          changed_.notify_all();
+        } else if (!task.read_status.ok()) {
+          status = task.read_status;
+          break;
+        } else if (task.read_done) {
+          read_all = true;
+          break;
+        } else {
+          status = fatal_.ok() ? Status(StatusCode::kInternal,
+                                        "stopped before " + report.name + " was read")
+                               : fatal_;
+          break;
+        }
+      }
+      if (!states_loaded_) {
+        LoadStates();  // the API has answered, so bookmarks may now be read
+      }
+      status = Accept(run, std::move(slice));
+      if (!status.ok()) {
+        std::lock_guard lock(mu_);
+        if (task.read_status.ok()) {
+          task.read_status = status;  // its workers stop
+          changed_.notify_all();
         }
       }
     }
+    if (status.ok()) {
+      status = Commit(run, run.read_started_text);
+    }
+    report.rows_written = run.report.rows_written;
+    report.rows_deleted = run.report.rows_deleted;
+    report.pages = run.report.pages;
+    report.requests = run.report.requests;
   }
-  if (run.keep_parent_keys) {
-    run.parent_keys = &parent_keys_[std::string(spec.name)];
-    run.parent_keys->clear();
+  {
+    std::lock_guard lock(mu_);
+    report.duration_ms = task.first_request == 0 ? 0 : clock_.Now() - task.first_request;
   }
+  if (status.ok()) {
+    report.outcome = StreamOutcome::kOk;
+    return report;
+  }
+  destination_.AbortStream();
+  {
+    // A fatal error found by any worker stops the run on the stream being written.
+    std::lock_guard lock(mu_);
+    if (!fatal_.ok()) {
+      status = fatal_;
+      report.stopped_run = true;
+    }
+  }
+  report.message = status.message();
+  report.code = status.code();
+  report.outcome = OutcomeOf(status.code());
+  if (report.outcome == StreamOutcome::kNotEntitled) {
+    report.message =
+        "this workspace does not have " +
+        std::string(spec.entitlement.empty() ? "access to this endpoint" : spec.entitlement) +
+        " (" + status.message() + ")";
+  }
+  if (status.code() == StatusCode::kIo) {
+    // The destination itself failed: say so with the stream, and go on; the next stream
+    // may well fail the same way and say so too.
+    report.message = "writing to the destination failed: " + status.message();
+  }
+  return report;
+}
 
-  std::optional<std::string> bookmark;
-  if (spec.mode == SyncMode::kIncremental && run.write) {
-    SEGSYNC_ASSIGN_OR_RETURN(auto state, destination_.ReadState(spec.name));
-    bookmark = BookmarkFromState(state);
-    if (bookmark) {
-      run.max_cursor_text = *bookmark;
-      auto parsed = ParseRfc3339(*bookmark);
-      if (parsed.ok()) {
-        run.max_cursor = *parsed;
-      } else {
-        bookmark.reset();
-      }
+Status SyncEngine::Commit(StreamRun& run, const std::string& read_started_text) {
+  SEGSYNC_RETURN_NOT_OK(Flush(run));
+  if (!run.write) {
+    return Status::Ok();
+  }
+  if (!run.begun) {
+    // An empty read still commits: it marks deletions and keeps the state.
+    SEGSYNC_RETURN_NOT_OK(destination_.BeginStream(run.table));
+    run.begun = true;
+  }
+  StreamCommit commit;
+  commit.now = FormatRfc3339Millis(clock_.Now());
+  if (run.spec.mode == SyncMode::kFullTable) {
+    commit.mark_deleted_before = read_started_text;
+  } else if (!run.max_cursor_text.empty()) {
+    commit.state = StateWithBookmark(run.max_cursor_text);
+  }
+  SEGSYNC_ASSIGN_OR_RETURN(run.report.rows_deleted, destination_.CommitStream(commit));
+  return Status::Ok();
+}
+
+Status SyncEngine::BuildPartitions(StreamTask& task) {
+  const StreamSpec& spec = task.spec;
+  SEGSYNC_ASSIGN_OR_RETURN(TableSpec table, TableSpecFor(spec));
+  task.run = std::make_unique<StreamRun>(spec, std::move(table));
+  StreamRun& run = *task.run;
+  run.write = task.selected;
+  if (task.bookmark) {
+    auto parsed = ParseRfc3339(*task.bookmark);
+    if (parsed.ok()) {
+      run.max_cursor_text = *task.bookmark;
+      run.max_cursor = *parsed;
     }
   }
 
-  const UnixMillis read_started = clock_.Now();
-  const std::string read_started_text = FormatRfc3339Millis(read_started);
+  const UnixMillis read_started = task.began;
+  run.read_started_text = FormatRfc3339Millis(read_started);
   const std::string path(spec.path);
-
-  // A stream is a list of partitions, each a cursor chain of pages that must be read in order.
-  std::vector<Partition> partitions;
+  std::vector<Partition>& partitions = task.partitions;
   switch (spec.partitioning) {
     case Partitioning::kNone:
-      partitions.push_back({path, {}, nullptr, std::nullopt});
+      partitions.push_back({path, {}, nullptr, std::nullopt, {}, {}});
       break;
     case Partitioning::kParent: {
-      auto parents = parent_keys_.find(spec.parent);
-      if (parents == parent_keys_.end()) {
+      if (task.parent == nullptr) {
         return Status::Internal("parent " + std::string(spec.parent) + " was not read first");
       }
       QueryParams window;
@@ -309,8 +700,8 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
         run.injected_constants = {{"startTime", Value::String(window[0].second)},
                                   {"endTime", Value::String(window[1].second)}};
       }
-      for (const Record& parent : parents->second) {
-        Partition partition{path, {}, &parent, std::nullopt};
+      for (const Record& parent : task.parent->keys) {
+        Partition partition{path, {}, &parent, std::nullopt, {}, {}};
         bool usable = true;
         for (const auto& binding : spec.path_from_parent) {
           const Value* v = parent.Find(binding.parent_field);
@@ -346,7 +737,7 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
       const UnixMillis from = StartOfMonth(run.max_cursor.value_or(options_.start_date));
       const UnixMillis last = StartOfMonth(read_started);
       for (UnixMillis month = from; month <= last; month = StartOfNextMonth(month)) {
-        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr, month});
+        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr, month, {}, {}});
       }
       break;
     }
@@ -359,40 +750,24 @@ Status SyncEngine::SyncStream(const StreamSpec& spec, StreamReport& report) {
       start = std::max(start, read_started - kAuditRetentionMs);
       partitions.push_back(
           {path,
-           {{"startTime", FormatRfc3339Millis(start)}, {"endTime", read_started_text}},
+           {{"startTime", FormatRfc3339Millis(start)}, {"endTime", run.read_started_text}},
            nullptr,
-           std::nullopt});
+           std::nullopt,
+           {},
+           {}});
       break;
     }
   }
-  SEGSYNC_RETURN_NOT_OK(ReadPartitions(run, partitions));
-
-  SEGSYNC_RETURN_NOT_OK(Flush(run));
-  if (!run.write) {
-    return Status::Ok();
-  }
-  if (!run.begun) {
-    // An empty read still commits: it marks deletions and keeps the state.
-    SEGSYNC_RETURN_NOT_OK(destination_.BeginStream(run.table));
-    run.begun = true;
-  }
-  StreamCommit commit;
-  commit.now = FormatRfc3339Millis(clock_.Now());
-  if (spec.mode == SyncMode::kFullTable) {
-    commit.mark_deleted_before = read_started_text;
-  } else if (!run.max_cursor_text.empty()) {
-    commit.state = StateWithBookmark(run.max_cursor_text);
-  }
-  SEGSYNC_ASSIGN_OR_RETURN(report.rows_deleted, destination_.CommitStream(commit));
   return Status::Ok();
 }
 
-Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partition,
+Status SyncEngine::FetchPartition(const StreamRun& run, Partition& partition,
                                   SegmentClient& client, simdjson::dom::parser& parser,
-                                  RequestStats& stats, const PageSink& sink) {
+                                  RequestStats& stats, const PageSink& sink,
+                                  const PauseCheck& should_pause, bool* paused) {
   const StreamSpec& spec = run.spec;
-  std::string cursor;
-  std::set<std::string, std::less<>> seen_cursors;
+  std::string& cursor = partition.cursor;
+  std::set<std::string, std::less<>>& seen_cursors = partition.seen_cursors;
   // Items of a split page, parsed one at a time.
   std::optional<simdjson::dom::parser> item_parser;
   std::string item_text;
@@ -443,7 +818,9 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
                     "GET " + partition.path + " returned the cursor '" + *next +
                         "' a second time; stopping instead of looping (the API repeated a page)");
     }
-    if (next && !page->split) {
+    // A chain read ahead for another stream stops at this page while the spool is full.
+    const bool pause = next.has_value() && should_pause();
+    if (next && !pause && !page->split) {
       ahead = std::async(std::launch::async, fetch, *next, other, &ahead_stats);
     }
     Slice slice;
@@ -484,11 +861,16 @@ Status SyncEngine::FetchPartition(const StreamRun& run, const Partition& partiti
                                               std::string(spec.list_key) + " is not a list");
       }
     }
-    SEGSYNC_RETURN_NOT_OK(sink(std::move(slice.records), /*page_done=*/true));
+    slice.page_done = true;
+    SEGSYNC_RETURN_NOT_OK(sink(std::move(slice)));
     if (!next) {
       return Status::Ok();
     }
     cursor = std::move(*next);
+    if (pause) {
+      *paused = true;
+      return Status::Ok();
+    }
     if (ahead.valid()) {
       std::swap(current, other);  // the page fetched ahead lives in `other`
     }
@@ -522,15 +904,14 @@ Status SyncEngine::AddRecord(const StreamRun& run, simdjson::dom::element item,
   slice.bytes += ApproxBytes(record);
   slice.records.push_back(std::move(record));
   if (slice.bytes >= kSliceBytes) {
-    slice.bytes = 0;
-    return sink(std::exchange(slice.records, {}), /*page_done=*/false);
+    return sink(std::exchange(slice, {}));
   }
   return Status::Ok();
 }
 
-Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records, bool page_done) {
+Status SyncEngine::Accept(StreamRun& run, Slice slice) {
   run.extracted_at = FormatRfc3339Millis(clock_.Now());
-  for (Record& record : records) {
+  for (Record& record : slice.records) {
     if (run.spec.mode == SyncMode::kIncremental) {
       const Value* cursor = record.Find(run.spec.cursor_field);
       if (cursor != nullptr && cursor->kind == Value::Kind::kString) {
@@ -541,120 +922,16 @@ Status SyncEngine::Accept(StreamRun& run, std::vector<Record> records, bool page
         }
       }
     }
-    if (run.keep_parent_keys) {
-      Record keys;
-      for (auto field : run.parent_key_fields) {
-        if (const Value* v = record.Find(field)) {
-          keys.Set(field, *v);
-        }
-      }
-      run.parent_keys->push_back(std::move(keys));
-    }
-    if (run.write) {
-      run.batch.push_back(std::move(record));
-    }
+    run.batch.push_back(std::move(record));
   }
   SEGSYNC_RETURN_NOT_OK(Flush(run));
-  if (page_done) {
+  if (slice.page_done) {
     ++run.report.pages;
     if (on_page_) {
       on_page_(run.report);
     }
   }
   return Status::Ok();
-}
-
-Status SyncEngine::ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions) {
-  if (partitions.empty()) {
-    return Status::Ok();
-  }
-  // Workers fetch and parse (each with its own connection and parser, dropped with the stream)
-  // while this thread alone writes, so the destination sees one stream at a time. Even a
-  // single cursor chain gets a worker: it fetches page k+1 while page k is written. The queue
-  // is bounded, so memory stays flat however large the stream.
-  const size_t workers = std::min(clients_.size(), partitions.size());
-  std::mutex mu;
-  std::condition_variable changed;
-  std::deque<std::pair<std::vector<Record>, bool>> queue;
-  const size_t max_queued = workers * kQueuedSlicesPerWorker;
-  size_t next_partition = 0;
-  size_t running = workers;
-  Status first_error;
-  std::vector<RequestStats> stats(workers);      // each written by its worker alone
-  std::vector<RequestStats> published(workers);  // copies for the progress report, under mu
-  std::vector<std::thread> threads;
-  threads.reserve(workers);
-  for (size_t w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      simdjson::dom::parser parser;
-      while (true) {
-        size_t index = 0;
-        {
-          std::lock_guard lock(mu);
-          if (!first_error.ok() || next_partition == partitions.size()) {
-            break;
-          }
-          index = next_partition++;
-        }
-        Status status = FetchPartition(
-            run, partitions[index], *clients_[w], parser, stats[w],
-            [&](std::vector<Record> records, bool page_done) -> Status {
-              std::unique_lock lock(mu);
-              changed.wait(lock, [&] { return queue.size() < max_queued || !first_error.ok(); });
-              if (!first_error.ok()) {
-                return Status(StatusCode::kInternal, "stopped: another partition failed");
-              }
-              queue.emplace_back(std::move(records), page_done);
-              published[w] = stats[w];
-              changed.notify_all();
-              return Status::Ok();
-            });
-        status = SkipVanishedParent(run.spec, status);
-        if (!status.ok()) {
-          std::lock_guard lock(mu);
-          if (first_error.ok()) {
-            first_error = status;
-          }
-          changed.notify_all();
-          break;
-        }
-      }
-      std::lock_guard lock(mu);
-      --running;
-      changed.notify_all();
-    });
-  }
-
-  Status write_error;
-  while (true) {
-    std::pair<std::vector<Record>, bool> slice;
-    {
-      std::unique_lock lock(mu);
-      changed.wait(lock, [&] { return !queue.empty() || running == 0; });
-      if (queue.empty()) {
-        break;
-      }
-      slice = std::move(queue.front());
-      queue.pop_front();
-      changed.notify_all();
-      run.report.requests = Sum(published);
-    }
-    if (write_error.ok()) {
-      write_error = Accept(run, std::move(slice.first), slice.second);
-      if (!write_error.ok()) {
-        std::lock_guard lock(mu);
-        if (first_error.ok()) {
-          first_error = write_error;
-        }
-        changed.notify_all();
-      }
-    }
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
-  run.report.requests = Sum(stats);
-  return first_error;
 }
 
 Status SyncEngine::Flush(StreamRun& run) {

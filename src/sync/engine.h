@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <condition_variable>
 #include <functional>
-#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,9 @@ struct EngineOptions {
   /// Pages at least this big are parsed item by item, so memory does not grow with the page
   /// (destinations pages reach 24 MB).
   size_t split_pages_from_bytes = size_t{1} << 20;
+  /// Records read ahead for streams other than the one being written, roughly in bytes. Past
+  /// it, their cursor chains pause at a page boundary until the writer takes them up.
+  size_t spool_bytes = size_t{16} << 20;
 };
 
 /// startTime, endTime (ending now) and granularity of a delivery-metrics window, within the
@@ -33,53 +39,88 @@ QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
 
 /// Reads every needed stream with one generic reader driven by its StreamSpec, and writes the
 /// selected ones, one destination transaction per stream.
+///
+/// Streams are read in parallel: a pool of workers (one per client) fetches partitions of any
+/// stream whose parent has been read, while this thread writes one stream at a time (the
+/// "head"). Workers serve the head first; when it has nothing left to hand out (a cursor chain,
+/// or the tail of a wide stream) they read ahead for other streams into a bounded spool, so the
+/// request budget never idles while a chain runs. Each stream is still one transaction.
 class SyncEngine {
  public:
   using StreamDone = std::function<void(const StreamReport&)>;
   using StreamStart = std::function<void(const StreamSpec&, bool selected)>;
 
-  /// `clients` (at least one) are used in parallel for the partitions of a stream; all share
-  /// one rate-limit budget through their pacer.
+  /// `clients` (at least one) are used in parallel, one per worker; all share one rate-limit
+  /// budget through their pacer.
   SyncEngine(std::vector<SegmentClient*> clients, Destination& destination, Clock& clock,
              EngineOptions options);
+  ~SyncEngine();
+  SyncEngine(const SyncEngine&) = delete;
+  SyncEngine& operator=(const SyncEngine&) = delete;
 
-  /// Called as each stream finishes (progress lines, protocol writers).
+  /// Called as each stream finishes (progress lines, protocol writers), on the calling thread.
   void OnStreamDone(StreamDone callback) { on_stream_done_ = std::move(callback); }
-  /// Called after every page a stream reads (live progress).
+  /// Called after every page of the stream being written (live progress).
   void OnPage(StreamDone callback) { on_page_ = std::move(callback); }
-  /// Called before a stream's first request.
+  /// Called when a stream's records start to be written (its requests may have begun earlier).
   void OnStreamStart(StreamStart callback) { on_stream_start_ = std::move(callback); }
 
   RunReport Run();
 
  private:
   struct StreamRun;
-  /// One cursor chain: a path and query, and the parent record it belongs to.
+  struct StreamTask;
+  /// One cursor chain: a path and query, the parent record it belongs to, and how far it got
+  /// (a chain read ahead for a stream not yet being written may pause between pages).
   struct Partition {
     std::string path;
     QueryParams query;
     const Record* parent = nullptr;
     std::optional<UnixMillis> month;  // usage: the period this partition reads
+    std::string cursor;               // the next page's cursor, when resumed
+    std::set<std::string, std::less<>> seen_cursors;
   };
-  /// Takes a slice of a page's records; `page_done` marks the page's last slice.
-  using PageSink = std::function<Status(std::vector<Record>, bool page_done)>;
-
-  Status SyncStream(const StreamSpec& spec, StreamReport& report);
-  Status ReadPartitions(StreamRun& run, const std::vector<Partition>& partitions);
-  /// Read every page of one partition with `client`, handing each page's records to `sink`.
-  /// Thread-safe: touches only `run`'s immutable parts.
-  Status FetchPartition(const StreamRun& run, const Partition& partition, SegmentClient& client,
-                        simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink);
   /// Records of a page not yet handed to the writer.
   struct Slice {
     std::vector<Record> records;
     size_t bytes = 0;  // roughly, in memory
+    bool page_done = false;
   };
+  /// Takes a slice of a page's records (`page_done` marks the page's last slice).
+  using PageSink = std::function<Status(Slice)>;
+  /// Asked between pages: whether the chain should stop here and be resumed later.
+  using PauseCheck = std::function<bool()>;
+
+  // Scheduling, all under mu_.
+  bool Ready(const StreamTask& task) const;
+  bool ParentFailed(const StreamTask& task) const;
+  bool Finished(const StreamTask& task) const;
+  void EnsureBuilt(StreamTask& task);
+  bool Takeable(const StreamTask& task) const;
+  bool Take(StreamTask*& task, size_t& partition);
+  StreamTask* ChooseHead();
+  void FinishPartition(StreamTask& task, size_t partition, const Status& status, bool paused);
+
+  /// Reads the bookmarks of the selected incremental streams (on the writing thread).
+  void LoadStates();
+  /// Builds the stream's partitions (a list of cursor chains).
+  Status BuildPartitions(StreamTask& task);
+  void WorkerLoop(size_t worker);
+  /// Writes `task` (the head) to the destination and says how it ended.
+  StreamReport WriteTask(StreamTask& task);
+  Status Commit(StreamRun& run, const std::string& read_started_text);
+
+  /// Read the pages of one partition with `client`, handing each page's records to `sink`,
+  /// until its last page or until `should_pause` (then `*paused`). Thread-safe: touches only
+  /// `run`'s immutable parts and `partition`.
+  Status FetchPartition(const StreamRun& run, Partition& partition, SegmentClient& client,
+                        simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink,
+                        const PauseCheck& should_pause, bool* paused);
   /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
   Status AddRecord(const StreamRun& run, simdjson::dom::element item, const Partition& partition,
                    Slice& slice, const PageSink& sink) const;
-  /// On the writing thread: bookmark, parent ids, batch and write.
-  Status Accept(StreamRun& run, std::vector<Record> records, bool page_done);
+  /// On the writing thread: bookmark, batch and write.
+  Status Accept(StreamRun& run, Slice slice);
   Status Flush(StreamRun& run);
 
   std::vector<SegmentClient*> clients_;
@@ -89,8 +130,18 @@ class SyncEngine {
   StreamDone on_stream_done_;
   StreamStart on_stream_start_;
   StreamDone on_page_;
-  /// Parent stream name → the fields of its records that children need (ids), from this run.
-  std::map<std::string, std::vector<Record>, std::less<>> parent_keys_;
+
+  std::vector<std::unique_ptr<StreamTask>> tasks_;  // needed streams, in catalog order
+  std::mutex mu_;
+  std::condition_variable changed_;
+  StreamTask* head_ = nullptr;  // the stream being written
+  size_t spool_bytes_ = 0;      // records queued for streams other than the head
+  bool stop_ = false;           // the run is over (fatal error, or written)
+  Status fatal_;                // what stopped the run early
+  StreamTask* fatal_task_ = nullptr;  // the stream that found it
+  /// Bookmarks are read once the API has answered (a rejected token never touches the
+  /// destination), or at once when nothing can be read without them.
+  bool states_loaded_ = false;
 };
 
 }  // namespace segsync
