@@ -399,7 +399,9 @@ bool SyncEngine::Take(StreamTask*& task, size_t& partition) {
     return false;
   }
   for (auto& t : tasks_) {
-    if (t.get() == head_ || t->reported) {
+    // Top-level lists are few requests but the biggest pages (destinations: 25 MB): reading
+    // one ahead would hold its body beside the head's. They are read when written.
+    if (t.get() == head_ || t->reported || t->spec.partitioning == Partitioning::kNone) {
       continue;
     }
     EnsureBuilt(*t);
@@ -513,9 +515,13 @@ void SyncEngine::WorkerLoop(size_t worker) {
       std::unique_lock lock(mu_);
       // The head's queue is bounded; what is read ahead for others is bounded by the spool.
       const size_t max_queued = clients_.size() * kQueuedSlicesPerWorker;
+      // Past twice the spool, a page read ahead (a big one is cut into many slices) waits
+      // mid-page. That cannot stall the run: the writer next takes the stream holding the most
+      // spooled records, and then the wait ends.
       changed_.wait(lock, [&] {
-        return task != head_ || task->queue.size() < max_queued || stop_ ||
-               !task->read_status.ok();
+        return stop_ || !task->read_status.ok() ||
+               (task == head_ ? task->queue.size() < max_queued
+                              : spool_bytes_ < 2 * options_.spool_bytes);
       });
       if (stop_ || !task->read_status.ok()) {
         return Status(StatusCode::kInternal, "stopped: the run or this stream ended");
@@ -761,10 +767,10 @@ Status SyncEngine::BuildPartitions(StreamTask& task) {
   return Status::Ok();
 }
 
-Status SyncEngine::FetchPartition(const StreamRun& run, Partition& partition,
-                                  SegmentClient& client, simdjson::dom::parser& parser,
-                                  RequestStats& stats, const PageSink& sink,
-                                  const PauseCheck& should_pause, bool* paused) {
+Status SyncEngine::FetchPartition(const StreamRun& run, Partition& partition, SegmentClient& client,
+                                  simdjson::dom::parser& parser, RequestStats& stats,
+                                  const PageSink& sink, const PauseCheck& should_pause,
+                                  bool* paused) {
   const StreamSpec& spec = run.spec;
   std::string& cursor = partition.cursor;
   std::set<std::string, std::less<>>& seen_cursors = partition.seen_cursors;

@@ -28,8 +28,9 @@ struct EngineOptions {
   /// (destinations pages reach 24 MB).
   size_t split_pages_from_bytes = size_t{1} << 20;
   /// Records read ahead for streams other than the one being written, roughly in bytes. Past
-  /// it, their cursor chains pause at a page boundary until the writer takes them up.
-  size_t spool_bytes = size_t{16} << 20;
+  /// it, their cursor chains pause at a page boundary until the writer takes them up; past
+  /// twice it, a page being read ahead waits.
+  size_t spool_bytes = size_t{4} << 20;
 };
 
 /// startTime, endTime (ending now) and granularity of a delivery-metrics window, within the
@@ -134,10 +135,10 @@ class SyncEngine {
   std::vector<std::unique_ptr<StreamTask>> tasks_;  // needed streams, in catalog order
   std::mutex mu_;
   std::condition_variable changed_;
-  StreamTask* head_ = nullptr;  // the stream being written
-  size_t spool_bytes_ = 0;      // records queued for streams other than the head
-  bool stop_ = false;           // the run is over (fatal error, or written)
-  Status fatal_;                // what stopped the run early
+  StreamTask* head_ = nullptr;        // the stream being written
+  size_t spool_bytes_ = 0;            // records queued for streams other than the head
+  bool stop_ = false;                 // the run is over (fatal error, or written)
+  Status fatal_;                      // what stopped the run early
   StreamTask* fatal_task_ = nullptr;  // the stream that found it
   /// Bookmarks are read once the API has answered (a rejected token never touches the
   /// destination), or at once when nothing can be read without them.

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <functional>
+#include <thread>
 
 #include "fakes.h"
 
@@ -34,6 +36,7 @@ struct Harness {
   MemoryDestination destination;
   ClientOptions client_options{kBase, "tok-secret", "us", {}, 30};
   std::unique_ptr<SegmentClient> client;
+  std::function<void(SyncEngine&)> hook;  // callbacks to set on the engine
 
   Harness() {
     client_options.retry.max_retries = 2;
@@ -49,6 +52,9 @@ struct Harness {
       tweak(options);
     }
     SyncEngine engine({client.get()}, destination, clock, options);
+    if (hook) {
+      hook(engine);
+    }
     return engine.Run();
   }
 };
@@ -373,6 +379,106 @@ TEST(Engine, AnInvalidItemOfASplitPageFailsTheStreamAndWritesNothing) {
       h.Run({"users"}, "2026-09-15", [](EngineOptions& o) { o.split_pages_from_bytes = 0; });
   EXPECT_EQ(ReportOf(run, "users").outcome, StreamOutcome::kFailed);
   EXPECT_TRUE(h.destination.tables["users"].empty());
+}
+
+}  // namespace
+}  // namespace segsync
+
+namespace segsync {
+namespace {
+
+std::string AuditEvent(int n) {
+  return R"({"id":"events/)" + std::to_string(n) + R"(","timestamp":"2026-11-2)" +
+         std::to_string(n % 8) +
+         R"(T09:00:00Z","type":"Source Created","actor":"a","resourceId":"r","resourceType":"source","resourceName":"n"})";
+}
+
+// Expects the audit trail's three pages (events 1..6) from the start date, for the run at kNow.
+void ExpectAuditPages(Harness& h, std::string_view start) {
+  const std::string first = std::string(kBase) + "/audit-events?startTime=" + PercentEncode(start) +
+                            "&endTime=" + PercentEncode(FormatRfc3339Millis(kNow)) +
+                            "&pagination.count=1000";
+  h.http.Expect(first, 200, Page("events", AuditEvent(1) + "," + AuditEvent(2), "YQ=="));
+  h.http.Expect(first + "&pagination.cursor=YQ%3D%3D", 200,
+                Page("events", AuditEvent(3) + "," + AuditEvent(4), "Yg=="));
+  h.http.Expect(first + "&pagination.cursor=Yg%3D%3D", 200,
+                Page("events", AuditEvent(5) + "," + AuditEvent(6)));
+}
+
+TEST(Engine, AChainReadAheadPausesAtAFullSpoolAndResumesAtItsCursor) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
+  ExpectAuditPages(h, "2026-09-15T00:00:00.000Z");
+  // While users is written (slowly), the one worker reads the audit trail ahead, and a spool
+  // of one byte makes it stop after the first page. It must go on from the second page.
+  h.hook = [](SyncEngine& engine) {
+    engine.OnPage([](const StreamReport& s) {
+      if (s.name == "users") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  };
+  RunReport run =
+      h.Run({"users", "audit_events"}, "2026-09-15", [](EngineOptions& o) { o.spool_bytes = 1; });
+  ASSERT_EQ(run.ExitCode(), 0) << ReportOf(run, "audit_events").message;
+  EXPECT_EQ(ReportOf(run, "audit_events").pages, 3);
+  EXPECT_EQ(ReportOf(run, "audit_events").requests.requests, 3);
+  EXPECT_EQ(h.destination.tables["audit_events"].size(), 6u);
+  EXPECT_EQ(h.destination.tables["users"].size(), 1u);
+}
+
+TEST(Engine, StreamsAreReportedInCatalogOrderWhateverOrderTheyWereWrittenIn) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
+  ExpectAuditPages(h, "2026-09-15T00:00:00.000Z");
+  h.http.Expect(std::string(kBase) + "/groups?pagination.count=1000", 200,
+                Page("userGroups", R"({"id":"g1","name":"G","memberCount":3})"));
+  // users is written slowly, so the audit trail is read ahead meanwhile and written next,
+  // before groups (a top-level list, read only when it is written).
+  std::vector<std::string> written;
+  h.hook = [&](SyncEngine& engine) {
+    engine.OnPage([](const StreamReport& s) {
+      if (s.name == "users") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+    engine.OnStreamDone([&](const StreamReport& s) { written.push_back(s.name); });
+  };
+  RunReport run = h.Run({"audit_events", "groups", "users"});
+  ASSERT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(written, (std::vector<std::string>{"users", "audit_events", "groups"}));
+  ASSERT_EQ(run.streams.size(), 3u);
+  EXPECT_EQ(run.streams[0].name, "users");
+  EXPECT_EQ(run.streams[1].name, "groups");
+  EXPECT_EQ(run.streams[2].name, "audit_events");
+}
+
+TEST(Engine, ARejectedTokenInAStreamReadAheadStopsTheRunWithExit3) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
+  h.http.Expect(std::string(kBase) +
+                    "/audit-events?startTime=2026-09-15T00%3A00%3A00.000Z&endTime=" +
+                    PercentEncode(FormatRfc3339Millis(kNow)) + "&pagination.count=1000",
+                401, R"({"errors":[{"type":"Unauthorized","message":"token revoked"}]})");
+  h.hook = [](SyncEngine& engine) {
+    engine.OnPage([](const StreamReport& s) {
+      if (s.name == "users") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  };
+  RunReport run = h.Run({"users", "audit_events", "groups"});
+  EXPECT_EQ(run.ExitCode(), 3);
+  EXPECT_EQ(run.fatal.code(), StatusCode::kAuth);
+  EXPECT_EQ(ReportOf(run, "audit_events").outcome, StreamOutcome::kFailed);
+  EXPECT_TRUE(ReportOf(run, "audit_events").stopped_run);
+  // groups was never asked for (the fake fails the test on an unscripted request), and what
+  // was read before the token was revoked is kept.
+  EXPECT_EQ(h.destination.tables["users"].size(), 1u);
+  EXPECT_TRUE(h.destination.tables["audit_events"].empty());
 }
 
 }  // namespace
