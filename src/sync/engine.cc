@@ -515,13 +515,11 @@ void SyncEngine::WorkerLoop(size_t worker) {
       std::unique_lock lock(mu_);
       // The head's queue is bounded; what is read ahead for others is bounded by the spool.
       const size_t max_queued = clients_.size() * kQueuedSlicesPerWorker;
-      // Past twice the spool, a page read ahead (a big one is cut into many slices) waits
-      // mid-page. That cannot stall the run: the writer next takes the stream holding the most
-      // spooled records, and then the wait ends.
+      // Only the head's queue is bounded here. A page read ahead for another stream is never
+      // held up mid-page (its worker might be the one the next head needs); its chain stops at
+      // the page's end once the spool is full, so the spool overshoots by a page per worker.
       changed_.wait(lock, [&] {
-        return stop_ || !task->read_status.ok() ||
-               (task == head_ ? task->queue.size() < max_queued
-                              : spool_bytes_ < 2 * options_.spool_bytes);
+        return stop_ || !task->read_status.ok() || task != head_ || task->queue.size() < max_queued;
       });
       if (stop_ || !task->read_status.ok()) {
         return Status(StatusCode::kInternal, "stopped: the run or this stream ended");

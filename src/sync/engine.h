@@ -28,8 +28,7 @@ struct EngineOptions {
   /// (destinations pages reach 24 MB).
   size_t split_pages_from_bytes = size_t{1} << 20;
   /// Records read ahead for streams other than the one being written, roughly in bytes. Past
-  /// it, their cursor chains pause at a page boundary until the writer takes them up; past
-  /// twice it, a page being read ahead waits.
+  /// it, their cursor chains pause at a page boundary until the writer takes them up.
   size_t spool_bytes = size_t{4} << 20;
 };
 
