@@ -349,8 +349,7 @@ bool SyncEngine::ParentFailed(const StreamTask& task) const {
 }
 
 bool SyncEngine::Finished(const StreamTask& task) const {
-  return task.reported || task.read_done || ParentFailed(task) ||
-         (task.parent != nullptr && Finished(*task.parent) && !Ready(task));
+  return task.reported || task.read_done || ParentFailed(task);
 }
 
 void SyncEngine::EnsureBuilt(StreamTask& task) {

@@ -92,12 +92,17 @@ class SyncEngine {
   using PauseCheck = std::function<bool()>;
 
   // Scheduling, all under mu_.
+  /// Its parent is read and its bookmark known: its partitions can be built.
   bool Ready(const StreamTask& task) const;
+  /// Its parent could not be read, so it will not be either.
   bool ParentFailed(const StreamTask& task) const;
+  /// Nothing more will be read for it.
   bool Finished(const StreamTask& task) const;
   void EnsureBuilt(StreamTask& task);
   bool Takeable(const StreamTask& task) const;
+  /// A worker's next partition: the head's, else one read ahead while the spool has room.
   bool Take(StreamTask*& task, size_t& partition);
+  /// The next stream to write: one fully read, else the one holding the most spooled records.
   StreamTask* ChooseHead();
   void FinishPartition(StreamTask& task, size_t partition, const Status& status, bool paused);
 
