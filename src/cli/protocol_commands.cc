@@ -433,8 +433,10 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
     // The API could not be reached: the streams after the one that found out were never started,
     // yet each of them failed for the same passing reason and is reported so.
     for (const auto& name : config->streams) {
-      const bool reported = std::any_of(report.streams.begin(), report.streams.end(),
-                                        [&](const StreamReport& s) { return s.name == name; });
+      const bool reported =
+          std::any_of(report.streams.begin(), report.streams.end(), [&](const StreamReport& s) {
+            return s.name == name && s.outcome != StreamOutcome::kNotRun;
+          });
       if (reported) {
         continue;
       }

@@ -295,6 +295,18 @@ RunReport SyncEngine::Run() {
   for (auto& t : workers) {
     t.join();
   }
+  if (!run.fatal.ok()) {
+    // Every selected stream the run stopped before is listed too: nothing of it was written.
+    for (const auto& task : tasks_) {
+      if (task->selected && !task->reported) {
+        StreamReport skipped;
+        skipped.name = std::string(task->spec.name);
+        skipped.outcome = StreamOutcome::kNotRun;
+        skipped.message = "the run stopped before this stream was written";
+        run.streams.push_back(std::move(skipped));
+      }
+    }
+  }
   tasks_.clear();
   // Streams are written in the order their reads allow; they are reported in catalog order.
   auto catalog_index = [](const StreamReport& r) {

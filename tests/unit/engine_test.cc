@@ -241,7 +241,10 @@ TEST(Engine, AnUnreachableApiEndsTheRunAndWritesNothing) {
   EXPECT_EQ(run.ExitCode(), 1);
   EXPECT_EQ(run.fatal.code(), StatusCode::kTransient);
   EXPECT_NE(run.fatal.message().find("could not reach the API"), std::string::npos);
-  EXPECT_EQ(run.streams.size(), 1u);  // groups was not attempted
+  ASSERT_EQ(run.streams.size(), 2u);
+  // groups was not attempted (the fake fails the test on an unscripted request), and says so.
+  EXPECT_EQ(ReportOf(run, "groups").outcome, StreamOutcome::kNotRun);
+  EXPECT_NE(ReportOf(run, "groups").message.find("run stopped"), std::string::npos);
   EXPECT_TRUE(h.destination.tables.empty());
   EXPECT_TRUE(h.destination.runs.empty());
 }
