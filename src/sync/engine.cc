@@ -524,7 +524,6 @@ void SyncEngine::WorkerLoop(size_t worker) {
         slice.bytes = 0;
       }
       std::unique_lock lock(mu_);
-      // The head's queue is bounded; what is read ahead for others is bounded by the spool.
       const size_t max_queued = clients_.size() * kQueuedSlicesPerWorker;
       // Only the head's queue is bounded here. A page read ahead for another stream is never
       // held up mid-page (its worker might be the one the next head needs); its chain stops at
