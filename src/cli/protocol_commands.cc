@@ -430,20 +430,16 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
     emitted.Keep(writer.Error(s.name + " failed: " + s.message, FailureOf(s, report), s.name));
   }
   if (report.fatal.code() == StatusCode::kTransient) {
-    // The API could not be reached: the streams after the one that found out were never started,
-    // yet each of them failed for the same passing reason and is reported so.
-    for (const auto& name : config->streams) {
-      const bool reported =
-          std::any_of(report.streams.begin(), report.streams.end(), [&](const StreamReport& s) {
-            return s.name == name && s.outcome != StreamOutcome::kNotRun;
-          });
-      if (reported) {
+    // The API could not be reached: the streams the run never reached (not_run) were never
+    // started, yet each of them failed for the same passing reason and is reported so.
+    for (const StreamReport& s : report.streams) {
+      if (s.outcome != StreamOutcome::kNotRun) {
         continue;
       }
-      emitted.Keep(writer.StreamStatus(name, AirbyteStreamStatus::kStarted));
-      emitted.Keep(writer.StreamStatus(name, AirbyteStreamStatus::kIncomplete));
-      emitted.Keep(writer.Error(name + " was not read: " + report.fatal.message(),
-                                AirbyteFailure::kTransient, name));
+      emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kStarted));
+      emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kIncomplete));
+      emitted.Keep(writer.Error(s.name + " was not read: " + report.fatal.message(),
+                                AirbyteFailure::kTransient, s.name));
     }
   }
   if (token_rejected) {

@@ -219,10 +219,9 @@ RunReport SyncEngine::Run() {
       for (const auto* bindings :
            {&child.path_from_parent, &child.query_from_parent, &child.inject_from_parent}) {
         for (const auto& binding : *bindings) {
-          if (!Contains(std::vector<std::string>(task->parent_key_fields.begin(),
-                                                 task->parent_key_fields.end()),
-                        binding.parent_field)) {
-            task->parent_key_fields.push_back(binding.parent_field);
+          auto& fields = task->parent_key_fields;
+          if (std::find(fields.begin(), fields.end(), binding.parent_field) == fields.end()) {
+            fields.push_back(binding.parent_field);
           }
         }
       }
@@ -620,10 +619,7 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
     if (status.ok()) {
       status = Commit(run, run.read_started_text);
     }
-    report.rows_written = run.report.rows_written;
-    report.rows_deleted = run.report.rows_deleted;
-    report.pages = run.report.pages;
-    report.requests = run.report.requests;
+    report = run.report;  // its name and selection were set above
   }
   {
     std::lock_guard lock(mu_);
