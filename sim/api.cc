@@ -89,7 +89,8 @@ std::string DurationText(int64_t millis) {
                                      : std::to_string(millis / kMillisPerHour) + " hours";
 }
 
-// Delivery-metrics windows per granularity (segment-public-api.md §2.14).
+// Delivery-metrics windows per granularity (listDeliveryMetricsSummaryFromDestination in
+// tests/data/segment-openapi-v36.2.0.yaml).
 struct WindowRule {
   std::string_view granularity;
   int64_t max_range;

@@ -17,7 +17,7 @@ enum class UsageEndpoint { kApiCallsWorkspace, kApiCallsPerSource, kMtuWorkspace
 
 struct UsageEndpointInfo {
   UsageEndpoint endpoint;
-  std::string_view stream;    // stream name, as in CONTRACT.md §3
+  std::string_view stream;    // stream name, as in src/streams/streams.cc
   std::string_view path;      // API path
   std::string_view list_key;  // key under "data"
 };

@@ -9,7 +9,7 @@ the operation's documented error schema (RequestErrorEnvelope for 401/403). Open
 (no schema in it forbids additional properties).
 
     python3 sim/validate_against_spec.py --base-url http://127.0.0.1:PORT [--token sim-token]
-        [--spec ../shared/reference/segment-openapi-v36.2.0.yaml] [--count 200]
+        [--spec tests/data/segment-openapi-v36.2.0.yaml] [--count 200]
 
 Exit status 0 when everything validates, 1 otherwise (each failure is printed).
 """
@@ -133,7 +133,7 @@ def main():
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--token", default="sim-token")
     parser.add_argument("--spec", default=os.path.join(
-        here, "..", "..", "shared", "reference", "segment-openapi-v36.2.0.yaml"))
+        here, "..", "tests", "data", "segment-openapi-v36.2.0.yaml"))
     parser.add_argument("--count", type=int, default=200)
     args = parser.parse_args()
     c = Checker(args.spec, args.base_url, args.token)

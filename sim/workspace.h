@@ -30,7 +30,7 @@ inline constexpr size_t kListStreamCount = 9;
 
 struct ListStreamInfo {
   ListStream stream;
-  std::string_view name;      // stream name, as in CONTRACT.md §3
+  std::string_view name;      // stream name, as in src/streams/streams.cc
   std::string_view path;      // API path
   std::string_view list_key;  // key under "data"
 };

@@ -9,7 +9,8 @@
 
 namespace segsync {
 
-/// The column types every destination maps (CONTRACT.md §4), derived from a stream's JSON Schema.
+/// The column types every destination maps (docs/postgres.md, Layout), derived from a stream's
+/// JSON Schema.
 enum class ColumnType { kString, kInteger, kNumber, kBoolean, kTimestamp, kJson };
 
 std::string_view ColumnTypeName(ColumnType type);

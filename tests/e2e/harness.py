@@ -95,7 +95,7 @@ def _same(expected, actual):
 
 
 def column_matches(expected, stored):
-    """Does the SQLite value `stored` hold the API value `expected` (CONTRACT.md §4 mapping)?"""
+    """Does the SQLite value `stored` hold the API value `expected` (README.md, Destinations)?"""
     if expected is None:
         return stored is None
     if isinstance(expected, bool):

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared pieces of the Singer and Airbyte protocol tests: the strict message schemas of
-$SEGSYNC_SHARED/schemas, record checks in the spirit of singer-check-tap and Airbyte's connector
+tests/data/schemas, record checks in the spirit of singer-check-tap and Airbyte's connector
 acceptance tests (strict integers, RFC 3339 date-times, unique non-null primary keys), and
 running the binary under another name (tap-segsync)."""
 
@@ -14,7 +14,7 @@ import jsonschema
 
 import harness as h
 
-SCHEMAS = os.path.join(h.su.SHARED, "schemas")
+SCHEMAS = os.path.join(h.su.DATA_DIR, "schemas")
 FORMAT_CHECKER = jsonschema.Draft7Validator.FORMAT_CHECKER
 
 # CAT's rule: `1.0` is not an integer (draft-07 alone would accept it), nor is a boolean.
@@ -24,8 +24,8 @@ StrictValidator = jsonschema.validators.extend(jsonschema.Draft7Validator,
                                                type_checker=_STRICT_TYPES)
 
 
-def shared_validator(filename):
-    """A draft-07 validator (with format checks) for one of the shared protocol schemas."""
+def schema_validator(filename):
+    """A draft-07 validator (with format checks) for one of the protocol schemas in tests/data."""
     with open(os.path.join(SCHEMAS, filename), encoding="utf-8") as f:
         schema = json.load(f)
     jsonschema.Draft7Validator.check_schema(schema)
@@ -68,8 +68,8 @@ def is_utc_rfc3339(value):
 
 
 # The usage API answers each month with the snapshot at the start of the next month too, so a
-# stream read month by month meets that row twice (segment-public-api.md §4). Both copies are
-# identical; only those four streams may repeat a key, and only with the very same record.
+# stream read month by month meets that row twice (sim/README.md, month-boundary overlap). Both are
+# identical copies; only those four streams may repeat a key, and only with the very same record.
 MONTH_OVERLAP = {"usage_api_calls_per_source_daily", "usage_api_calls_workspace_daily",
                  "usage_mtu_per_source_daily", "usage_mtu_workspace_daily"}
 
@@ -95,7 +95,7 @@ def write_json(path, value):
 
 
 def write_config(directory, sim, start_date, token=None, **extra):
-    """A config file (CONTRACT.md §2) pointing at the simulator."""
+    """A config file (the keys of README.md's settings table) pointing at the simulator."""
     config = {"api_token": token or sim.token, "api_url": f"http://127.0.0.1:{sim.port}",
               "start_date": start_date.isoformat()}
     config.update(extra)

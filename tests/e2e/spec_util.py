@@ -29,19 +29,19 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 SCHEMA_DIR = os.path.join(REPO, "src", "streams", "schemas")
-SHARED = os.environ.get("SEGSYNC_SHARED") or os.path.join(REPO, "..", "shared")
-SPEC_PATH = os.path.join(SHARED, "reference", "segment-openapi-v36.2.0.yaml")
+DATA_DIR = os.path.join(REPO, "tests", "data")  # vendored documents; see tests/data/README.md
+SPEC_PATH = os.path.join(DATA_DIR, "segment-openapi-v36.2.0.yaml")
 
 
 class Stream:
-    """One row of CONTRACT.md §3, plus what the tests need to call its endpoint."""
+    """One row of README.md's stream table, plus what the tests need to call its endpoint."""
 
     def __init__(self, name, path, list_key, key, parent=None, single_object=False,
                  period=False, injected=()):
         self.name = name
         self.path = path  # OpenAPI path template, e.g. /sources/{sourceId}/connected-warehouses
         self.list_key = list_key
-        self.key = key  # primary key (CONTRACT.md §3)
+        self.key = key  # primary key (README.md, The 18 streams)
         self.parent = parent  # "sources" or "destinations" for child streams
         self.single_object = single_object  # data.<list_key> is one object, not a list
         self.period = period  # usage streams: one series per period=YYYY-MM-01
@@ -80,7 +80,8 @@ STREAMS = [
 ]
 STREAMS_BY_NAME = {s.name: s for s in STREAMS}
 
-# Counters the API sends as strings of digits; segsync stores them as integers (CONTRACT.md §3).
+# Counters the API sends as strings of digits; segsync stores them as integers
+# (src/streams/schemas/README.md).
 DIGIT_STRING_COUNTERS = ("apiCalls", "anonymous", "anonymousIdentified", "identified",
                          "neverIdentified")
 
@@ -373,7 +374,9 @@ class Simulator:
         return status, parsed
 
 
-# The pagination spellings a client may use (segment-public-api.md §1.6).
+# The pagination spellings a client may use: Segment documents the dotted one
+# (https://docs.segmentapis.com/tag/Pagination); its generated SDKs send the bracket one, since the
+# spec declares `pagination` a deepObject query parameter.
 SPELLINGS = {
     "dotted": ("pagination.count", "pagination.cursor"),
     "brackets": ("pagination[count]", "pagination[cursor]"),

@@ -65,18 +65,18 @@ def states(messages, stream):
 
 
 class AirbyteTestCase(unittest.TestCase):
-    validator = pu.shared_validator("airbyte_message.strict.schema.json")
+    validator = pu.schema_validator("airbyte_message.strict.schema.json")
 
     def read(self, config, catalog, state=None, expect_code=0, directory=None):
         """`airbyte read`; every stdout line checked against the strict message schema."""
         directory = directory or self.dir
         tag = str(time.monotonic_ns())
         catalog_path = pu.write_json(os.path.join(directory, f"configured-{tag}.json"), catalog)
-        found = pu.problems(pu.shared_validator("airbyte_configured_catalog.schema.json"), catalog)
+        found = pu.problems(pu.schema_validator("airbyte_configured_catalog.schema.json"), catalog)
         self.assertEqual(found, "", "the test's configured catalog must itself be valid")
         args = ["read", "--config", config, "--catalog", catalog_path]
         if state is not None:
-            found = pu.problems(pu.shared_validator("airbyte_state_input.schema.json"), state)
+            found = pu.problems(pu.schema_validator("airbyte_state_input.schema.json"), state)
             self.assertEqual(found, "", "the state file must be a valid --state input")
             args += ["--state", pu.write_json(os.path.join(directory, f"state-{tag}.json"),
                                               state)]
@@ -209,7 +209,7 @@ class AirbyteFullRead(AirbyteTestCase):
         self.assertEqual(errors(messages), [])
 
     def test_records_match_their_schema_with_strict_integers(self):
-        # Fields the schema does not know are kept (CONTRACT.md §3), so CAT's
+        # Fields the schema does not know are kept (src/streams/schemas/README.md), so CAT's
         # fail_on_extra_columns does not apply; the schemas allow them (additionalProperties).
         for name, schema in self.schemas.items():
             validator = pu.record_validator(schema)

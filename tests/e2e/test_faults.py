@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Plan gates, rate limits, transient faults, signals and SIGKILL (issue 4, CONTRACT.md §5)."""
+"""Plan gates, rate limits, transient faults, signals and SIGKILL (issue 4)."""
 
 import json
 import os

@@ -591,7 +591,7 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
                 self.assertEqual([k for k in keys if None in k], [])
                 if not stream.period:
                     # Usage: a month-boundary snapshot comes in two months
-                    # (segment-public-api.md §4) and segsync dedupes it.
+                    # (sim/README.md, month-boundary overlap) and segsync dedupes it.
                     self.assertEqual(len(set(keys)), len(keys))
 
     def test_usage_counters_arrive_as_digit_strings(self):

@@ -83,7 +83,7 @@ class SingerFullSync(unittest.TestCase):
 
     def test_sync_exits_zero_and_every_stdout_line_is_a_valid_singer_message(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)
-        validator = pu.shared_validator("singer_message.strict.schema.json")
+        validator = pu.schema_validator("singer_message.strict.schema.json")
         messages = pu.protocol_lines(self, self.result.stdout, validator)
         self.assertEqual({m["type"] for m in messages},
                          {"SCHEMA", "RECORD", "STATE", "ACTIVATE_VERSION"})
@@ -192,7 +192,7 @@ class SingerDiscoveryAndAbout(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.count("\n"), 1)
         catalog = json.loads(result.stdout)
-        validator = pu.shared_validator("singer_catalog.strict.schema.json")
+        validator = pu.schema_validator("singer_catalog.strict.schema.json")
         self.assertEqual(pu.problems(validator, catalog), "")
         entries = {e["tap_stream_id"]: e for e in catalog["streams"]}
         self.assertEqual(set(entries), {s.name for s in h.su.STREAMS})
@@ -253,7 +253,7 @@ class SingerStateAndSelection(unittest.TestCase):
         cls.sim = h.start_simulator(TOKEN, "--seed", "8")
         cls.config = pu.write_config(cls.dir, cls.sim, START)
         cls.catalog = json.loads(singer("--discover").stdout)
-        cls.validator = pu.shared_validator("singer_message.strict.schema.json")
+        cls.validator = pu.schema_validator("singer_message.strict.schema.json")
 
     @classmethod
     def tearDownClass(cls):

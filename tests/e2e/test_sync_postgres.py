@@ -35,7 +35,7 @@ def instant(text):
 
 
 def same_value(pg_type, pg_value, sqlite_value):
-    """Does a PostgreSQL value (from json_agg) hold what SQLite holds, per CONTRACT.md §4?"""
+    """Does a PostgreSQL value (from json_agg) hold what SQLite holds (docs/postgres.md, Layout)?"""
     if pg_value is None or sqlite_value is None:
         return pg_value is None and sqlite_value is None
     if pg_type == "timestamp with time zone":

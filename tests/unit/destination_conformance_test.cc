@@ -207,7 +207,7 @@ class SqliteBackend {
         switch (sqlite3_column_type(statement, i)) {
           case SQLITE_INTEGER: {
             const int64_t number = sqlite3_column_int64(statement, i);
-            // Booleans are 0/1 in SQLite (CONTRACT.md §4); the declared type says which.
+            // Booleans are 0/1 in SQLite (README.md); the declared type says which.
             row[name] = types.at(name) == "BOOLEAN" ? Value::Bool(number != 0) : Value::Int(number);
             break;
           }

@@ -13,6 +13,7 @@
 #include "core/record.h"
 #include "fakes.h"
 #include "http/pacing.h"
+#include "status_matchers.h"
 #include "streams/stream_spec.h"
 #include "sync/engine.h"
 #include "sync/record_builder.h"
@@ -47,7 +48,7 @@ TEST(FuzzRegression, AHugeRetryAfterWaitsTheLongestAllowedWaitInsteadOfOverflowi
   simdjson::dom::parser parser;
   RequestStats stats;
   auto data = client.GetData("/users", {}, parser, stats);
-  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  ASSERT_OK(data);
   EXPECT_EQ(stats.rate_limited, 1);
   EXPECT_GE(clock.slept_ms, 3'600'000);
   EXPECT_LE(clock.slept_ms, 3'600'000 + 1'000);
@@ -59,9 +60,8 @@ TEST(FuzzRegression, AnRfc5322DateWithAnImpossibleTimeIsRejected) {
   EXPECT_FALSE(ParseRfc5322("Tue, 01 Jul 2025 24:00:00 GMT").ok());
   EXPECT_FALSE(ParseRfc5322("Tue, 01 Jul 2025 10:60:00 GMT").ok());
   EXPECT_FALSE(ParseRfc5322("Tue, 01 Jul 2025 10:00:-1 GMT").ok());
-  auto ok = ParseRfc5322("Tue, 01 Jul 2025 23:59:59 GMT");
-  ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(FormatRfc5322(*ok), "Tue, 01 Jul 2025 23:59:59 GMT");
+  ASSERT_OK_AND_ASSIGN(auto last_second, ParseRfc5322("Tue, 01 Jul 2025 23:59:59 GMT"));
+  EXPECT_EQ(FormatRfc5322(last_second), "Tue, 01 Jul 2025 23:59:59 GMT");
 }
 
 TEST(FuzzRegression, AnUnsignedCounterBeyondInt64SerialisesToJsonOurParserReadsBack) {
@@ -69,8 +69,7 @@ TEST(FuzzRegression, AnUnsignedCounterBeyondInt64SerialisesToJsonOurParserReadsB
   // integer literal 18446744073709551616, which simdjson (and any 64-bit integer reader) rejects.
   const StreamSpec* spec = FindStream("usage_mtu_per_source_daily");
   ASSERT_NE(spec, nullptr);
-  auto table = TableSpecFor(*spec);
-  ASSERT_TRUE(table.ok());
+  ASSERT_OK_AND_ASSIGN(auto table, TableSpecFor(*spec));
   simdjson::dom::parser parser;
   simdjson::dom::element item;
   ASSERT_EQ(
@@ -79,9 +78,8 @@ TEST(FuzzRegression, AnUnsignedCounterBeyondInt64SerialisesToJsonOurParserReadsB
               R"({"sourceId":"s","timestamp":"2024-01-05T00:00:00Z","anonymous":18446744073709551615,"x":-1.5e300})"))
           .get(item),
       simdjson::SUCCESS);
-  auto record = RecordBuilder(*table).Build(item);
-  ASSERT_TRUE(record.ok());
-  const std::string json = RecordToJson(*record);
+  ASSERT_OK_AND_ASSIGN(auto record, RecordBuilder(table).Build(item));
+  const std::string json = RecordToJson(record);
   simdjson::dom::parser again;
   simdjson::dom::element parsed;
   ASSERT_EQ(again.parse(json).get(parsed), simdjson::SUCCESS) << json;

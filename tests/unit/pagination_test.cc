@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "api/errors.h"
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -33,15 +34,15 @@ TEST(Pagination, LastPageWhenNextIsAbsentNullOrEmptyOrPaginationMissing) {
         R"({"data":{"pagination":{"current":"MA==","next":null}}})",
         R"({"data":{"pagination":{"current":"MA==","next":""}}})", R"({"data":{"events":[]}})"}) {
     auto next = NextOf(json);
-    ASSERT_TRUE(next.ok()) << json;
+    ASSERT_OK(next) << json;
     EXPECT_FALSE(next->has_value()) << json;
   }
 }
 
 TEST(Pagination, NextCursorIsReturnedVerbatim) {
-  auto next = NextOf(R"({"data":{"pagination":{"current":"MA==","next":"eyJhIjoxfQ=="}}})");
-  ASSERT_TRUE(next.ok());
-  EXPECT_EQ(next->value(), "eyJhIjoxfQ==");
+  ASSERT_OK_AND_ASSIGN(
+      auto next, NextOf(R"({"data":{"pagination":{"current":"MA==","next":"eyJhIjoxfQ=="}}})"));
+  EXPECT_EQ(next.value(), "eyJhIjoxfQ==");
 }
 
 TEST(Pagination, ANonStringNextIsAParseError) {
