@@ -10,9 +10,10 @@
 #endif
 
 #include "cli/commands.h"
-#include "cli/protocol_commands.h"
 #include "core/log.h"
 #include "http/curl_http_client.h"
+#include "protocol/airbyte_command.h"
+#include "protocol/singer_command.h"
 #include "sim/simulator.h"
 #include "streams/stream_spec.h"
 

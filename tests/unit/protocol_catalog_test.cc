@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "streams/catalog.h"
+#include "protocol/airbyte_catalog.h"
+#include "protocol/catalog_common.h"
+#include "protocol/settings_schema.h"
+#include "protocol/singer_catalog.h"
 #include "streams/stream_spec.h"
 
 namespace segsync {
