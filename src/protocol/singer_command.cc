@@ -16,16 +16,20 @@
 #include "protocol/settings_schema.h"
 #include "protocol/singer_catalog.h"
 #include "protocol/singer_writer.h"
+#include "streams/stream_spec.h"
 
 namespace segsync {
 namespace {
 
 constexpr std::string_view kTapName = "tap-segsync";
 constexpr std::string_view kVersion = "0.1.0";
-constexpr std::string_view kDescription =
-    "Singer tap for the Segment Public API: a workspace's configuration (sources, "
-    "destinations, warehouses, catalog, users, ...) and operational metrics (usage, delivery, "
-    "audit trail) in 18 streams.";
+/// What the tap reads, with the size of the stream table.
+std::string Description() {
+  return "Singer tap for the Segment Public API: a workspace's configuration (sources, "
+         "destinations, warehouses, catalog, users, ...) and operational metrics (usage, "
+         "delivery, audit trail) in " +
+         std::to_string(AllStreams().size()) + " streams.";
+}
 
 void AddSingerOptions(CLI::App& cmd, SingerArgs& args) {
   cmd.add_option("-c,--config", args.config, "JSON configuration file (as `segsync sync`)");
@@ -44,7 +48,7 @@ int PrintAbout(std::string_view format) {
   const std::string settings = ConfigSettingsSchema(SettingsDialect::kSinger);
   if (format == "json") {
     JsonWriter w;
-    w.BeginObject().Key("name").String(kTapName).Key("description").String(kDescription);
+    w.BeginObject().Key("name").String(kTapName).Key("description").String(Description());
     w.Key("version").String(kVersion).Key("capabilities").BeginArray();
     for (auto capability : kCapabilities) {
       w.String(capability);
@@ -53,7 +57,7 @@ int PrintAbout(std::string_view format) {
     std::cout << w.str() << "\n" << std::flush;
     return kExitOk;
   }
-  std::string text = "# " + std::string(kTapName) + "\n\n" + std::string(kDescription) +
+  std::string text = "# " + std::string(kTapName) + "\n\n" + Description() +
                      "\n\nVersion: " + std::string(kVersion) + "\n\n## Capabilities\n\n";
   for (auto capability : kCapabilities) {
     text += "- " + std::string(capability) + "\n";
@@ -210,7 +214,7 @@ bool IsTapProgramName(std::string_view argv0) {
 }
 
 int RunTapCommandLine(int argc, char** argv) {
-  CLI::App app{std::string(kDescription)};
+  CLI::App app{Description()};
   app.name(std::string(kTapName));
   app.set_version_flag("--version", std::string(kTapName) + " " + std::string(kVersion));
   SingerArgs args;
