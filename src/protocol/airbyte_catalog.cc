@@ -45,16 +45,8 @@ Result<std::string> AirbyteCatalogJson() {
 
 Result<AirbyteSelection> ParseConfiguredCatalog(std::string_view catalog) {
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(catalog.data(), catalog.size()).get(doc);
-      error != simdjson::SUCCESS) {
-    return Status::Config(std::string("the configured catalog is not valid JSON (") +
-                          simdjson::error_message(error) + ")");
-  }
-  simdjson::dom::array entries;
-  if (doc["streams"].get_array().get(entries) != simdjson::SUCCESS) {
-    return Status::Config("the configured catalog has no `streams` list");
-  }
+  SEGSYNC_ASSIGN_OR_RETURN(simdjson::dom::array entries,
+                           CatalogEntries(parser, catalog, "the configured catalog", ""));
   AirbyteSelection selection;
   FieldSet seen;
   for (simdjson::dom::element entry : entries) {

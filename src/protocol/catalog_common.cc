@@ -18,6 +18,21 @@ std::string_view StringOf(simdjson::dom::element parent, std::string_view key) {
   return text;
 }
 
+Result<simdjson::dom::array> CatalogEntries(simdjson::dom::parser& parser, std::string_view catalog,
+                                            std::string_view what, std::string_view hint) {
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(catalog.data(), catalog.size()).get(doc);
+      error != simdjson::SUCCESS) {
+    return Status::Config(std::string(what) + " is not valid JSON (" +
+                          simdjson::error_message(error) + ")");
+  }
+  simdjson::dom::array entries;
+  if (doc["streams"].get_array().get(entries) != simdjson::SUCCESS) {
+    return Status::Config(std::string(what) + " has no `streams` list" + std::string(hint));
+  }
+  return entries;
+}
+
 Result<std::string> CompactStreamSchema(std::string_view stream, const FieldSet& excluded) {
   const std::string_view schema = StreamSchema(stream);
   simdjson::dom::parser parser;

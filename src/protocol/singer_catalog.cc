@@ -203,17 +203,9 @@ Result<std::string> SingerCatalogJson() {
 
 Result<SingerSelection> SelectSingerStreams(std::string_view catalog) {
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(catalog.data(), catalog.size()).get(doc);
-      error != simdjson::SUCCESS) {
-    return Status::Config(std::string("the Singer catalog is not valid JSON (") +
-                          simdjson::error_message(error) + ")");
-  }
-  simdjson::dom::array entries;
-  if (doc["streams"].get_array().get(entries) != simdjson::SUCCESS) {
-    return Status::Config(
-        "the Singer catalog has no `streams` list; give the file written by --discover");
-  }
+  SEGSYNC_ASSIGN_OR_RETURN(simdjson::dom::array entries,
+                           CatalogEntries(parser, catalog, "the Singer catalog",
+                                          "; give the file written by --discover"));
   simdjson::dom::parser schema_parser;  // `parser` keeps the catalog alive meanwhile
   SingerSelection selection;
   FieldSet seen;
