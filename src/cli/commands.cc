@@ -71,7 +71,8 @@ std::string FormatSummary(const RunReport& report) {
 Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token) {
   ConfigSources sources;
   sources.flags = flags;
-  if (const char* env = std::getenv("SEGMENT_API_TOKEN"); env != nullptr && *env != '\0') {
+  const std::string token_env(SettingOf(SettingId::kApiToken).env);
+  if (const char* env = std::getenv(token_env.c_str()); env != nullptr && *env != '\0') {
     sources.env_token = std::string(env);
   }
   sources.valid_streams = StreamNames();

@@ -14,7 +14,7 @@
 
 namespace segsync {
 
-/// Exit codes (CONTRACT.md §1).
+/// Exit codes, as README.md documents them.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitStreamFailed = 1;
 inline constexpr int kExitConfig = 2;
@@ -28,7 +28,7 @@ struct SyncHooks {
   bool handle_signals = true;  // SIGINT/SIGTERM roll back the open stream and end the run
 };
 
-/// Resolve the configuration from flags, environment and file (CONTRACT.md §2).
+/// Resolve the configuration from flags, environment and file (precedence in that order).
 Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token = true);
 
 /// The HTTP client, the shared rate-limit budget and the Segment client of one run.
@@ -58,7 +58,7 @@ int RunSync(const ConfigFlags& flags, bool quiet);
 /// Sync with a resolved configuration (shared by `sync` and `demo`).
 int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out);
 
-/// `segsync discover`: the catalog of all 18 streams as one JSON document on stdout.
+/// `segsync discover`: the catalog of every stream as one JSON document on stdout.
 int RunDiscover();
 
 /// The per-stream summary table printed after a sync.

@@ -10,9 +10,10 @@
 #endif
 
 #include "cli/commands.h"
-#include "cli/protocol_commands.h"
 #include "core/log.h"
 #include "http/curl_http_client.h"
+#include "protocol/airbyte_command.h"
+#include "protocol/singer_command.h"
 #include "sim/simulator.h"
 #include "streams/stream_spec.h"
 
@@ -20,31 +21,18 @@ namespace {
 
 using segsync::ConfigFlags;
 
-/// Flags shared by every command that reads configuration (CONTRACT.md §2).
+/// Flags shared by every command that reads configuration: one per setting of the table.
 void AddConfigFlags(CLI::App& cmd, ConfigFlags& flags) {
   cmd.add_option("--config", flags.config_file, "JSON configuration file");
-  cmd.add_option("--api-token", flags.api_token,
-                 "Public API token (prefer the SEGMENT_API_TOKEN environment variable)");
-  cmd.add_option("--region", flags.region, "us (default) or eu");
-  cmd.add_option("--api-url", flags.api_url, "API base URL; overrides --region");
-  cmd.add_option("--start-date", flags.start_date,
-                 "earliest data for usage and audit streams: MM/DD/YYYY, YYYY-MM-DD or RFC 3339 "
-                 "(default: first day of the month 12 months ago)");
-  cmd.add_option("--streams", flags.streams, "comma-separated stream names (default: all 18)");
-  cmd.add_option("--destination", flags.destination,
-                 "sqlite:PATH (default sqlite:segment.db), postgresql://..., jsonl:DIR");
-  cmd.add_option("--delivery-metrics-window", flags.delivery_metrics_window,
-                 "window of destination_delivery_metrics_summary, e.g. 24h (default), 90m, 7d");
-  cmd.add_option("--delivery-metrics-granularity", flags.delivery_metrics_granularity,
-                 "MINUTE, HOUR (default) or DAY");
-  cmd.add_option("--max-concurrency", flags.max_concurrency,
-                 "requests in flight at once (default 4)");
-  cmd.add_option("--max-retries", flags.max_retries,
-                 "retries of a failed request before its stream fails (default 5)");
-  cmd.add_option("--request-timeout", flags.request_timeout_s,
-                 "seconds before a request is abandoned and retried (default 60)");
-  cmd.add_option("--ca-bundle", flags.ca_bundle,
-                 "PEM file of CA certificates, for networks that intercept TLS");
+  for (const segsync::Setting& setting : segsync::AllSettings()) {
+    const std::string name(setting.flag);
+    const std::string help = segsync::DescribeSetting(setting, segsync::AllStreams().size());
+    if (setting.number != nullptr) {
+      cmd.add_option(name, flags.*(setting.number), help);
+    } else {
+      cmd.add_option(name, flags.*(setting.text), help);
+    }
+  }
 }
 
 void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {

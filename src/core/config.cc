@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The configuration as data: the settings table, and its resolution from flags, env and file.
 #include "core/config.h"
 
 #include <simdjson.h>
@@ -50,6 +51,135 @@ std::string JoinNames(const std::vector<std::string>& names) {
     out += out.empty() ? n : ", " + n;
   }
   return out;
+}
+
+std::vector<Setting> MakeSettings() {
+  std::vector<Setting> s;
+  s.push_back({.id = SettingId::kApiToken,
+               .key = "api_token",
+               .flag = "--api-token",
+               .env = "SEGMENT_API_TOKEN",
+               .title = "API token",
+               .description = "Segment Public API token (Settings > Workspace settings > Access "
+                              "Management > Tokens). A read-only token is enough.",
+               .secret = true,
+               .required = true,
+               .text = &ConfigFlags::api_token});
+  s.push_back({.id = SettingId::kRegion,
+               .key = "region",
+               .flag = "--region",
+               .default_value = "us",
+               .title = "Region",
+               .description = "Where the workspace lives: us (api.segmentapis.com) or eu "
+                              "(eu1.api.segmentapis.com).",
+               .choices = {"us", "eu"},
+               .text = &ConfigFlags::region});
+  s.push_back({.id = SettingId::kStartDate,
+               .key = "start_date",
+               .flag = "--start-date",
+               .title = "Start date",
+               .description = "Earliest data read by the usage and audit streams: MM/DD/YYYY, "
+                              "YYYY-MM-DD or RFC 3339. Default: the first day of the month 12 "
+                              "months ago.",
+               .examples = {"2024-01-01", "2024-01-01T00:00:00Z"},
+               .text = &ConfigFlags::start_date});
+  s.push_back({.id = SettingId::kApiUrl,
+               .key = "api_url",
+               .flag = "--api-url",
+               .title = "API URL",
+               .description = "Overrides the host chosen by region: a proxy, or a test server.",
+               .text = &ConfigFlags::api_url});
+  s.push_back({.id = SettingId::kStreams,
+               .key = "streams",
+               .type = SettingType::kStringList,
+               .flag = "--streams",
+               .title = "Streams",
+               .description = "Streams to sync (for Singer, when no catalog is given); "
+                              "comma-separated on the command line.",
+               .singer_only = true,
+               .text = &ConfigFlags::streams});
+  s.push_back({.id = SettingId::kDestination,
+               .key = "destination",
+               .flag = "--destination",
+               .default_value = "sqlite:segment.db",
+               .title = "Destination",
+               .description = "Where rows go: sqlite:PATH, postgresql://USER@HOST/DB or jsonl:DIR.",
+               .in_schema = false,
+               .text = &ConfigFlags::destination});
+  s.push_back({.id = SettingId::kDeliveryMetricsWindow,
+               .key = "delivery_metrics_window",
+               .flag = "--delivery-metrics-window",
+               .default_value = "24h",
+               .title = "Delivery metrics window",
+               .description = "Window of destination_delivery_metrics_summary, ending now: e.g. "
+                              "90m, 24h, 7d.",
+               .pattern = "^[0-9]+[mhd]$",
+               .text = &ConfigFlags::delivery_metrics_window});
+  Setting granularity{.id = SettingId::kDeliveryMetricsGranularity,
+                      .key = "delivery_metrics_granularity",
+                      .flag = "--delivery-metrics-granularity",
+                      .default_value = "HOUR",
+                      .title = "Delivery metrics granularity",
+                      .text = &ConfigFlags::delivery_metrics_granularity};
+  const auto& rules = DeliveryGranularities();
+  for (size_t i = 0; i < rules.size(); ++i) {
+    granularity.description += std::string(i == 0                  ? ""
+                                           : i + 1 == rules.size() ? " or "
+                                                                   : ", ") +
+                               std::string(rules[i].name) + " (" +
+                               (i == 0 ? "window up to " : "up to ") +
+                               std::string(rules[i].max_text) + ")";
+    granularity.choices.emplace_back(rules[i].name);
+  }
+  granularity.description += ".";
+  s.push_back(std::move(granularity));
+  s.push_back({.id = SettingId::kMaxRetries,
+               .key = "max_retries",
+               .type = SettingType::kInteger,
+               .flag = "--max-retries",
+               .default_value = "5",
+               .title = "Maximum retries",
+               .description = "Retries of a failed request before its stream fails.",
+               .minimum = 0,
+               .maximum = 100,
+               .number = &ConfigFlags::max_retries});
+  s.push_back({.id = SettingId::kRequestTimeout,
+               .key = "request_timeout_s",
+               .type = SettingType::kInteger,
+               .flag = "--request-timeout",
+               .default_value = "60",
+               .title = "Request timeout (seconds)",
+               .description = "Seconds before a request is abandoned and retried.",
+               .minimum = 1,
+               .maximum = 3600,
+               .unit = "seconds",
+               .number = &ConfigFlags::request_timeout_s});
+  s.push_back({.id = SettingId::kMaxConcurrency,
+               .key = "max_concurrency",
+               .type = SettingType::kInteger,
+               .flag = "--max-concurrency",
+               .default_value = "4",
+               .title = "Maximum concurrency",
+               .description = "Requests in flight at once.",
+               .minimum = 1,
+               .maximum = 64,
+               .number = &ConfigFlags::max_concurrency});
+  s.push_back({.id = SettingId::kCaBundle,
+               .key = "ca_bundle",
+               .flag = "--ca-bundle",
+               .title = "CA bundle",
+               .description = "PEM file of CA certificates, for networks that intercept TLS.",
+               .text = &ConfigFlags::ca_bundle});
+  return s;
+}
+
+const Setting* FindSetting(std::string_view key) {
+  for (const Setting& setting : AllSettings()) {
+    if (setting.key == key) {
+      return &setting;
+    }
+  }
+  return nullptr;
 }
 
 /// The configuration file, read as JSON; values not given stay unset.
@@ -106,19 +236,11 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
     return Status::Ok();
   };
   for (auto [key, value] : object) {
-    if (key == "api_token") {
-      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.api_token));
-    } else if (key == "region") {
-      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.region));
-    } else if (key == "api_url") {
-      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.api_url));
-    } else if (key == "start_date") {
-      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.start_date));
-    } else if (key == "destination") {
-      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.destination));
-    } else if (key == "ca_bundle") {
-      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.ca_bundle));
-    } else if (key == "streams") {
+    const Setting* setting = FindSetting(key);
+    if (setting == nullptr) {
+      // Orchestrators pass their own keys in the same file; an unknown key is not fatal.
+      LogDebug("config: ignoring unknown key '" + std::string(key) + "'");
+    } else if (setting->type == SettingType::kStringList) {
       std::vector<std::string> names;
       simdjson::dom::array array;
       std::string_view s;
@@ -137,32 +259,22 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
                            "expected a list of stream names, e.g. [\"sources\", \"users\"]");
       }
       file.streams = std::move(names);
-    } else if (key == "delivery_metrics_window") {
-      simdjson::dom::object window;
-      if (value.get_object().get(window) == simdjson::SUCCESS) {
-        for (auto [wkey, wvalue] : window) {
-          if (wkey == "duration") {
-            SEGSYNC_RETURN_NOT_OK(string_value("delivery_metrics_window.duration", wvalue,
-                                               file.values.delivery_metrics_window));
-          } else if (wkey == "granularity") {
-            SEGSYNC_RETURN_NOT_OK(string_value("delivery_metrics_window.granularity", wvalue,
-                                               file.values.delivery_metrics_granularity));
-          }
+    } else if (simdjson::dom::object window; setting->id == SettingId::kDeliveryMetricsWindow &&
+                                             value.get_object().get(window) == simdjson::SUCCESS) {
+      // The window may also be written {"duration": "24h", "granularity": "HOUR"}.
+      for (auto [wkey, wvalue] : window) {
+        if (wkey == "duration") {
+          SEGSYNC_RETURN_NOT_OK(string_value("delivery_metrics_window.duration", wvalue,
+                                             file.values.delivery_metrics_window));
+        } else if (wkey == "granularity") {
+          SEGSYNC_RETURN_NOT_OK(string_value("delivery_metrics_window.granularity", wvalue,
+                                             file.values.delivery_metrics_granularity));
         }
-      } else {
-        SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.delivery_metrics_window));
       }
-    } else if (key == "delivery_metrics_granularity") {
-      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.delivery_metrics_granularity));
-    } else if (key == "max_concurrency") {
-      SEGSYNC_RETURN_NOT_OK(int_value(key, value, file.values.max_concurrency));
-    } else if (key == "max_retries") {
-      SEGSYNC_RETURN_NOT_OK(int_value(key, value, file.values.max_retries));
-    } else if (key == "request_timeout_s") {
-      SEGSYNC_RETURN_NOT_OK(int_value(key, value, file.values.request_timeout_s));
+    } else if (setting->type == SettingType::kInteger) {
+      SEGSYNC_RETURN_NOT_OK(int_value(key, value, file.values.*(setting->number)));
     } else {
-      // Orchestrators pass their own keys in the same file; an unknown key is not fatal.
-      LogDebug("config: ignoring unknown key '" + std::string(key) + "'");
+      SEGSYNC_RETURN_NOT_OK(string_value(key, value, file.values.*(setting->text)));
     }
   }
   return file;
@@ -173,7 +285,79 @@ std::optional<T> First(const std::optional<T>& a, const std::optional<T>& b) {
   return a ? a : b;
 }
 
+/// A text setting: the flag, else the file, else its default.
+std::string TextSetting(SettingId id, const ConfigFlags& flags, const ConfigFlags& file) {
+  const Setting& setting = SettingOf(id);
+  return First(flags.*(setting.text), file.*(setting.text))
+      .value_or(std::string(setting.default_value));
+}
+
+/// An integer setting: the flag, else the file, else its default; within its range.
+Result<int> IntSetting(SettingId id, const ConfigFlags& flags, const ConfigFlags& file) {
+  const Setting& setting = SettingOf(id);
+  const int value = First(flags.*(setting.number), file.*(setting.number)).value_or(DefaultInt(id));
+  if (value < setting.minimum || value > setting.maximum) {
+    return ConfigError(
+        setting.key, std::to_string(value),
+        "expected " + std::string(setting.unit.empty() ? "an integer" : setting.unit) + " from " +
+            std::to_string(setting.minimum) + " to " + std::to_string(setting.maximum));
+  }
+  return value;
+}
+
 }  // namespace
+
+const std::vector<DeliveryGranularity>& DeliveryGranularities() {
+  // The API's rules: a MINUTE window spans at most 4 hours, HOUR 7 days, DAY 14 days
+  // (https://docs.segmentapis.com/tag/Delivery-Overview).
+  static const std::vector<DeliveryGranularity> rules = {
+      {"MINUTE", 1, int64_t{4} * 60, "minutes", "4h"},
+      {"HOUR", 60, int64_t{7} * 24 * 60, "hours", "7d"},
+      {"DAY", int64_t{24} * 60, int64_t{14} * 24 * 60, "days", "14d"},
+  };
+  return rules;
+}
+
+const DeliveryGranularity* FindDeliveryGranularity(std::string_view name) {
+  for (const auto& rule : DeliveryGranularities()) {
+    if (rule.name == name) {
+      return &rule;
+    }
+  }
+  return nullptr;
+}
+
+const std::vector<Setting>& AllSettings() {
+  static const std::vector<Setting> settings = MakeSettings();
+  return settings;
+}
+
+const Setting& SettingOf(SettingId id) { return AllSettings()[static_cast<size_t>(id)]; }
+
+std::string DescribeSetting(const Setting& setting, size_t stream_count) {
+  std::string text = setting.description;
+  if (setting.type == SettingType::kStringList) {
+    text += " Default: all " + std::to_string(stream_count) + ".";
+  } else if (!setting.default_value.empty()) {
+    text += " Default: " + std::string(setting.default_value) + ".";
+  }
+  if (!setting.env.empty()) {
+    text += " May also come from " + std::string(setting.env) + ".";
+  }
+  return text;
+}
+
+int DefaultInt(SettingId id) {
+  const std::string_view text = SettingOf(id).default_value;
+  int value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+int64_t DefaultDeliveryWindowMinutes() {
+  return ParseDurationMinutes(SettingOf(SettingId::kDeliveryMetricsWindow).default_value)
+      .value_or(0);
+}
 
 std::optional<std::string> HostForRegion(std::string_view region) {
   if (region == "us") {
@@ -209,34 +393,19 @@ std::optional<int64_t> ParseDurationMinutes(std::string_view text) {
 }
 
 Status ValidateDeliveryWindow(int64_t minutes, std::string_view granularity) {
-  // The API's rules (segment-public-api.md §2.14): MINUTE ≤ 4 h, HOUR ≤ 7 days, DAY ≤ 14 days,
-  // and the window must start no earlier than those spans ago; segsync's window ends now.
-  int64_t max_minutes = 0;
-  int64_t unit = 1;
-  if (granularity == "MINUTE") {
-    max_minutes = int64_t{4} * 60;
-  } else if (granularity == "HOUR") {
-    max_minutes = int64_t{7} * 24 * 60;
-    unit = 60;
-  } else if (granularity == "DAY") {
-    max_minutes = int64_t{14} * 24 * 60;
-    unit = int64_t{24} * 60;
-  } else {
-    return ConfigError("delivery_metrics_window.granularity", granularity,
-                       "accepted values: MINUTE, HOUR, DAY");
+  // segsync's window ends now, so it must fit the span the API allows for the granularity.
+  const DeliveryGranularity* rule = FindDeliveryGranularity(granularity);
+  if (rule == nullptr) {
+    return ConfigError(
+        "delivery_metrics_window.granularity", granularity,
+        "accepted values: " + JoinNames(SettingOf(SettingId::kDeliveryMetricsGranularity).choices));
   }
-  const std::string given = std::to_string(minutes) + " minutes";
-  if (minutes > max_minutes || minutes < unit || minutes % unit != 0) {
-    return ConfigError("delivery_metrics_window", given,
+  if (minutes > rule->max_minutes || minutes < rule->unit_minutes ||
+      minutes % rule->unit_minutes != 0) {
+    return ConfigError("delivery_metrics_window", std::to_string(minutes) + " minutes",
                        "with granularity " + std::string(granularity) +
-                           " the window must be a whole number of " +
-                           (unit == 1    ? "minutes"
-                            : unit == 60 ? "hours"
-                                         : "days") +
-                           " and at most " +
-                           (granularity == "MINUTE" ? "4h"
-                            : granularity == "HOUR" ? "7d (168h)"
-                                                    : "14d"));
+                           " the window must be a whole number of " + std::string(rule->unit_name) +
+                           " and at most " + std::string(rule->max_text));
   }
   return Status::Ok();
 }
@@ -257,15 +426,19 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     RegisterSecret(config.api_token);
   }
   if (sources.require_token && config.api_token.empty()) {
+    const Setting& setting = SettingOf(SettingId::kApiToken);
     return Status::Config(
-        "configuration error: api_token is missing; set the environment variable "
-        "SEGMENT_API_TOKEN, pass --api-token, or put \"api_token\" in the --config file");
+        "configuration error: api_token is missing; set the environment "
+        "variable " +
+        std::string(setting.env) + ", pass " + std::string(setting.flag) +
+        ", or put \"api_token\" in the --config file");
   }
 
-  config.region = First(flags.region, f.region).value_or("us");
+  config.region = TextSetting(SettingId::kRegion, flags, f);
   auto host = HostForRegion(config.region);
   if (!host) {
-    return ConfigError("region", config.region, "accepted values: us, eu");
+    return ConfigError("region", config.region,
+                       "accepted values: " + JoinNames(SettingOf(SettingId::kRegion).choices));
   }
   config.api_url = First(flags.api_url, f.api_url).value_or(*host);
   if (!(config.api_url.starts_with("https://") || config.api_url.starts_with("http://"))) {
@@ -309,7 +482,7 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   }
   config.streams = std::move(names);
 
-  config.destination = First(flags.destination, f.destination).value_or("sqlite:segment.db");
+  config.destination = TextSetting(SettingId::kDestination, flags, f);
   if (!(config.destination.starts_with("sqlite:") || config.destination.starts_with("jsonl:") ||
         config.destination.starts_with("postgresql://") ||
         config.destination.starts_with("postgres://")) ||
@@ -318,35 +491,23 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
                        "accepted forms: sqlite:PATH, postgresql://USER@HOST/DB, jsonl:DIR");
   }
 
-  const std::string window =
-      First(flags.delivery_metrics_window, f.delivery_metrics_window).value_or("24h");
+  const std::string window = TextSetting(SettingId::kDeliveryMetricsWindow, flags, f);
   auto minutes = ParseDurationMinutes(window);
   if (!minutes) {
     return ConfigError("delivery_metrics_window", window,
                        "expected a duration such as 90m, 24h or 7d");
   }
   config.delivery_window_minutes = *minutes;
-  config.delivery_granularity =
-      First(flags.delivery_metrics_granularity, f.delivery_metrics_granularity).value_or("HOUR");
+  config.delivery_granularity = TextSetting(SettingId::kDeliveryMetricsGranularity, flags, f);
   SEGSYNC_RETURN_NOT_OK(
       ValidateDeliveryWindow(config.delivery_window_minutes, config.delivery_granularity));
 
-  config.max_concurrency = First(flags.max_concurrency, f.max_concurrency).value_or(4);
-  if (config.max_concurrency < 1 || config.max_concurrency > 64) {
-    return ConfigError("max_concurrency", std::to_string(config.max_concurrency),
-                       "expected an integer from 1 to 64");
-  }
-  config.max_retries = First(flags.max_retries, f.max_retries).value_or(5);
-  if (config.max_retries > 100) {
-    return ConfigError("max_retries", std::to_string(config.max_retries),
-                       "expected an integer from 0 to 100");
-  }
-  config.request_timeout_s = First(flags.request_timeout_s, f.request_timeout_s).value_or(60);
-  if (config.request_timeout_s < 1 || config.request_timeout_s > 3600) {
-    return ConfigError("request_timeout_s", std::to_string(config.request_timeout_s),
-                       "expected seconds from 1 to 3600");
-  }
-  config.ca_bundle = First(flags.ca_bundle, f.ca_bundle).value_or("");
+  SEGSYNC_ASSIGN_OR_RETURN(config.max_concurrency,
+                           IntSetting(SettingId::kMaxConcurrency, flags, f));
+  SEGSYNC_ASSIGN_OR_RETURN(config.max_retries, IntSetting(SettingId::kMaxRetries, flags, f));
+  SEGSYNC_ASSIGN_OR_RETURN(config.request_timeout_s,
+                           IntSetting(SettingId::kRequestTimeout, flags, f));
+  config.ca_bundle = TextSetting(SettingId::kCaBundle, flags, f);
   if (!config.ca_bundle.empty() && !std::ifstream(config.ca_bundle)) {
     return ConfigError("ca_bundle", config.ca_bundle, "expected a readable PEM file");
   }

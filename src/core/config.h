@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The configuration as data: the settings table, and its resolution from flags, env and file.
 #pragma once
 
 #include <cstdint>
@@ -11,22 +12,6 @@
 #include "core/status.h"
 
 namespace segsync {
-
-/// The resolved configuration of a run (CONTRACT.md §2). Plain data.
-struct Config {
-  std::string api_token;
-  std::string region = "us";
-  std::string api_url;  // from region unless overridden
-  UnixMillis start_date = 0;
-  std::vector<std::string> streams;  // selected stream names, never empty once resolved
-  std::string destination = "sqlite:segment.db";
-  int64_t delivery_window_minutes = int64_t{24} * 60;
-  std::string delivery_granularity = "HOUR";
-  int max_concurrency = 4;
-  int max_retries = 5;
-  int request_timeout_s = 60;
-  std::string ca_bundle;
-};
 
 /// Values given on the command line; each wins over the environment and the file.
 struct ConfigFlags {
@@ -45,11 +30,104 @@ struct ConfigFlags {
   std::optional<std::string> ca_bundle;
 };
 
+/// How a setting's value is written.
+enum class SettingType { kString, kInteger, kStringList };
+
+/// The settings, in the order the settings schema and the flags' help list them.
+enum class SettingId {
+  kApiToken,
+  kRegion,
+  kStartDate,
+  kApiUrl,
+  kStreams,
+  kDestination,
+  kDeliveryMetricsWindow,
+  kDeliveryMetricsGranularity,
+  kMaxRetries,
+  kRequestTimeout,
+  kMaxConcurrency,
+  kCaBundle,
+};
+
+/// One setting as data: its names in the config file, on the command line and in the
+/// environment, its default and the values it accepts. The `Config` defaults, `LoadConfig`, the
+/// flags' help and the Singer/Airbyte settings schema all read this one table.
+struct Setting {
+  SettingId id{};
+  std::string_view key{};  // in the config file and the settings schema
+  SettingType type = SettingType::kString;
+  std::string_view flag{};             // on the command line, e.g. "--api-token"
+  std::string_view env{};              // environment variable that may give it, or empty
+  std::string_view default_value{};    // empty: none, or computed when the configuration loads
+  std::string_view title{};            // in the settings schema
+  std::string description{};           // one or more sentences, without the default
+  std::vector<std::string> choices{};  // accepted values, or empty for any
+  int64_t minimum = 0;                 // integers only
+  int64_t maximum = 0;
+  std::string_view unit{};                   // what an integer counts in messages ("seconds")
+  std::string_view pattern{};                // regular expression for the schema, or empty
+  std::vector<std::string_view> examples{};  // for the schema
+  bool secret = false;
+  bool required = false;     // required in the settings schema (the token)
+  bool in_schema = true;     // false: the protocols have no use for it (destination)
+  bool singer_only = false;  // Airbyte chooses streams in its configured catalog
+  std::optional<std::string> ConfigFlags::*text = nullptr;  // where a text value goes
+  std::optional<int> ConfigFlags::*number = nullptr;        // where an integer value goes
+};
+
+/// Every setting, indexed by `SettingId`.
+const std::vector<Setting>& AllSettings();
+const Setting& SettingOf(SettingId id);
+
+/// The description of a setting for people, with its default: the schema's description and the
+/// flag's help. `stream_count` is the size of the stream table, the default of `streams`.
+std::string DescribeSetting(const Setting& setting, size_t stream_count);
+
+/// The default of an integer setting.
+int DefaultInt(SettingId id);
+
+/// The API's rules for one granularity of the delivery metrics: the window is a whole number
+/// of `unit_minutes` and at most `max_minutes`, and ends now.
+struct DeliveryGranularity {
+  std::string_view name;  // MINUTE, HOUR or DAY
+  int64_t unit_minutes;
+  int64_t max_minutes;
+  std::string_view unit_name;  // "minutes", "hours", "days"
+  std::string_view max_text;   // the longest window, as a duration: "4h", "7d", "14d"
+};
+
+/// MINUTE, HOUR and DAY, from the finest.
+const std::vector<DeliveryGranularity>& DeliveryGranularities();
+/// The rules of `name`, or null when the API has no such granularity.
+const DeliveryGranularity* FindDeliveryGranularity(std::string_view name);
+
+/// Parse "24h", "90m", "2d" into minutes.
+std::optional<int64_t> ParseDurationMinutes(std::string_view text);
+
+/// The default delivery-metrics window, in minutes.
+int64_t DefaultDeliveryWindowMinutes();
+
+/// The resolved configuration of a run. Plain data; the defaults come from `AllSettings()`.
+struct Config {
+  std::string api_token;
+  std::string region{SettingOf(SettingId::kRegion).default_value};
+  std::string api_url;  // from region unless overridden
+  UnixMillis start_date = 0;
+  std::vector<std::string> streams;  // selected stream names, never empty once resolved
+  std::string destination{SettingOf(SettingId::kDestination).default_value};
+  int64_t delivery_window_minutes = DefaultDeliveryWindowMinutes();
+  std::string delivery_granularity{SettingOf(SettingId::kDeliveryMetricsGranularity).default_value};
+  int max_concurrency = DefaultInt(SettingId::kMaxConcurrency);
+  int max_retries = DefaultInt(SettingId::kMaxRetries);
+  int request_timeout_s = DefaultInt(SettingId::kRequestTimeout);
+  std::string ca_bundle;
+};
+
 /// Where the pieces come from, so LoadConfig stays testable.
 struct ConfigSources {
   ConfigFlags flags;
   std::optional<std::string> env_token;    // $SEGMENT_API_TOKEN
-  std::vector<std::string> valid_streams;  // the 18 names
+  std::vector<std::string> valid_streams;  // the stream table's names
   UnixMillis now = 0;
   bool require_token = true;
 };
@@ -60,9 +138,6 @@ Result<Config> LoadConfig(const ConfigSources& sources);
 
 /// "https://api.segmentapis.com" for us, "https://eu1.api.segmentapis.com" for eu.
 std::optional<std::string> HostForRegion(std::string_view region);
-
-/// Parse "24h", "90m", "2d" into minutes.
-std::optional<int64_t> ParseDurationMinutes(std::string_view text);
 
 /// Check a delivery-metrics window against the API's rules for its granularity.
 Status ValidateDeliveryWindow(int64_t minutes, std::string_view granularity);

@@ -47,7 +47,7 @@ struct StreamSpec {
   std::string_view method = "GET";
 };
 
-/// All 18 streams, in the order they are synced (parents before children).
+/// All streams, in the order they are synced (parents before children).
 const std::vector<StreamSpec>& AllStreams();
 /// The spec with this name, or nullptr.
 const StreamSpec* FindStream(std::string_view name);

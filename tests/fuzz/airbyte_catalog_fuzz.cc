@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "fuzz_util.h"
-#include "streams/catalog.h"
+#include "protocol/airbyte_catalog.h"
 #include "streams/stream_spec.h"
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {

@@ -13,9 +13,9 @@
 #include "api/list_split.h"
 #include "api/pagination.h"
 #include "api/segment_client.h"
-#include "dest/singer_destination.h"
 #include "fuzz_util.h"
 #include "http/pacing.h"
+#include "protocol/singer_writer.h"
 #include "streams/stream_spec.h"
 #include "sync/record_builder.h"
 

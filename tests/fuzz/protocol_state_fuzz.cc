@@ -11,9 +11,9 @@
 #include <string>
 
 #include "core/clock.h"
-#include "dest/airbyte_destination.h"
-#include "dest/singer_destination.h"
 #include "fuzz_util.h"
+#include "protocol/airbyte_writer.h"
+#include "protocol/singer_writer.h"
 
 namespace {
 

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 namespace segsync {
 namespace {
@@ -175,6 +177,92 @@ TEST(Config, TheTokenNeverAppearsInAnError) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message().find("sekret-token-777"), std::string::npos);
   std::remove(path.c_str());
+}
+
+TEST(Settings, EachRowSitsAtItsIdAndBindsOneFlagOfItsType) {
+  const auto& settings = AllSettings();
+  for (size_t i = 0; i < settings.size(); ++i) {
+    const Setting& setting = settings[i];
+    EXPECT_EQ(static_cast<size_t>(setting.id), i) << setting.key;
+    EXPECT_TRUE(setting.flag.starts_with("--")) << setting.key;
+    EXPECT_NE(setting.title, "") << setting.key;
+    EXPECT_EQ(setting.number != nullptr, setting.type == SettingType::kInteger) << setting.key;
+    EXPECT_EQ(setting.text != nullptr, setting.type != SettingType::kInteger) << setting.key;
+    if (setting.type == SettingType::kInteger) {
+      EXPECT_GE(DefaultInt(setting.id), setting.minimum) << setting.key;
+      EXPECT_LE(DefaultInt(setting.id), setting.maximum) << setting.key;
+    }
+  }
+}
+
+TEST(Settings, AnEmptyConfigHasTheTablesDefaultsAndLoadingKeepsThem) {
+  const Config empty;
+  auto loaded = LoadConfig(Sources());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  for (const Config* config : {&empty, static_cast<const Config*>(&*loaded)}) {
+    EXPECT_EQ(config->region, SettingOf(SettingId::kRegion).default_value);
+    EXPECT_EQ(config->destination, SettingOf(SettingId::kDestination).default_value);
+    EXPECT_EQ(config->delivery_granularity,
+              SettingOf(SettingId::kDeliveryMetricsGranularity).default_value);
+    EXPECT_EQ(config->delivery_window_minutes,
+              ParseDurationMinutes(SettingOf(SettingId::kDeliveryMetricsWindow).default_value));
+    EXPECT_EQ(config->max_concurrency, DefaultInt(SettingId::kMaxConcurrency));
+    EXPECT_EQ(config->max_retries, DefaultInt(SettingId::kMaxRetries));
+    EXPECT_EQ(config->request_timeout_s, DefaultInt(SettingId::kRequestTimeout));
+  }
+}
+
+TEST(Settings, AnIntegerOutsideItsRangeNamesTheRange) {
+  for (const auto& [id, value] :
+       {std::pair{SettingId::kMaxRetries, -1}, std::pair{SettingId::kMaxConcurrency, 65},
+        std::pair{SettingId::kRequestTimeout, 0}}) {
+    const Setting& setting = SettingOf(id);
+    auto s = Sources();
+    s.flags.*(setting.number) = value;
+    auto config = LoadConfig(s);
+    ASSERT_FALSE(config.ok()) << setting.key;
+    EXPECT_EQ(config.status().code(), StatusCode::kConfig);
+    const std::string& m = config.status().message();
+    EXPECT_NE(m.find(std::string(setting.key)), std::string::npos) << m;
+    EXPECT_NE(m.find(" from " + std::to_string(setting.minimum) + " to " +
+                     std::to_string(setting.maximum)),
+              std::string::npos)
+        << m;
+  }
+}
+
+TEST(Settings, EveryKeyIsReadFromTheConfigFile) {
+  const std::string path =
+      WriteTemp(R"({"region":"eu","destination":"jsonl:out","delivery_metrics_window":"2d",)"
+                R"("delivery_metrics_granularity":"DAY","max_retries":7,"request_timeout_s":"30",)"
+                R"("max_concurrency":2,"streams":["users"],"api_url":"http://localhost:1"})");
+  auto s = Sources();
+  s.flags.config_file = path;
+  auto config = LoadConfig(s);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->region, "eu");
+  EXPECT_EQ(config->destination, "jsonl:out");
+  EXPECT_EQ(config->delivery_window_minutes, 2 * 24 * 60);
+  EXPECT_EQ(config->delivery_granularity, "DAY");
+  EXPECT_EQ(config->max_retries, 7);
+  EXPECT_EQ(config->request_timeout_s, 30);
+  EXPECT_EQ(config->max_concurrency, 2);
+  EXPECT_EQ(config->streams, std::vector<std::string>{"users"});
+  EXPECT_EQ(config->api_url, "http://localhost:1");
+  std::remove(path.c_str());
+}
+
+TEST(Settings, TheGranularityDescriptionAndChoicesComeFromTheWindowRules) {
+  const Setting& setting = SettingOf(SettingId::kDeliveryMetricsGranularity);
+  ASSERT_EQ(setting.choices.size(), DeliveryGranularities().size());
+  for (size_t i = 0; i < setting.choices.size(); ++i) {
+    const DeliveryGranularity& rule = DeliveryGranularities()[i];
+    EXPECT_EQ(setting.choices[i], rule.name);
+    EXPECT_NE(setting.description.find(std::string(rule.max_text)), std::string::npos);
+    EXPECT_TRUE(ValidateDeliveryWindow(rule.max_minutes, rule.name).ok()) << rule.name;
+    EXPECT_FALSE(ValidateDeliveryWindow(rule.max_minutes + rule.unit_minutes, rule.name).ok());
+  }
+  EXPECT_NE(DescribeSetting(SettingOf(SettingId::kStreams), 42).find("all 42"), std::string::npos);
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "core/log.h"
-#include "dest/airbyte_destination.h"
 #include "fakes.h"
+#include "protocol/airbyte_writer.h"
 
 namespace segsync {
 namespace {

@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "streams/catalog.h"
+#include "core/config.h"
+#include "protocol/airbyte_catalog.h"
+#include "protocol/catalog_common.h"
+#include "protocol/settings_schema.h"
+#include "protocol/singer_catalog.h"
 #include "streams/stream_spec.h"
 
 namespace segsync {
@@ -250,6 +254,32 @@ TEST(SettingsSchema, MarksTheTokenSecretInEachDialect) {
   EXPECT_TRUE(s["properties"]["api_token"]["secret"].get_bool().value());
   EXPECT_EQ(s["properties"]["api_token"]["airbyte_secret"].error(), simdjson::NO_SUCH_FIELD);
   EXPECT_EQ(s["properties"]["streams"]["items"]["enum"].get_array().size(), AllStreams().size());
+}
+
+TEST(SettingsSchema, ListsEverySettingOfTheTableWithItsDefaultAndRange) {
+  simdjson::dom::parser parser;
+  const std::string singer = ConfigSettingsSchema(SettingsDialect::kSinger);
+  simdjson::dom::element properties = parser.parse(singer)["properties"];
+  for (const Setting& setting : AllSettings()) {
+    simdjson::dom::element property;
+    const bool present = properties[setting.key].get(property) == simdjson::SUCCESS;
+    EXPECT_EQ(present, setting.in_schema) << setting.key;
+    if (!present) {
+      continue;
+    }
+    EXPECT_EQ(std::string(property["description"].get_string().value()),
+              DescribeSetting(setting, AllStreams().size()));
+    if (setting.type == SettingType::kInteger) {
+      EXPECT_EQ(property["default"].get_int64().value(), DefaultInt(setting.id)) << setting.key;
+      EXPECT_EQ(property["minimum"].get_int64().value(), setting.minimum) << setting.key;
+      EXPECT_EQ(property["maximum"].get_int64().value(), setting.maximum) << setting.key;
+    } else if (!setting.default_value.empty()) {
+      EXPECT_EQ(property["default"].get_string().value(), setting.default_value) << setting.key;
+    }
+  }
+  EXPECT_NE(std::string(properties["streams"]["description"].get_string().value())
+                .find("all " + std::to_string(AllStreams().size())),
+            std::string::npos);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "dest/singer_destination.h"
 #include "fakes.h"
+#include "protocol/singer_writer.h"
 
 namespace segsync {
 namespace {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Airbyte source writer: protocol messages on stdout, and a Destination built on it.
 #pragma once
 
 #include <cstdint>

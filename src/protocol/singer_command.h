@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `segsync singer ...` (also the binary run as tap-segsync) and `segsync airbyte ...`: thin
-// command lines over the same configuration, engine and streams as `segsync sync`, writing
-// protocol messages through the Singer and Airbyte destinations.
+// `segsync singer` (also the binary run as tap-segsync): the Singer tap's command line.
 #pragma once
 
 #include <optional>
@@ -25,25 +23,10 @@ struct SingerArgs {
   std::string format = "text";  // of --about: text, markdown or json
 };
 
-/// The Airbyte source command line.
-struct AirbyteArgs {
-  std::string command;  // spec, check, discover or read
-  std::optional<std::string> config;
-  std::optional<std::string> catalog;
-  std::optional<std::string> state;
-  bool debug = false;
-};
-
 /// Register `singer` on `app`, binding its options to `args`.
 CLI::App* AddSingerCommand(CLI::App& app, SingerArgs& args);
-/// Register `airbyte spec|check|discover|read` on `app`, binding their options to `args`.
-CLI::App* AddAirbyteCommand(CLI::App& app, AirbyteArgs& args);
-
 /// Run the Singer tap; returns the exit code.
 int RunSinger(const SingerArgs& args);
-/// Run one Airbyte command; returns the exit code.
-int RunAirbyte(const AirbyteArgs& args);
-
 /// Whether `argv0` names the program tap-segsync (a symlink or copy of segsync).
 bool IsTapProgramName(std::string_view argv0);
 /// Parse the whole command line as the Singer tap's and run it; returns the exit code.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "dest/airbyte_destination.h"
+// The Airbyte source writer: protocol messages on stdout, and the input state read back.
+#include "protocol/airbyte_writer.h"
 
 #include <simdjson.h>
 

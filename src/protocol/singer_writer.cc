@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "dest/singer_destination.h"
+// The Singer tap writer: SCHEMA, RECORD, ACTIVATE_VERSION and STATE messages on stdout.
+#include "protocol/singer_writer.h"
 
 #include <simdjson.h>
 

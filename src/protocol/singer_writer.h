@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Singer tap writer: a Destination whose output is Singer messages on stdout.
 #pragma once
 
 #include <cstdint>

@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "streams/catalog.h"
+// Singer discovery from the stream table, and the Meltano SDK's rules for reading a catalog.
+#include "protocol/singer_catalog.h"
 
 #include <simdjson.h>
 
-#include <algorithm>
 #include <map>
 #include <optional>
 
 #include "core/json_writer.h"
+#include "protocol/catalog_common.h"
 #include "streams/stream_spec.h"
 
 namespace segsync {
 namespace {
 
 using FieldSet = std::set<std::string, std::less<>>;
-
-bool IsIncremental(const StreamSpec& spec) { return spec.mode == SyncMode::kIncremental; }
 
 /// Fields that every record must carry: the primary key and the replication key.
 FieldSet AutomaticFields(const StreamSpec& spec) {
@@ -57,14 +56,6 @@ std::optional<bool> BoolOf(simdjson::dom::element parent, std::string_view key) 
     }
   }
   return std::nullopt;
-}
-
-std::string_view StringOf(simdjson::dom::element parent, std::string_view key) {
-  std::string_view text;
-  if (!parent.is_object() || parent[key].get_string().get(text) != simdjson::SUCCESS) {
-    return {};
-  }
-  return text;
 }
 
 /// The Singer metadata of one catalog entry, by breadcrumb.
@@ -159,130 +150,6 @@ void WriteStringArray(JsonWriter& w, const std::vector<std::string_view>& items)
 
 }  // namespace
 
-std::string ConfigSettingsSchema(SettingsDialect dialect) {
-  const bool airbyte = dialect == SettingsDialect::kAirbyte;
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("$schema").String("http://json-schema.org/draft-07/schema#");
-  w.Key("title").String("segsync (Segment Public API)");
-  w.Key("type").String("object");
-  w.Key("required").BeginArray().String("api_token").EndArray();
-  w.Key("additionalProperties").Bool(true);
-  w.Key("properties").BeginObject();
-  int order = 0;
-  auto property = [&](std::string_view name, std::string_view type, std::string_view title,
-                      std::string_view description) {
-    w.Key(name).BeginObject().Key("type").String(type).Key("title").String(title);
-    w.Key("description").String(description);
-    if (airbyte) {
-      w.Key("order").Int(order++);
-    }
-  };
-
-  property("api_token", "string", "API token",
-           "Segment Public API token (Settings > Workspace settings > Access Management > "
-           "Tokens). A read-only token is enough. May also come from SEGMENT_API_TOKEN.");
-  if (airbyte) {
-    w.Key("airbyte_secret").Bool(true);
-  } else {
-    w.Key("secret").Bool(true).Key("writeOnly").Bool(true);
-  }
-  w.EndObject();
-
-  property("region", "string", "Region",
-           "Where the workspace lives: us (api.segmentapis.com) or eu "
-           "(eu1.api.segmentapis.com).");
-  w.Key("enum").BeginArray().String("us").String("eu").EndArray();
-  w.Key("default").String("us").EndObject();
-
-  property("start_date", "string", "Start date",
-           "Earliest data read by the usage and audit streams: MM/DD/YYYY, YYYY-MM-DD or "
-           "RFC 3339. Default: the first day of the month 12 months ago.");
-  w.Key("examples").BeginArray().String("2024-01-01").String("2024-01-01T00:00:00Z").EndArray();
-  w.EndObject();
-
-  property("api_url", "string", "API URL",
-           "Overrides the host chosen by region: a proxy, or a test server.");
-  w.EndObject();
-
-  if (!airbyte) {
-    // Airbyte selects streams in its configured catalog; Singer runs without a catalog too.
-    property("streams", "array", "Streams",
-             "Streams to sync when no catalog is given (default: all 18).");
-    w.Key("items").BeginObject().Key("type").String("string").Key("enum").BeginArray();
-    for (const auto& spec : AllStreams()) {
-      w.String(spec.name);
-    }
-    w.EndArray().EndObject().EndObject();
-  }
-
-  property("delivery_metrics_window", "string", "Delivery metrics window",
-           "Window of destination_delivery_metrics_summary, ending now: e.g. 90m, 24h, 7d "
-           "(default 24h).");
-  w.Key("pattern").String("^[0-9]+[mhd]$").EndObject();
-
-  property("delivery_metrics_granularity", "string", "Delivery metrics granularity",
-           "MINUTE (window up to 4h), HOUR (up to 7d, default) or DAY (up to 14d).");
-  w.Key("enum").BeginArray().String("MINUTE").String("HOUR").String("DAY").EndArray();
-  w.Key("default").String("HOUR").EndObject();
-
-  property("max_retries", "integer", "Maximum retries",
-           "Retries of a failed request before its stream fails (default 5).");
-  w.Key("minimum").Int(0).Key("default").Int(5).EndObject();
-
-  property("request_timeout_s", "integer", "Request timeout (seconds)",
-           "Seconds before a request is abandoned and retried (default 60).");
-  w.Key("minimum").Int(1).Key("default").Int(60).EndObject();
-
-  property("max_concurrency", "integer", "Maximum concurrency",
-           "Requests in flight at once (default 4).");
-  w.Key("minimum").Int(1).Key("default").Int(4).EndObject();
-
-  property("ca_bundle", "string", "CA bundle",
-           "PEM file of CA certificates, for networks that intercept TLS.");
-  w.EndObject();
-
-  w.EndObject().EndObject();
-  return w.Take();
-}
-
-Result<std::string> CompactStreamSchema(std::string_view stream, const FieldSet& excluded) {
-  const std::string_view schema = StreamSchema(stream);
-  simdjson::dom::parser parser;
-  simdjson::dom::object root;
-  if (schema.empty() ||
-      parser.parse(schema.data(), schema.size()).get_object().get(root) != simdjson::SUCCESS) {
-    return Status::Internal("no usable JSON Schema compiled in for stream " + std::string(stream));
-  }
-  JsonWriter w;
-  w.BeginObject();
-  for (auto [key, value] : root) {
-    w.Key(key);
-    if (key == "properties" && value.is_object()) {
-      w.BeginObject();
-      for (auto [name, property] : value.get_object()) {
-        if (excluded.count(name) == 0) {
-          w.Key(name).Raw(simdjson::to_string(property));
-        }
-      }
-      w.EndObject();
-    } else if (key == "required" && value.is_array()) {
-      w.BeginArray();
-      for (simdjson::dom::element name : value.get_array()) {
-        std::string_view text;
-        if (name.get_string().get(text) == simdjson::SUCCESS && excluded.count(text) == 0) {
-          w.String(text);
-        }
-      }
-      w.EndArray();
-    } else {
-      w.Raw(simdjson::to_string(value));
-    }
-  }
-  w.EndObject();
-  return w.Take();
-}
-
 Result<std::string> SingerCatalogJson() {
   JsonWriter w;
   w.BeginObject().Key("streams").BeginArray();
@@ -334,47 +201,11 @@ Result<std::string> SingerCatalogJson() {
   return w.Take();
 }
 
-Result<std::string> AirbyteCatalogJson() {
-  JsonWriter w;
-  w.BeginObject().Key("streams").BeginArray();
-  for (const auto& spec : AllStreams()) {
-    SEGSYNC_ASSIGN_OR_RETURN(std::string schema, CompactStreamSchema(spec.name));
-    w.BeginObject().Key("name").String(spec.name).Key("json_schema").Raw(schema);
-    w.Key("supported_sync_modes").BeginArray().String("full_refresh");
-    if (IsIncremental(spec)) {
-      w.String("incremental");
-    }
-    w.EndArray();
-    // The cursor is ours to pick: the API filters and orders by it on the server.
-    w.Key("source_defined_cursor").Bool(IsIncremental(spec));
-    if (IsIncremental(spec)) {
-      w.Key("default_cursor_field").BeginArray().String(spec.cursor_field).EndArray();
-    }
-    w.Key("source_defined_primary_key").BeginArray();
-    for (auto key : spec.primary_key) {
-      w.BeginArray().String(key).EndArray();
-    }
-    w.EndArray();
-    w.Key("is_resumable").Bool(IsIncremental(spec));
-    w.EndObject();
-  }
-  w.EndArray().EndObject();
-  return w.Take();
-}
-
 Result<SingerSelection> SelectSingerStreams(std::string_view catalog) {
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(catalog.data(), catalog.size()).get(doc);
-      error != simdjson::SUCCESS) {
-    return Status::Config(std::string("the Singer catalog is not valid JSON (") +
-                          simdjson::error_message(error) + ")");
-  }
-  simdjson::dom::array entries;
-  if (doc["streams"].get_array().get(entries) != simdjson::SUCCESS) {
-    return Status::Config(
-        "the Singer catalog has no `streams` list; give the file written by --discover");
-  }
+  SEGSYNC_ASSIGN_OR_RETURN(simdjson::dom::array entries,
+                           CatalogEntries(parser, catalog, "the Singer catalog",
+                                          "; give the file written by --discover"));
   simdjson::dom::parser schema_parser;  // `parser` keeps the catalog alive meanwhile
   SingerSelection selection;
   FieldSet seen;
@@ -456,62 +287,6 @@ Result<std::vector<SingerStream>> SingerStreamsNamed(const std::vector<std::stri
     streams.push_back(std::move(stream));
   }
   return streams;
-}
-
-Result<AirbyteSelection> ParseConfiguredCatalog(std::string_view catalog) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto error = parser.parse(catalog.data(), catalog.size()).get(doc);
-      error != simdjson::SUCCESS) {
-    return Status::Config(std::string("the configured catalog is not valid JSON (") +
-                          simdjson::error_message(error) + ")");
-  }
-  simdjson::dom::array entries;
-  if (doc["streams"].get_array().get(entries) != simdjson::SUCCESS) {
-    return Status::Config("the configured catalog has no `streams` list");
-  }
-  AirbyteSelection selection;
-  FieldSet seen;
-  for (simdjson::dom::element entry : entries) {
-    std::string_view name;
-    if (entry["stream"]["name"].get_string().get(name) != simdjson::SUCCESS) {
-      return Status::Config("the configured catalog has an entry without stream.name");
-    }
-    const StreamSpec* spec = FindStream(name);
-    if (spec == nullptr) {
-      selection.problems.push_back(
-          {std::string(name), "The stream " + std::string(name) +
-                                  " in the configured catalog is not one of segsync's streams. "
-                                  "Refresh the source schema and remove it from the connection."});
-      continue;
-    }
-    if (!seen.insert(std::string(name)).second) {
-      selection.warnings.push_back("configured catalog: stream " + std::string(name) +
-                                   " is listed twice; the first entry is used");
-      continue;
-    }
-    std::string_view sync_mode = StringOf(entry, "sync_mode");
-    if (sync_mode.empty()) {
-      sync_mode = "full_refresh";  // the protocol's default
-    }
-    if (sync_mode != "full_refresh" && sync_mode != "incremental") {
-      selection.problems.push_back(
-          {std::string(name), "The stream " + std::string(name) + " has sync_mode '" +
-                                  std::string(sync_mode) +
-                                  "'; it must be full_refresh or incremental."});
-      continue;
-    }
-    AirbyteStreamConfig stream;
-    stream.name = std::string(name);
-    stream.has_cursor = IsIncremental(*spec);
-    stream.incremental = sync_mode == "incremental" && IsIncremental(*spec);
-    if (sync_mode == "incremental" && !IsIncremental(*spec)) {
-      selection.warnings.push_back("configured catalog: " + std::string(name) +
-                                   " supports only full_refresh; reading it in full");
-    }
-    selection.streams.push_back(std::move(stream));
-  }
-  return selection;
 }
 
 }  // namespace segsync

@@ -1,255 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cli/protocol_commands.h"
+// `segsync airbyte spec|check|discover|read`: the Airbyte source's command line.
+#include "protocol/airbyte_command.h"
 
 #include <simdjson.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include "api/segment_client.h"
 #include "cli/commands.h"
-#include "core/json_writer.h"
 #include "core/log.h"
-#include "dest/airbyte_destination.h"
-#include "dest/singer_destination.h"
-#include "http/curl_http_client.h"
-#include "http/pacing.h"
-#include "streams/catalog.h"
+#include "protocol/airbyte_catalog.h"
+#include "protocol/airbyte_writer.h"
+#include "protocol/command_common.h"
+#include "protocol/settings_schema.h"
 #include "streams/stream_spec.h"
 
 namespace segsync {
 namespace {
 
-constexpr std::string_view kTapName = "tap-segsync";
-constexpr std::string_view kVersion = "0.1.0";
-constexpr std::string_view kDescription =
-    "Singer tap for the Segment Public API: a workspace's configuration (sources, "
-    "destinations, warehouses, catalog, users, ...) and operational metrics (usage, delivery, "
-    "audit trail) in 18 streams.";
-
-void AddSingerOptions(CLI::App& cmd, SingerArgs& args) {
-  cmd.add_option("-c,--config", args.config, "JSON configuration file (as `segsync sync`)");
-  cmd.add_option("-s,--state", args.state, "state file: the value of the last STATE message");
-  cmd.add_option("--catalog", args.catalog, "catalog file choosing streams and fields");
-  cmd.add_option("-p,--properties", args.properties, "legacy name of --catalog");
-  cmd.add_flag("-d,--discover", args.discover, "print the catalog of all streams and exit");
-  cmd.add_flag("--about", args.about, "describe the tap: version, capabilities, settings");
-  cmd.add_option("--format", args.format, "format of --about: text (default), markdown, json")
-      ->check(CLI::IsMember({"text", "markdown", "json"}));
-}
-
-Result<std::string> ReadTextFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status::Config("cannot read the " + std::string(what) + " file '" + path + "'");
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-bool IsBlank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
-ConfigFlags FlagsWithConfigFile(const std::optional<std::string>& config_file) {
-  ConfigFlags flags;
-  flags.config_file = config_file;
-  return flags;
-}
-
-/// A progress line on stderr for each selected stream as it ends.
-void LogStreamDone(const StreamReport& s) {
-  if (!s.selected) {
-    return;
-  }
-  std::string line = s.name + ": " + std::string(StreamOutcomeName(s.outcome)) + ", " +
-                     std::to_string(s.rows_written) + " records, " +
-                     std::to_string(s.requests.requests) + " requests";
-  if (!s.message.empty()) {
-    line += " (" + s.message + ")";
-  }
-  if (s.outcome == StreamOutcome::kOk) {
-    LogInfo(line);
-  } else if (s.outcome == StreamOutcome::kNotEntitled) {
-    LogWarn(line);
-  } else {
-    LogError(line);
-  }
-}
-
-int PrintAbout(std::string_view format) {
-  static constexpr std::string_view kCapabilities[] = {"catalog", "discover", "state", "about",
-                                                       "activate-version"};
-  const std::string settings = ConfigSettingsSchema(SettingsDialect::kSinger);
-  if (format == "json") {
-    JsonWriter w;
-    w.BeginObject().Key("name").String(kTapName).Key("description").String(kDescription);
-    w.Key("version").String(kVersion).Key("capabilities").BeginArray();
-    for (auto capability : kCapabilities) {
-      w.String(capability);
-    }
-    w.EndArray().Key("settings").Raw(settings).EndObject();
-    std::cout << w.str() << "\n" << std::flush;
-    return kExitOk;
-  }
-  std::string text = "# " + std::string(kTapName) + "\n\n" + std::string(kDescription) +
-                     "\n\nVersion: " + std::string(kVersion) + "\n\n## Capabilities\n\n";
-  for (auto capability : kCapabilities) {
-    text += "- " + std::string(capability) + "\n";
-  }
-  text += "\n## Settings\n\n";
-  simdjson::dom::parser parser;
-  simdjson::dom::element schema;
-  simdjson::dom::object properties;
-  simdjson::dom::array required;
-  std::set<std::string_view> required_names;
-  if (parser.parse(settings).get(schema) != simdjson::SUCCESS ||
-      schema["properties"].get_object().get(properties) != simdjson::SUCCESS) {
-    LogError("internal error: the settings schema is not a JSON Schema object");
-    return kExitStreamFailed;
-  }
-  if (schema["required"].get_array().get(required) == simdjson::SUCCESS) {
-    for (auto name : required) {
-      std::string_view required_name;
-      if (name.get_string().get(required_name) == simdjson::SUCCESS) {
-        required_names.insert(required_name);
-      }
-    }
-  }
-  for (auto [name, property] : properties) {
-    std::string_view description;
-    if (property["description"].get_string().get(description) != simdjson::SUCCESS) {
-      description = "";
-    }
-    text += "- `" + std::string(name) + "`" +
-            (required_names.count(name) != 0 ? " (required)" : "") + ": " +
-            std::string(description) + "\n";
-  }
-  std::cout << text << std::flush;
-  return kExitOk;
-}
-
-int SingerDiscover(const SingerArgs& args) {
-  if (args.config) {
-    // Discovery needs no request, but a broken config file is better reported now.
-    auto config = ResolveConfig(FlagsWithConfigFile(args.config), /*require_token=*/false);
-    if (!config.ok()) {
-      LogError(config.status().message());
-      return kExitConfig;
-    }
-  }
-  auto catalog = SingerCatalogJson();
-  if (!catalog.ok()) {
-    LogError(catalog.status().message());
-    return kExitStreamFailed;
-  }
-  return WriteSingerLine(std::cout, *catalog).ok() ? kExitOk : kExitStreamFailed;
-}
-
-int SingerSync(const SingerArgs& args) {
-  auto config = ResolveConfig(FlagsWithConfigFile(args.config));
-  if (!config.ok()) {
-    LogError(config.status().message());
-    return kExitConfig;
-  }
-  std::optional<std::string> catalog_path = args.catalog ? args.catalog : args.properties;
-  if (args.catalog && args.properties) {
-    LogWarn("both --catalog and --properties given; using --catalog");
-  }
-  std::vector<SingerStream> streams;
-  if (catalog_path) {
-    auto text = ReadTextFile(*catalog_path, "catalog");
-    if (!text.ok()) {
-      LogError(text.status().message());
-      return kExitConfig;
-    }
-    auto selection = SelectSingerStreams(*text);
-    if (!selection.ok()) {
-      LogError(selection.status().message());
-      return kExitConfig;
-    }
-    for (const auto& warning : selection->warnings) {
-      LogWarn(warning);
-    }
-    streams = std::move(selection->streams);
-    if (streams.empty()) {
-      LogWarn(
-          "the catalog selects no stream, so there is nothing to sync; select a stream "
-          "with \"selected\": true in its metadata entry whose breadcrumb is []");
-    }
-  } else {
-    auto named = SingerStreamsNamed(config->streams);
-    if (!named.ok()) {
-      LogError(named.status().message());
-      return kExitConfig;
-    }
-    streams = std::move(*named);
-  }
-  config->streams.clear();
-  for (const auto& stream : streams) {
-    config->streams.push_back(stream.name);
-  }
-
-  SingerBookmarks bookmarks;
-  if (args.state) {
-    auto text = ReadTextFile(*args.state, "state");
-    if (!text.ok()) {
-      LogError(text.status().message());
-      return kExitConfig;
-    }
-    if (!IsBlank(*text)) {
-      auto parsed = ParseSingerState(*text);
-      if (!parsed.ok()) {
-        LogError(parsed.status().message());
-        return kExitConfig;
-      }
-      bookmarks = std::move(*parsed);
-    }
-  }
-
-  SingerDestination destination(std::cout, SystemClock::Instance(), std::move(streams),
-                                std::move(bookmarks));
-  SyncHooks hooks;
-  hooks.on_stream_done = LogStreamDone;
-  // SIGTERM must keep its default action: Meltano's `config test` expects the tap killed by it.
-  hooks.handle_signals = false;
-  RunReport report;
-  Status started = ExecuteSync(*config, destination, hooks, report);
-  if (!started.ok()) {
-    LogError(started.message());
-    return kExitStreamFailed;
-  }
-  if (!report.fatal.ok()) {
-    LogError(report.fatal.message());
-  }
-  return report.ExitCode();
-}
-
 /// One cheap authenticated request: the first warehouse of the public catalog.
 Status CheckConnection(const Config& config) {
-  CurlOptions curl;
-  curl.request_timeout_s = config.request_timeout_s;
-  curl.ca_bundle = config.ca_bundle;
-  curl.user_agent = "segsync/" + std::string(kVersion);
-  SEGSYNC_ASSIGN_OR_RETURN(auto http, CurlHttpClient::Make(curl));
-  ClientOptions options;
-  options.base_url = config.api_url;
-  options.token = config.api_token;
-  options.region = config.region;
-  options.retry.max_retries = config.max_retries;
-  RateLimitPacer pacer(SystemClock::Instance());
-  SegmentClient client(*http, pacer, SystemClock::Instance(), options);
+  SEGSYNC_ASSIGN_OR_RETURN(auto session, OpenApiSession(config));
   QueryParams query;
   AddPagination(query, 1, "");
   simdjson::dom::parser parser;
   RequestStats stats;
-  auto data = client.GetData("/catalog/warehouses", query, parser, stats);
+  auto data = session->client().GetData("/catalog/warehouses", query, parser, stats);
   return data.ok() ? Status::Ok() : data.status();
 }
 
@@ -408,7 +186,7 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
     }
     emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kIncomplete));
     if (s.outcome == StreamOutcome::kNotEntitled) {
-      // Not a failure of the sync (CONTRACT.md §1): say why the stream is empty, and go on.
+      // Not a failure of the sync (the exit code stays 0): say why the stream is empty, and go on.
       emitted.Keep(writer.Log("WARN", s.name + " was skipped: " + s.message));
     }
   };
@@ -456,13 +234,6 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
 
 }  // namespace
 
-CLI::App* AddSingerCommand(CLI::App& app, SingerArgs& args) {
-  CLI::App* cmd = app.add_subcommand(
-      "singer", "the Singer tap: --config, --state, --catalog, --discover, --about");
-  AddSingerOptions(*cmd, args);
-  return cmd;
-}
-
 CLI::App* AddAirbyteCommand(CLI::App& app, AirbyteArgs& args) {
   CLI::App* cmd = app.add_subcommand("airbyte", "the Airbyte source: spec, check, discover, read");
   cmd->require_subcommand(1);
@@ -484,16 +255,6 @@ CLI::App* AddAirbyteCommand(CLI::App& app, AirbyteArgs& args) {
   return cmd;
 }
 
-int RunSinger(const SingerArgs& args) {
-  if (args.about) {
-    return PrintAbout(args.format);
-  }
-  if (args.discover) {
-    return SingerDiscover(args);
-  }
-  return SingerSync(args);
-}
-
 int RunAirbyte(const AirbyteArgs& args) {
   if (args.debug) {
     SetLogLevel(LogLevel::kDebug);
@@ -509,29 +270,6 @@ int RunAirbyte(const AirbyteArgs& args) {
     return AirbyteDiscover(args, writer);
   }
   return AirbyteRead(args, writer);
-}
-
-bool IsTapProgramName(std::string_view argv0) {
-  return std::filesystem::path(argv0).filename() == kTapName;
-}
-
-int RunTapCommandLine(int argc, char** argv) {
-  CLI::App app{std::string(kDescription)};
-  app.name(std::string(kTapName));
-  app.set_version_flag("--version", std::string(kTapName) + " " + std::string(kVersion));
-  SingerArgs args;
-  AddSingerOptions(app, args);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-      return app.exit(e);  // --help, --version
-    }
-    std::cerr << kTapName << ": error: " << e.what() << "\nRun '" << kTapName
-              << " --help' for the accepted options.\n";
-    return kExitConfig;
-  }
-  return RunSinger(args);
 }
 
 }  // namespace segsync
