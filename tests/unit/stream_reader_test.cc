@@ -5,25 +5,17 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "list_page.h"
 
 namespace segsync {
 namespace {
 
 using testing::FakeClock;
 using testing::FakeHttpClient;
+using testing::Page;
 
 constexpr char kBase[] = "http://api.test";
 const UnixMillis kNow = DaysFromCivil(2026, 11, 28) * 86'400'000;
-
-std::string Page(std::string_view key, std::string_view items, std::string_view next = {}) {
-  std::string pagination = R"({"current":"MA==")";
-  if (!next.empty()) {
-    pagination += R"(,"next":")" + std::string(next) + "\"";
-  }
-  pagination += "}";
-  return R"({"data":{")" + std::string(key) + R"(":[)" + std::string(items) + R"(],"pagination":)" +
-         pagination + "}}";
-}
 
 /// One stream's reader over a scripted client, collecting what it hands on.
 struct ReaderHarness {
