@@ -67,6 +67,7 @@ class SyncEngine {
  private:
   struct StreamRun;
   struct StreamTask;
+
   // Scheduling, all under mu_.
   /// Its parent is read and its bookmark known: its partitions can be built.
   bool Ready(const StreamTask& task) const;
@@ -84,7 +85,8 @@ class SyncEngine {
 
   /// Reads the bookmarks of the selected incremental streams (on the writing thread).
   void LoadStates();
-  /// Builds the stream's partitions (a list of cursor chains).
+  /// Sets up the stream's run and its partitions (PlanPartitions, from its parent's keys and
+  /// its bookmark).
   Status BuildPartitions(StreamTask& task);
   void WorkerLoop(size_t worker);
   /// Writes `task` (the head) to the destination and says how it ended.
