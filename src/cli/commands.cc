@@ -19,6 +19,7 @@
 #include "streams/stream_spec.h"
 #include "sync/check.h"
 #include "sync/engine.h"
+#include "sync/outcome.h"
 
 namespace segsync {
 namespace {
@@ -144,7 +145,7 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
   auto destination = OpenDestination(config.destination);
   if (!destination.ok()) {
     LogError(destination.status().message());
-    return destination.status().code() == StatusCode::kConfig ? kExitConfig : kExitStreamFailed;
+    return MeaningOf(destination.status().code()).exit_code;
   }
   SyncHooks hooks;
   // On a terminal the current stream's line is redrawn in place after every page.

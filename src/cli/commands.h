@@ -14,11 +14,7 @@
 
 namespace segsync {
 
-/// Exit codes, as README.md documents them.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitStreamFailed = 1;
-inline constexpr int kExitConfig = 2;
-inline constexpr int kExitAuth = 3;
+// The exit codes (kExitOk, ...) live with the failure table in sync/outcome.h.
 
 /// What a caller may observe of a sync while it runs.
 struct SyncHooks {

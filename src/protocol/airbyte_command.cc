@@ -16,6 +16,7 @@
 #include "protocol/command_common.h"
 #include "protocol/settings_schema.h"
 #include "streams/stream_spec.h"
+#include "sync/outcome.h"
 
 namespace segsync {
 namespace {
@@ -45,9 +46,25 @@ class EmitResult {
   Status first_;
 };
 
-/// Why a stream failed, in Airbyte's terms. The report keeps no status code, so: a stream that
-/// never sent a request failed with its parent; one that retried ran out of retries (the client
-/// gives up only after retrying); anything else is an answer we could not use.
+AirbyteFailure AirbyteFailureOf(FailureType type) {
+  switch (type) {
+    case FailureType::kConfig:
+      return AirbyteFailure::kConfig;
+    case FailureType::kTransient:
+      return AirbyteFailure::kTransient;
+    case FailureType::kSystem:
+      break;
+  }
+  return AirbyteFailure::kSystem;
+}
+
+/// Why a stream failed, in Airbyte's terms: its code's row in the failure table. A stream that
+/// never sent a request because its parent failed takes its parent's type.
+///
+/// Kept from before the table, so that the failure types Airbyte sees do not change: a stream
+/// that retried is reported transient even when its last error was not (say, a 422 after a
+/// retried page), and a transient error that was never retried (max_retries 0) as a system
+/// error. The table alone would say system and transient in those two cases.
 AirbyteFailure FailureOf(const StreamReport& stream, const RunReport& run) {
   if (stream.requests.requests == 0) {
     const StreamSpec* spec = FindStream(stream.name);
@@ -58,10 +75,11 @@ AirbyteFailure FailureOf(const StreamReport& stream, const RunReport& run) {
       }
     }
   }
-  if (stream.requests.retries > 0) {
-    return AirbyteFailure::kTransient;
+  FailureType type = MeaningOf(stream.code).failure_type;
+  if (type != FailureType::kConfig) {
+    type = stream.requests.retries > 0 ? FailureType::kTransient : FailureType::kSystem;
   }
-  return AirbyteFailure::kSystem;
+  return AirbyteFailureOf(type);
 }
 
 int AirbyteSpec(AirbyteWriter& writer) {
@@ -76,27 +94,18 @@ int AirbyteCheck(const AirbyteArgs& args, AirbyteWriter& writer) {
                                                                           : kExitStreamFailed;
   }
   const Status status = CheckConnection(*config);
-  switch (status.code()) {
-    case StatusCode::kOk:
-      return writer.ConnectionStatus(true, "").ok() ? kExitOk : kExitStreamFailed;
-    case StatusCode::kAuth:
-    case StatusCode::kConfig:
-    case StatusCode::kNotEntitled:
-    case StatusCode::kNotFound:
-    case StatusCode::kInvalid:
-      // The configuration is wrong (token, region, URL): a FAILED status, and a clean exit.
-      return writer.ConnectionStatus(false, status.message()).ok() ? kExitOk : kExitStreamFailed;
-    default: {
-      const AirbyteFailure failure =
-          status.code() == StatusCode::kTransient || status.code() == StatusCode::kRateLimited
-              ? AirbyteFailure::kTransient
-              : AirbyteFailure::kSystem;
-      LogError(status.message());
-      (void)writer.Error("segsync could not reach the Segment Public API: " + status.message(),
-                         failure);
-      return kExitStreamFailed;
-    }
+  if (status.ok()) {
+    return writer.ConnectionStatus(true, "").ok() ? kExitOk : kExitStreamFailed;
   }
+  const FailureMeaning& meaning = MeaningOf(status.code());
+  if (meaning.connection_failed) {
+    // The configuration is wrong (token, region, URL): a FAILED status, and a clean exit.
+    return writer.ConnectionStatus(false, status.message()).ok() ? kExitOk : kExitStreamFailed;
+  }
+  LogError(status.message());
+  (void)writer.Error("segsync could not reach the Segment Public API: " + status.message(),
+                     AirbyteFailureOf(meaning.failure_type));
+  return kExitStreamFailed;
 }
 
 int AirbyteDiscover(const AirbyteArgs& args, AirbyteWriter& writer) {

@@ -19,6 +19,9 @@ enum class Partitioning {
   kParent,       // one request series per parent record
   kMonth,        // one request series per usage month (period=YYYY-MM-01)
   kAuditWindow,  // one series over [startTime, endTime] with endTime pinned for the read
+  /// One request per parent record, all over one [startTime, endTime] window fixed for the read
+  /// (delivery metrics); the window's bounds are set on every record.
+  kDeliveryWindow,
 };
 
 /// Copies a parent record's field into a request or a child record.
@@ -36,7 +39,7 @@ struct StreamSpec {
   SyncMode mode = SyncMode::kFullTable;
   std::string_view cursor_field;  // incremental streams only
   Partitioning partitioning = Partitioning::kNone;
-  std::string_view parent;  // parent stream, for kParent
+  std::string_view parent;  // parent stream, for kParent and kDeliveryWindow
   std::vector<ParentBinding> path_from_parent;
   std::vector<ParentBinding> query_from_parent;
   std::vector<ParentBinding> inject_from_parent;

@@ -74,6 +74,7 @@ std::vector<StreamSpec> BuildStreams() {
                              {"sourceId", "destinationId"});
   metrics.query_from_parent = {{"sourceId", "sourceId"}};
   metrics.inject_from_parent = {{"destinationId", "id"}};
+  metrics.partitioning = Partitioning::kDeliveryWindow;
   metrics.paginated = false;
   metrics.single_object = true;
   streams.push_back(std::move(metrics));

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
+// `segsync check`: one small request per stream, built from the partitions a sync would read.
 #include "sync/check.h"
 
 #include <algorithm>
 #include <map>
 
 #include "streams/stream_spec.h"
-#include "sync/engine.h"
+#include "sync/outcome.h"
+#include "sync/partitions.h"
 
 namespace segsync {
 namespace {
@@ -61,15 +63,21 @@ CheckReport CheckStreams(SegmentClient& client, Clock& clock, const CheckOptions
   std::map<std::string, Probe, std::less<>> probes;
   const UnixMillis now = clock.Now();
 
+  // A probe's request is the first partition the sync itself would read, over a short span:
+  // the parent's first record, the current month, the last hour of the audit trail.
+  PartitionOptions partition_options;
+  partition_options.start_date = now - 3'600'000;
+  partition_options.delivery_window_minutes = options.delivery_window_minutes;
+  partition_options.delivery_granularity = options.delivery_granularity;
+
   auto probe_stream = [&](const StreamSpec& spec, auto& self) -> const Probe& {
     if (auto it = probes.find(spec.name); it != probes.end()) {
       return it->second;
     }
-    std::string path(spec.path);
-    QueryParams query;
     Probe probe;
+    std::vector<Record> parent_keys;
     bool done = false;
-    if (spec.partitioning == Partitioning::kParent) {
+    if (!spec.parent.empty()) {
       const Probe& parent = self(*FindStream(spec.parent), self);
       if (!parent.status.ok()) {
         probe.status =
@@ -79,33 +87,26 @@ CheckReport CheckStreams(SegmentClient& client, Clock& clock, const CheckOptions
       } else if (parent.first_item.empty()) {
         done = true;  // no parent record to probe with: nothing can fail
       } else {
-        for (const auto& b : spec.path_from_parent) {
-          auto v = parent.first_item.find(std::string(b.parent_field));
-          const size_t at = path.find(b.target);
-          if (v != parent.first_item.end() && at != std::string::npos) {
-            path.replace(at, b.target.size(), PercentEncode(v->second));
-          }
-        }
-        for (const auto& b : spec.query_from_parent) {
-          auto v = parent.first_item.find(std::string(b.parent_field));
-          if (v != parent.first_item.end()) {
-            query.emplace_back(std::string(b.target), v->second);
-          }
-        }
-        if (spec.single_object) {
-          auto window = DeliveryWindowQuery(now, options.delivery_window_minutes,
-                                            options.delivery_granularity);
-          query.insert(query.end(), window.begin(), window.end());
+        Record& first = parent_keys.emplace_back();
+        for (const auto& [key, text] : parent.first_item) {
+          first.Set(key, Value::String(text));
         }
       }
-    } else if (spec.partitioning == Partitioning::kMonth) {
-      query.emplace_back("period", FormatDate(StartOfMonth(now)));
-    } else if (spec.partitioning == Partitioning::kAuditWindow) {
-      query.emplace_back("startTime", FormatRfc3339Millis(now - 3'600'000));
-      query.emplace_back("endTime", FormatRfc3339Millis(now));
     }
     if (!done) {
-      probe = Request(client, spec, path, query, parser);
+      // A usage stream is probed for the current month only: as if its bookmark were now.
+      const std::optional<UnixMillis> bookmark =
+          spec.partitioning == Partitioning::kMonth ? std::optional<UnixMillis>(now) : std::nullopt;
+      auto plan = PlanPartitions(spec, &parent_keys, bookmark, now, partition_options);
+      if (!plan.ok()) {
+        probe.status = plan.status();
+      } else if (plan->partitions.empty()) {
+        probe.status = Status::Invalid("the first record of its parent stream " +
+                                       std::string(spec.parent) + " lacks the ids it needs");
+      } else {
+        const Partition& partition = plan->partitions.front();
+        probe = Request(client, spec, partition.path, partition.query, parser);
+      }
     }
     return probes.emplace(std::string(spec.name), std::move(probe)).first->second;
   };
@@ -116,19 +117,18 @@ CheckReport CheckStreams(SegmentClient& client, Clock& clock, const CheckOptions
       continue;
     }
     const Probe& probe = probe_stream(spec, probe_stream);
-    StreamCheck check{std::string(spec.name), "ok", ""};
     if (probe.status.code() == StatusCode::kAuth) {
       report.fatal = probe.status;
       return report;
     }
+    StreamCheck check{std::string(spec.name), std::string(MeaningOf(probe.status.code()).check),
+                      ""};
     if (probe.status.code() == StatusCode::kNotEntitled) {
-      check.outcome = "not_entitled";
       check.detail = "needs " +
                      std::string(spec.entitlement.empty() ? "a plan or feature this workspace lacks"
                                                           : spec.entitlement) +
                      " (" + probe.status.message() + ")";
     } else if (!probe.status.ok()) {
-      check.outcome = "error";
       check.detail = probe.status.message();
     }
     report.streams.push_back(std::move(check));

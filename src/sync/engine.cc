@@ -1,29 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
+// The scheduler: workers read partitions, the head stream is written, the rest wait in a spool.
 #include "sync/engine.h"
 
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <utility>
 
-#include "core/cancel.h"
-#include "core/json_writer.h"
 #include "core/log.h"
+#include "sync/bookmarks.h"
+#include "sync/outcome.h"
+#include "sync/partitions.h"
 #include "sync/record_builder.h"
+#include "sync/stream_reader.h"
 
 namespace segsync {
 namespace {
 
-constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
-constexpr int64_t kMillisPerMinute = 60'000;
-constexpr int64_t kAuditOverlapMs = 1;
-// A page's records go to the writer in slices of about this many bytes, so a page of 24 MB
-// (destinations) is never held as records all at once, and the writer starts on it early.
-constexpr size_t kSliceBytes = size_t{1} << 20;
 // Slices waiting for the writer, per fetching worker: enough that a fetch never waits on a
 // write that is about to finish, few enough that memory stays flat.
 constexpr size_t kQueuedSlicesPerWorker = 4;
@@ -32,77 +27,7 @@ bool Contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string ValueAsText(const Value& value) {
-  switch (value.kind) {
-    case Value::Kind::kString:
-      return value.text;
-    case Value::Kind::kInt:
-      return std::to_string(value.integer);
-    default:
-      return {};
-  }
-}
-
-/// The bookmark stored in _segsync_state: {"bookmark":"<timestamp>"}.
-std::optional<std::string> BookmarkFromState(const std::optional<std::string>& state) {
-  if (!state) {
-    return std::nullopt;
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string_view bookmark;
-  if (parser.parse(*state).get(doc) != simdjson::SUCCESS ||
-      doc["bookmark"].get_string().get(bookmark) != simdjson::SUCCESS) {
-    LogWarn("ignoring an unreadable state: " + *state);
-    return std::nullopt;
-  }
-  return std::string(bookmark);
-}
-
-std::string StateWithBookmark(const std::string& bookmark) {
-  JsonWriter w;
-  w.BeginObject().Key("bookmark").String(bookmark).EndObject();
-  return w.Take();
-}
-
-int64_t MaxWindowMinutes(std::string_view granularity) {
-  if (granularity == "DAY") {
-    return int64_t{14} * 24 * 60;
-  }
-  return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
-}
-
-/// Roughly what a record occupies in memory.
-size_t ApproxBytes(const Record& record) {
-  size_t bytes = sizeof(Record);
-  for (const auto& [name, value] : record.fields) {
-    bytes += sizeof(std::pair<std::string, Value>) + name.size() + value.text.size();
-  }
-  return bytes;
-}
-
-/// Skips a partition whose parent disappeared after it was listed (404): nothing of it remains.
-Status SkipVanishedParent(const StreamSpec& spec, const Status& status) {
-  if (status.code() == StatusCode::kNotFound && spec.partitioning == Partitioning::kParent) {
-    LogDebug(std::string(spec.name) + ": " + status.message() + "; parent gone, skipped");
-    return Status::Ok();
-  }
-  return status;
-}
-
 }  // namespace
-
-QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
-                                std::string_view granularity) {
-  const UnixMillis end = now / 1000 * 1000;
-  // The API requires start >= now - the granularity's longest span; keep a minute of margin
-  // at that limit, since the server's "now" is later than ours.
-  const UnixMillis earliest = end - MaxWindowMinutes(granularity) * kMillisPerMinute + 60'000;
-  const UnixMillis start = std::max(end - window_minutes * kMillisPerMinute, earliest);
-  return {{"startTime", FormatRfc3339Millis(start)},
-          {"endTime", FormatRfc3339Millis(end)},
-          {"granularity", std::string(granularity)}};
-}
 
 /// Everything one stream's read and write need; built when the stream becomes readable.
 struct SyncEngine::StreamRun {
@@ -115,8 +40,7 @@ struct SyncEngine::StreamRun {
   std::vector<Record> batch;
   std::vector<std::pair<std::string, Value>> injected_constants;
   std::string extracted_at;
-  std::optional<UnixMillis> max_cursor;
-  std::string max_cursor_text;
+  Bookmark bookmark;  // incremental: the newest cursor written
   std::string read_started_text;
 
   StreamRun(const StreamSpec& s, TableSpec t) : spec(s), table(std::move(t)), builder(table) {}
@@ -137,6 +61,7 @@ struct SyncEngine::StreamTask {
   bool built = false;
   std::unique_ptr<StreamRun> run;
   std::vector<Partition> partitions;
+  std::vector<ChainProgress> progress;  // one per partition
   size_t next_partition = 0;
   std::vector<size_t> paused;
   int active = 0;
@@ -164,19 +89,6 @@ SyncEngine::SyncEngine(std::vector<SegmentClient*> clients, Destination& destina
 SyncEngine::~SyncEngine() = default;
 
 namespace {
-
-StreamOutcome OutcomeOf(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return StreamOutcome::kOk;
-    case StatusCode::kNotEntitled:
-      return StreamOutcome::kNotEntitled;
-    case StatusCode::kInterrupted:
-      return StreamOutcome::kInterrupted;
-    default:
-      return StreamOutcome::kFailed;
-  }
-}
 
 void AddStats(RequestStats& into, const RequestStats& now, RequestStats& published) {
   into.requests += now.requests - published.requests;
@@ -342,9 +254,9 @@ void SyncEngine::LoadStates() {
       states.emplace_back();
       continue;
     }
-    auto state = destination_.ReadState(task->spec.name);
-    states.emplace_back(state.ok() ? BookmarkFromState(*state) : std::nullopt,
-                        state.ok() ? Status::Ok() : state.status());
+    auto bookmark = ReadBookmark(destination_, task->spec.name);
+    states.emplace_back(bookmark.ok() ? *bookmark : std::nullopt,
+                        bookmark.ok() ? Status::Ok() : bookmark.status());
   }
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < tasks_.size(); ++i) {
@@ -488,6 +400,9 @@ void SyncEngine::FinishPartition(StreamTask& task, size_t partition, const Statu
 void SyncEngine::WorkerLoop(size_t worker) {
   SegmentClient& client = *clients_[worker];
   simdjson::dom::parser parser;
+  ReaderOptions reader_options;
+  reader_options.page_size = options_.page_size;
+  reader_options.split_pages_from_bytes = options_.split_pages_from_bytes;
   while (true) {
     StreamTask* task = nullptr;
     size_t index = 0;
@@ -550,9 +465,9 @@ void SyncEngine::WorkerLoop(size_t worker) {
       return stop_ || (task != head_ && spool_bytes_ >= options_.spool_bytes);
     };
     bool paused = false;
-    Status status = FetchPartition(run, task->partitions[index], client, parser, stats, sink,
-                                   should_pause, &paused);
-    status = SkipVanishedParent(run.spec, status);
+    const StreamReader reader(run.spec, run.builder, run.injected_constants, reader_options);
+    Status status = reader.Read(task->partitions[index], task->progress[index], client, parser,
+                                stats, sink, should_pause, &paused);
     std::lock_guard lock(mu_);
     AddStats(task->requests, stats, published);
     FinishPartition(*task, index, status, paused);
@@ -566,10 +481,11 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
   report.selected = task.selected;
   Status status;
   if (ParentFailed(task)) {
-    status = Status(StatusCode::kTransient,
-                    "its parent stream " + std::string(spec.parent) + " could not be read (" +
-                        std::string(StreamOutcomeName(OutcomeOf(task.parent->read_status.code()))) +
-                        ")");
+    status = Status(
+        StatusCode::kTransient,
+        "its parent stream " + std::string(spec.parent) + " could not be read (" +
+            std::string(StreamOutcomeName(MeaningOf(task.parent->read_status.code()).outcome)) +
+            ")");
   } else if (task.run == nullptr) {
     status = task.read_status;  // its table or partitions could not be set up
   } else {
@@ -640,7 +556,7 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
   }
   report.message = status.message();
   report.code = status.code();
-  report.outcome = OutcomeOf(status.code());
+  report.outcome = MeaningOf(status.code()).outcome;
   if (report.outcome == StreamOutcome::kNotEntitled) {
     report.message =
         "this workspace does not have " +
@@ -669,8 +585,8 @@ Status SyncEngine::Commit(StreamRun& run, const std::string& read_started_text) 
   commit.now = FormatRfc3339Millis(clock_.Now());
   if (run.spec.mode == SyncMode::kFullTable) {
     commit.mark_deleted_before = read_started_text;
-  } else if (!run.max_cursor_text.empty()) {
-    commit.state = StateWithBookmark(run.max_cursor_text);
+  } else if (!run.bookmark.text().empty()) {
+    commit.state = StateWithBookmark(run.bookmark.text());
   }
   SEGSYNC_ASSIGN_OR_RETURN(run.report.rows_deleted, destination_.CommitStream(commit));
   return Status::Ok();
@@ -682,240 +598,19 @@ Status SyncEngine::BuildPartitions(StreamTask& task) {
   task.run = std::make_unique<StreamRun>(spec, std::move(table));
   StreamRun& run = *task.run;
   run.write = task.selected;
-  if (task.bookmark) {
-    auto parsed = ParseRfc3339(*task.bookmark);
-    if (parsed.ok()) {
-      run.max_cursor_text = *task.bookmark;
-      run.max_cursor = *parsed;
-    }
-  }
-
-  const UnixMillis read_started = task.began;
-  run.read_started_text = FormatRfc3339Millis(read_started);
-  const std::string path(spec.path);
-  std::vector<Partition>& partitions = task.partitions;
-  switch (spec.partitioning) {
-    case Partitioning::kNone:
-      partitions.push_back({path, {}, nullptr, std::nullopt, {}, {}});
-      break;
-    case Partitioning::kParent: {
-      if (task.parent == nullptr) {
-        return Status::Internal("parent " + std::string(spec.parent) + " was not read first");
-      }
-      QueryParams window;
-      if (spec.single_object) {
-        // Delivery metrics: one fixed window for the whole read, within the API's rules.
-        window = DeliveryWindowQuery(read_started, options_.delivery_window_minutes,
-                                     options_.delivery_granularity);
-        run.injected_constants = {{"startTime", Value::String(window[0].second)},
-                                  {"endTime", Value::String(window[1].second)}};
-      }
-      for (const Record& parent : task.parent->keys) {
-        Partition partition{path, {}, &parent, std::nullopt, {}, {}};
-        bool usable = true;
-        for (const auto& binding : spec.path_from_parent) {
-          const Value* v = parent.Find(binding.parent_field);
-          const std::string text = v == nullptr ? std::string() : ValueAsText(*v);
-          const size_t at = partition.path.find(binding.target);
-          if (text.empty() || at == std::string::npos) {
-            usable = false;
-            break;
-          }
-          partition.path.replace(at, binding.target.size(), PercentEncode(text));
-        }
-        for (const auto& binding : spec.query_from_parent) {
-          const Value* v = parent.Find(binding.parent_field);
-          const std::string text = v == nullptr ? std::string() : ValueAsText(*v);
-          if (text.empty()) {
-            usable = false;
-            break;
-          }
-          partition.query.emplace_back(std::string(binding.target), text);
-        }
-        if (!usable) {
-          LogWarn(std::string(spec.name) + ": skipping a parent record without the ids it needs");
-          continue;
-        }
-        partition.query.insert(partition.query.end(), window.begin(), window.end());
-        partitions.push_back(std::move(partition));
-      }
-      break;
-    }
-    case Partitioning::kMonth: {
-      // From the month holding the bookmark (or the start date) through the current month,
-      // which is always re-read because its cumulative figures still change.
-      const UnixMillis from = StartOfMonth(run.max_cursor.value_or(options_.start_date));
-      const UnixMillis last = StartOfMonth(read_started);
-      for (UnixMillis month = from; month <= last; month = StartOfNextMonth(month)) {
-        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr, month, {}, {}});
-      }
-      break;
-    }
-    case Partitioning::kAuditWindow: {
-      // One pinned endTime for the whole read; startTime at the bookmark (the audit trail
-      // keeps 90 days, so nothing older exists). The server's startTime is exclusive and events
-      // share a second, so start 1 ms before the bookmark: events stamped in the bookmark's
-      // instant but unseen last run are read (and upserted), and nothing older is asked for.
-      UnixMillis start = run.max_cursor ? *run.max_cursor - kAuditOverlapMs : options_.start_date;
-      start = std::max(start, read_started - kAuditRetentionMs);
-      partitions.push_back(
-          {path,
-           {{"startTime", FormatRfc3339Millis(start)}, {"endTime", run.read_started_text}},
-           nullptr,
-           std::nullopt,
-           {},
-           {}});
-      break;
-    }
-  }
-  return Status::Ok();
-}
-
-Status SyncEngine::FetchPartition(const StreamRun& run, Partition& partition, SegmentClient& client,
-                                  simdjson::dom::parser& parser, RequestStats& stats,
-                                  const PageSink& sink, const PauseCheck& should_pause,
-                                  bool* paused) {
-  const StreamSpec& spec = run.spec;
-  std::string& cursor = partition.cursor;
-  std::set<std::string, std::less<>>& seen_cursors = partition.seen_cursors;
-  // Items of a split page, parsed one at a time.
-  std::optional<simdjson::dom::parser> item_parser;
-  std::string item_text;
-  const SplitOptions split{spec.single_object ? std::string_view() : spec.list_key,
-                           options_.split_pages_from_bytes};
-  // While a page's records are built and handed on, the next page is already being fetched
-  // into the other parser (only one request is ever in flight per chain, so the request budget
-  // is unchanged). Split pages are not fetched ahead: two of them would double the memory.
-  simdjson::dom::parser spare;
-  simdjson::dom::parser* current = &parser;
-  simdjson::dom::parser* other = &spare;
-  // The fetch ahead counts into its own stats, added to `stats` once it is collected, so that
-  // `stats` has one writer at a time (the caller publishes copies of it).
-  RequestStats ahead_stats;
-  auto fetch = [&](const std::string& at, simdjson::dom::parser* into, RequestStats* counts) {
-    QueryParams params = partition.query;
-    if (spec.paginated) {
-      AddPagination(params, options_.page_size, at);
-    }
-    return client.GetPage(partition.path, params, *into, *counts, split);
-  };
-  std::future<Result<ApiPage>> ahead;
-  auto collect = [&] {
-    Result<ApiPage> page = ahead.get();
-    stats.requests += std::exchange(ahead_stats.requests, 0);
-    stats.retries += std::exchange(ahead_stats.retries, 0);
-    stats.rate_limited += std::exchange(ahead_stats.rate_limited, 0);
-    stats.waited_ms += std::exchange(ahead_stats.waited_ms, 0);
-    return page;
-  };
-  while (true) {
-    if (CancelRequested()) {
-      return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
-                                                  std::string(spec.name) +
-                                                  " from this run was committed");
-    }
-    auto page = ahead.valid() ? collect() : fetch(cursor, current, &stats);
-    if (!page.ok()) {
-      return page.status();
-    }
-    const simdjson::dom::element data = page->data;
-    std::optional<std::string> next;
-    if (spec.paginated) {
-      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(data));
-    }
-    if (next && (*next == cursor || !seen_cursors.insert(*next).second)) {
-      return Status(StatusCode::kInvalid,
-                    "GET " + partition.path + " returned the cursor '" + *next +
-                        "' a second time; stopping instead of looping (the API repeated a page)");
-    }
-    // A chain read ahead for another stream stops at this page while the spool is full.
-    const bool pause = next.has_value() && should_pause();
-    if (next && !pause && !page->split) {
-      ahead = std::async(std::launch::async, fetch, *next, other, &ahead_stats);
-    }
-    Slice slice;
-    if (page->split) {
-      if (!item_parser) {
-        item_parser.emplace();
-      }
-      for (const auto& [begin, end] : page->items) {
-        item_text.reserve(end - begin + simdjson::SIMDJSON_PADDING);
-        item_text.assign(page->body, begin, end - begin);
-        simdjson::dom::element item;
-        if (item_parser->parse(item_text.data(), item_text.size(), false).get(item) !=
-            simdjson::SUCCESS) {
-          return Status(StatusCode::kParse, "GET " + partition.path + ": an item of data." +
-                                                std::string(spec.list_key) + " is not valid JSON");
-        }
-        SEGSYNC_RETURN_NOT_OK(AddRecord(run, item, partition, slice, sink));
-      }
-    } else {
-      simdjson::dom::element items;
-      // Hardest case the API allows: an empty result may omit the list entirely. (A default
-      // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
-      const bool has_items = data[spec.list_key].get(items) == simdjson::SUCCESS;
-      if (!has_items || items.is_null()) {
-        // Nothing to read: a missing or null list (or summary object) means no records.
-      } else if (spec.single_object) {
-        if (!items.is_object()) {
-          return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
-                                                std::string(spec.list_key) + " is not an object");
-        }
-        SEGSYNC_RETURN_NOT_OK(AddRecord(run, items, partition, slice, sink));
-      } else if (items.is_array()) {
-        for (simdjson::dom::element item : items.get_array()) {
-          SEGSYNC_RETURN_NOT_OK(AddRecord(run, item, partition, slice, sink));
-        }
-      } else {
-        return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
-                                              std::string(spec.list_key) + " is not a list");
-      }
-    }
-    slice.page_done = true;
-    SEGSYNC_RETURN_NOT_OK(sink(std::move(slice)));
-    if (!next) {
-      return Status::Ok();
-    }
-    cursor = std::move(*next);
-    if (pause) {
-      *paused = true;
-      return Status::Ok();
-    }
-    if (ahead.valid()) {
-      std::swap(current, other);  // the page fetched ahead lives in `other`
-    }
-  }
-}
-
-Status SyncEngine::AddRecord(const StreamRun& run, simdjson::dom::element item,
-                             const Partition& partition, Slice& slice, const PageSink& sink) const {
-  SEGSYNC_ASSIGN_OR_RETURN(Record record, run.builder.Build(item));
-  if (partition.month) {
-    // A month's answer may also hold the next month's first snapshot (segment-public-api.md
-    // §4); each row belongs to the period of its own month, so a key is read once per run.
-    const Value* t = record.Find(run.spec.cursor_field);
-    if (t != nullptr && t->kind == Value::Kind::kString) {
-      auto parsed = ParseRfc3339(t->text);
-      if (parsed.ok() && StartOfMonth(*parsed) != *partition.month) {
-        return Status::Ok();
-      }
-    }
-  }
-  if (partition.parent != nullptr) {
-    for (const auto& binding : run.spec.inject_from_parent) {
-      if (const Value* v = partition.parent->Find(binding.parent_field)) {
-        record.Set(binding.target, *v);
-      }
-    }
-  }
-  for (const auto& [name, value] : run.injected_constants) {
-    record.Set(name, value);
-  }
-  slice.bytes += ApproxBytes(record);
-  slice.records.push_back(std::move(record));
-  if (slice.bytes >= kSliceBytes) {
-    return sink(std::exchange(slice, {}));
-  }
+  run.bookmark = Bookmark(task.bookmark);
+  run.read_started_text = FormatRfc3339Millis(task.began);
+  PartitionOptions options;
+  options.start_date = options_.start_date;
+  options.delivery_window_minutes = options_.delivery_window_minutes;
+  options.delivery_granularity = options_.delivery_granularity;
+  SEGSYNC_ASSIGN_OR_RETURN(
+      PartitionPlan plan,
+      PlanPartitions(spec, task.parent == nullptr ? nullptr : &task.parent->keys, run.bookmark.at(),
+                     task.began, options));
+  task.partitions = std::move(plan.partitions);
+  task.progress.resize(task.partitions.size());
+  run.injected_constants = std::move(plan.injected_constants);
   return Status::Ok();
 }
 
@@ -923,14 +618,7 @@ Status SyncEngine::Accept(StreamRun& run, Slice slice) {
   run.extracted_at = FormatRfc3339Millis(clock_.Now());
   for (Record& record : slice.records) {
     if (run.spec.mode == SyncMode::kIncremental) {
-      const Value* cursor = record.Find(run.spec.cursor_field);
-      if (cursor != nullptr && cursor->kind == Value::Kind::kString) {
-        auto t = ParseRfc3339(cursor->text);
-        if (t.ok() && (!run.max_cursor || *t > *run.max_cursor)) {
-          run.max_cursor = *t;
-          run.max_cursor_text = cursor->text;
-        }
-      }
+      run.bookmark.Advance(record, run.spec.cursor_field);
     }
     run.batch.push_back(std::move(record));
   }

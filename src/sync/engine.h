@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The sync engine: schedules every needed stream's reads on workers and writes them in turn.
 #pragma once
 
 #include <condition_variable>
@@ -6,7 +7,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -14,7 +14,9 @@
 #include "core/clock.h"
 #include "dest/destination.h"
 #include "streams/stream_spec.h"
+#include "sync/partitions.h"
 #include "sync/run_report.h"
+#include "sync/stream_reader.h"
 
 namespace segsync {
 
@@ -31,11 +33,6 @@ struct EngineOptions {
   /// it, their cursor chains pause at a page boundary until the writer takes them up.
   size_t spool_bytes = size_t{4} << 20;
 };
-
-/// startTime, endTime (ending now) and granularity of a delivery-metrics window, within the
-/// API's rules for that granularity.
-QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
-                                std::string_view granularity);
 
 /// Reads every needed stream with one generic reader driven by its StreamSpec, and writes the
 /// selected ones, one destination transaction per stream.
@@ -70,26 +67,6 @@ class SyncEngine {
  private:
   struct StreamRun;
   struct StreamTask;
-  /// One cursor chain: a path and query, the parent record it belongs to, and how far it got
-  /// (a chain read ahead for a stream not yet being written may pause between pages).
-  struct Partition {
-    std::string path;
-    QueryParams query;
-    const Record* parent = nullptr;
-    std::optional<UnixMillis> month;  // usage: the period this partition reads
-    std::string cursor;               // the next page's cursor, when resumed
-    std::set<std::string, std::less<>> seen_cursors;
-  };
-  /// Records of a page not yet handed to the writer.
-  struct Slice {
-    std::vector<Record> records;
-    size_t bytes = 0;  // roughly, in memory
-    bool page_done = false;
-  };
-  /// Takes a slice of a page's records (`page_done` marks the page's last slice).
-  using PageSink = std::function<Status(Slice)>;
-  /// Asked between pages: whether the chain should stop here and be resumed later.
-  using PauseCheck = std::function<bool()>;
 
   // Scheduling, all under mu_.
   /// Its parent is read and its bookmark known: its partitions can be built.
@@ -108,22 +85,14 @@ class SyncEngine {
 
   /// Reads the bookmarks of the selected incremental streams (on the writing thread).
   void LoadStates();
-  /// Builds the stream's partitions (a list of cursor chains).
+  /// Sets up the stream's run and its partitions (PlanPartitions, from its parent's keys and
+  /// its bookmark).
   Status BuildPartitions(StreamTask& task);
   void WorkerLoop(size_t worker);
   /// Writes `task` (the head) to the destination and says how it ended.
   StreamReport WriteTask(StreamTask& task);
   Status Commit(StreamRun& run, const std::string& read_started_text);
 
-  /// Read the pages of one partition with `client`, handing each page's records to `sink`,
-  /// until its last page or until `should_pause` (then `*paused`). Thread-safe: touches only
-  /// `run`'s immutable parts and `partition`.
-  Status FetchPartition(const StreamRun& run, Partition& partition, SegmentClient& client,
-                        simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink,
-                        const PauseCheck& should_pause, bool* paused);
-  /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
-  Status AddRecord(const StreamRun& run, simdjson::dom::element item, const Partition& partition,
-                   Slice& slice, const PageSink& sink) const;
   /// On the writing thread: bookmark, batch and write.
   Status Accept(StreamRun& run, Slice slice);
   Status Flush(StreamRun& run);

@@ -5,22 +5,6 @@
 
 namespace segsync {
 
-std::string_view StreamOutcomeName(StreamOutcome outcome) {
-  switch (outcome) {
-    case StreamOutcome::kOk:
-      return "ok";
-    case StreamOutcome::kNotEntitled:
-      return "not_entitled";
-    case StreamOutcome::kFailed:
-      return "failed";
-    case StreamOutcome::kInterrupted:
-      return "interrupted";
-    case StreamOutcome::kNotRun:
-      return "not_run";
-  }
-  return "not_run";
-}
-
 std::string RunReport::StatusName() const {
   if (fatal.code() == StatusCode::kInterrupted) {
     return "interrupted";
@@ -37,16 +21,10 @@ std::string RunReport::StatusName() const {
 }
 
 int RunReport::ExitCode() const {
-  if (fatal.code() == StatusCode::kAuth) {
-    return 3;
-  }
-  if (fatal.code() == StatusCode::kInterrupted) {
-    return 130;
-  }
   if (!fatal.ok()) {
-    return 1;
+    return MeaningOf(fatal.code()).exit_code;
   }
-  return StatusName() == "ok" ? 0 : 1;
+  return StatusName() == "ok" ? kExitOk : kExitStreamFailed;
 }
 
 std::string RunReport::StreamsJson() const {

@@ -7,20 +7,16 @@
 
 #include "api/segment_client.h"
 #include "core/status.h"
+#include "sync/outcome.h"
 
 namespace segsync {
-
-/// How one stream ended (CONTRACT.md §4: `_segsync_runs`).
-enum class StreamOutcome { kOk, kNotEntitled, kFailed, kInterrupted, kNotRun };
-
-std::string_view StreamOutcomeName(StreamOutcome outcome);
 
 struct StreamReport {
   std::string name;
   bool selected = true;  // false: read only because a selected child needs its ids
   StreamOutcome outcome = StreamOutcome::kNotRun;
   std::string message;                // why it failed or was skipped
-  StatusCode code = StatusCode::kOk;  // why, for protocol failure types
+  StatusCode code = StatusCode::kOk;  // why: its row in the failure table (sync/outcome.h)
   bool stopped_run = false;           // its failure ended the whole run (401, unreachable, signal)
   int64_t rows_written = 0;
   int64_t rows_deleted = 0;
@@ -37,7 +33,8 @@ struct RunReport {
 
   /// "ok", "partial" (some stream failed), "failed", "interrupted".
   std::string StatusName() const;
-  /// CONTRACT.md §1: 0 all ok or not_entitled; 1 a stream failed; 3 token rejected.
+  /// 0 all ok or not_entitled; 1 a stream failed; else the fatal failure's (3 token rejected,
+  /// 130 interrupted), from the failure table.
   int ExitCode() const;
   /// Per-stream JSON for _segsync_runs.streams.
   std::string StreamsJson() const;

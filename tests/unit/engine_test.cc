@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "fakes.h"
+#include "list_page.h"
 
 namespace segsync {
 namespace {
@@ -15,19 +16,10 @@ namespace {
 using testing::FakeClock;
 using testing::FakeHttpClient;
 using testing::MemoryDestination;
+using testing::Page;
 
 constexpr char kBase[] = "http://api.test";
 const UnixMillis kNow = DaysFromCivil(2026, 11, 28) * 86'400'000 + int64_t{12} * 3'600'000;
-
-std::string Page(std::string_view key, std::string_view items, std::string_view next = {}) {
-  std::string pagination = R"({"current":"MA==")";
-  if (!next.empty()) {
-    pagination += R"(,"next":")" + std::string(next) + "\"";
-  }
-  pagination += "}";
-  return R"({"data":{")" + std::string(key) + R"(":[)" + std::string(items) + R"(],"pagination":)" +
-         pagination + "}}";
-}
 
 struct Harness {
   FakeHttpClient http;

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// A stream's partitions (its cursor chains) as a pure function of its spec and what is known.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/segment_client.h"
+#include "core/clock.h"
+#include "core/record.h"
+#include "core/status.h"
+#include "streams/stream_spec.h"
+
+namespace segsync {
+
+/// One cursor chain's first request: a path and query, and the parent record it belongs to.
+struct Partition {
+  std::string path;
+  QueryParams query;
+  const Record* parent = nullptr;   // kParent, kDeliveryWindow: values for inject_from_parent
+  std::optional<UnixMillis> month;  // kMonth: the period this partition reads
+};
+
+struct PartitionOptions {
+  UnixMillis start_date = 0;
+  int64_t delivery_window_minutes = int64_t{24} * 60;
+  std::string delivery_granularity = "HOUR";
+};
+
+/// Every partition of one read, and the constants its records all carry.
+struct PartitionPlan {
+  std::vector<Partition> partitions;
+  /// Fields set on every record of the read (the delivery window's startTime and endTime).
+  std::vector<std::pair<std::string, Value>> injected_constants;
+};
+
+/// startTime, endTime (ending now) and granularity of a delivery-metrics window, within the
+/// API's rules for that granularity.
+QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
+                                std::string_view granularity);
+
+/// The partitions of `spec` for a read that starts at `now`: one list; one per parent record
+/// (`parent_keys`, whose records the partitions point into, so they must outlive them); one per
+/// month from the bookmark's (else the start date's) through now's; or one audit window from the
+/// bookmark. A parent record without the ids its child needs is skipped with a warning.
+Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<Record>* parent_keys,
+                                     std::optional<UnixMillis> bookmark, UnixMillis now,
+                                     const PartitionOptions& options);
+
+}  // namespace segsync

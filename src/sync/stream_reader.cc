@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// The stream reader: one partition's pages fetched (one ahead), split, and built into records.
+#include "sync/stream_reader.h"
+
+#include <future>
+#include <optional>
+#include <utility>
+
+#include "core/cancel.h"
+#include "core/log.h"
+
+namespace segsync {
+
+size_t ApproxBytes(const Record& record) {
+  size_t bytes = sizeof(Record);
+  for (const auto& [name, value] : record.fields) {
+    bytes += sizeof(std::pair<std::string, Value>) + name.size() + value.text.size();
+  }
+  return bytes;
+}
+
+Status StreamReader::Read(const Partition& partition, ChainProgress& progress,
+                          SegmentClient& client, simdjson::dom::parser& parser, RequestStats& stats,
+                          const PageSink& sink, const PauseCheck& should_pause,
+                          bool* paused) const {
+  Status status = ReadPages(partition, progress, client, parser, stats, sink, should_pause, paused);
+  if (status.code() == StatusCode::kNotFound && partition.parent != nullptr) {
+    LogDebug(std::string(spec_.name) + ": " + status.message() + "; parent gone, skipped");
+    return Status::Ok();
+  }
+  return status;
+}
+
+Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progress,
+                               SegmentClient& client, simdjson::dom::parser& parser,
+                               RequestStats& stats, const PageSink& sink,
+                               const PauseCheck& should_pause, bool* paused) const {
+  const StreamSpec& spec = spec_;
+  std::string& cursor = progress.cursor;
+  std::set<std::string, std::less<>>& seen_cursors = progress.seen_cursors;
+  // Items of a split page, parsed one at a time.
+  std::optional<simdjson::dom::parser> item_parser;
+  std::string item_text;
+  const SplitOptions split{spec.single_object ? std::string_view() : spec.list_key,
+                           options_.split_pages_from_bytes};
+  // While a page's records are built and handed on, the next page is already being fetched
+  // into the other parser (only one request is ever in flight per chain, so the request budget
+  // is unchanged). Split pages are not fetched ahead: two of them would double the memory.
+  simdjson::dom::parser spare;
+  simdjson::dom::parser* current = &parser;
+  simdjson::dom::parser* other = &spare;
+  // The fetch ahead counts into its own stats, added to `stats` once it is collected, so that
+  // `stats` has one writer at a time (the caller publishes copies of it).
+  RequestStats ahead_stats;
+  auto fetch = [&](const std::string& at, simdjson::dom::parser* into, RequestStats* counts) {
+    QueryParams params = partition.query;
+    if (spec.paginated) {
+      AddPagination(params, options_.page_size, at);
+    }
+    return client.GetPage(partition.path, params, *into, *counts, split);
+  };
+  std::future<Result<ApiPage>> ahead;
+  auto collect = [&] {
+    Result<ApiPage> page = ahead.get();
+    stats.requests += std::exchange(ahead_stats.requests, 0);
+    stats.retries += std::exchange(ahead_stats.retries, 0);
+    stats.rate_limited += std::exchange(ahead_stats.rate_limited, 0);
+    stats.waited_ms += std::exchange(ahead_stats.waited_ms, 0);
+    return page;
+  };
+  while (true) {
+    if (CancelRequested()) {
+      return Status(StatusCode::kInterrupted, "interrupted by a signal; nothing of " +
+                                                  std::string(spec.name) +
+                                                  " from this run was committed");
+    }
+    auto page = ahead.valid() ? collect() : fetch(cursor, current, &stats);
+    if (!page.ok()) {
+      return page.status();
+    }
+    const simdjson::dom::element data = page->data;
+    std::optional<std::string> next;
+    if (spec.paginated) {
+      SEGSYNC_ASSIGN_OR_RETURN(next, NextCursor(data));
+    }
+    if (next && (*next == cursor || !seen_cursors.insert(*next).second)) {
+      return Status(StatusCode::kInvalid,
+                    "GET " + partition.path + " returned the cursor '" + *next +
+                        "' a second time; stopping instead of looping (the API repeated a page)");
+    }
+    // A chain read ahead for another stream stops at this page while the spool is full.
+    const bool pause = next.has_value() && should_pause();
+    if (next && !pause && !page->split) {
+      ahead = std::async(std::launch::async, fetch, *next, other, &ahead_stats);
+    }
+    Slice slice;
+    if (page->split) {
+      if (!item_parser) {
+        item_parser.emplace();
+      }
+      for (const auto& [begin, end] : page->items) {
+        item_text.reserve(end - begin + simdjson::SIMDJSON_PADDING);
+        item_text.assign(page->body, begin, end - begin);
+        simdjson::dom::element item;
+        if (item_parser->parse(item_text.data(), item_text.size(), false).get(item) !=
+            simdjson::SUCCESS) {
+          return Status(StatusCode::kParse, "GET " + partition.path + ": an item of data." +
+                                                std::string(spec.list_key) + " is not valid JSON");
+        }
+        SEGSYNC_RETURN_NOT_OK(AddRecord(item, partition, slice, sink));
+      }
+    } else {
+      simdjson::dom::element items;
+      // Hardest case the API allows: an empty result may omit the list entirely. (A default
+      // simdjson element has no tape behind it, so absence is tracked apart, never inspected.)
+      const bool has_items = data[spec.list_key].get(items) == simdjson::SUCCESS;
+      if (!has_items || items.is_null()) {
+        // Nothing to read: a missing or null list (or summary object) means no records.
+      } else if (spec.single_object) {
+        if (!items.is_object()) {
+          return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                                std::string(spec.list_key) + " is not an object");
+        }
+        SEGSYNC_RETURN_NOT_OK(AddRecord(items, partition, slice, sink));
+      } else if (items.is_array()) {
+        for (simdjson::dom::element item : items.get_array()) {
+          SEGSYNC_RETURN_NOT_OK(AddRecord(item, partition, slice, sink));
+        }
+      } else {
+        return Status(StatusCode::kParse, "GET " + partition.path + ": data." +
+                                              std::string(spec.list_key) + " is not a list");
+      }
+    }
+    slice.page_done = true;
+    SEGSYNC_RETURN_NOT_OK(sink(std::move(slice)));
+    if (!next) {
+      return Status::Ok();
+    }
+    cursor = std::move(*next);
+    if (pause) {
+      *paused = true;
+      return Status::Ok();
+    }
+    if (ahead.valid()) {
+      std::swap(current, other);  // the page fetched ahead lives in `other`
+    }
+  }
+}
+
+Status StreamReader::AddRecord(simdjson::dom::element item, const Partition& partition,
+                               Slice& slice, const PageSink& sink) const {
+  SEGSYNC_ASSIGN_OR_RETURN(Record record, builder_.Build(item));
+  if (partition.month) {
+    // A month's answer may also hold the next month's first snapshot (the simulator does so,
+    // see sim/README.md); each row belongs to the period of its own month, so a key is read
+    // once per run.
+    const Value* t = record.Find(spec_.cursor_field);
+    if (t != nullptr && t->kind == Value::Kind::kString) {
+      auto parsed = ParseRfc3339(t->text);
+      if (parsed.ok() && StartOfMonth(*parsed) != *partition.month) {
+        return Status::Ok();
+      }
+    }
+  }
+  if (partition.parent != nullptr) {
+    for (const auto& binding : spec_.inject_from_parent) {
+      if (const Value* v = partition.parent->Find(binding.parent_field)) {
+        record.Set(binding.target, *v);
+      }
+    }
+  }
+  for (const auto& [name, value] : injected_constants_) {
+    record.Set(name, value);
+  }
+  slice.bytes += ApproxBytes(record);
+  slice.records.push_back(std::move(record));
+  if (slice.bytes >= options_.slice_bytes) {
+    return sink(std::exchange(slice, {}));
+  }
+  return Status::Ok();
+}
+
+}  // namespace segsync

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reads one partition page by page into records, handing them on in slices.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstddef>
+#include <functional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/segment_client.h"
+#include "core/record.h"
+#include "core/status.h"
+#include "streams/stream_spec.h"
+#include "sync/partitions.h"
+#include "sync/record_builder.h"
+
+namespace segsync {
+
+/// Records of a page not yet handed on.
+struct Slice {
+  std::vector<Record> records;
+  size_t bytes = 0;  // roughly, in memory
+  bool page_done = false;
+};
+/// Takes a slice of a page's records (`page_done` marks the page's last slice).
+using PageSink = std::function<Status(Slice)>;
+/// Asked between pages: whether the chain should stop here and be resumed later.
+using PauseCheck = std::function<bool()>;
+
+/// How far one partition's cursor chain got: a paused chain resumes from here.
+struct ChainProgress {
+  std::string cursor;  // the next page's cursor, when resumed
+  std::set<std::string, std::less<>> seen_cursors;
+};
+
+struct ReaderOptions {
+  int page_size = kMaxPageSize;
+  /// Pages at least this big are parsed item by item, so memory does not grow with the page
+  /// (destinations pages reach 24 MB).
+  size_t split_pages_from_bytes = size_t{1} << 20;
+  /// A page's records are handed on in slices of about this many bytes, so a page of 24 MB
+  /// (destinations) is never held as records all at once, and the writer starts on it early.
+  size_t slice_bytes = size_t{1} << 20;
+};
+
+/// Roughly what a record occupies in memory.
+size_t ApproxBytes(const Record& record);
+
+/// Reads partitions of one stream. Holds only references: the spec, the record builder and the
+/// constants every record carries must outlive it. Thread-safe: Read touches only its
+/// arguments.
+class StreamReader {
+ public:
+  StreamReader(const StreamSpec& spec, const RecordBuilder& builder,
+               const std::vector<std::pair<std::string, Value>>& injected_constants,
+               const ReaderOptions& options)
+      : spec_(spec),
+        builder_(builder),
+        injected_constants_(injected_constants),
+        options_(options) {}
+
+  /// Reads the pages of `partition` with `client` from `progress`, handing each page's records
+  /// to `sink`, until its last page or until `should_pause` says so between pages (then
+  /// `*paused`, with `progress` at the next page). A partition whose parent record disappeared
+  /// since it was listed (404) has nothing left to read: that is not an error.
+  Status Read(const Partition& partition, ChainProgress& progress, SegmentClient& client,
+              simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink,
+              const PauseCheck& should_pause, bool* paused) const;
+
+ private:
+  Status ReadPages(const Partition& partition, ChainProgress& progress, SegmentClient& client,
+                   simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink,
+                   const PauseCheck& should_pause, bool* paused) const;
+  /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
+  Status AddRecord(simdjson::dom::element item, const Partition& partition, Slice& slice,
+                   const PageSink& sink) const;
+
+  const StreamSpec& spec_;
+  const RecordBuilder& builder_;
+  const std::vector<std::pair<std::string, Value>>& injected_constants_;
+  ReaderOptions options_;
+};
+
+}  // namespace segsync

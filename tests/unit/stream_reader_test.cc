@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// The stream reader on its own: pages, slices, pauses, cursors, injected fields, vanished parents.
+#include "sync/stream_reader.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes.h"
+#include "list_page.h"
+
+namespace segsync {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeHttpClient;
+using testing::Page;
+
+constexpr char kBase[] = "http://api.test";
+const UnixMillis kNow = DaysFromCivil(2026, 11, 28) * 86'400'000;
+
+/// One stream's reader over a scripted client, collecting what it hands on.
+struct ReaderHarness {
+  FakeHttpClient http;
+  FakeClock clock{kNow};
+  RateLimitPacer pacer{clock};
+  ClientOptions client_options{kBase, "tok-secret", "us", {}, 30};
+  std::unique_ptr<SegmentClient> client;
+  const StreamSpec& spec;
+  TableSpec table;
+  std::unique_ptr<RecordBuilder> builder;
+  std::vector<std::pair<std::string, Value>> constants;
+  ReaderOptions options;
+  std::vector<Slice> slices;
+  RequestStats stats;
+  simdjson::dom::parser parser;
+
+  explicit ReaderHarness(std::string_view stream) : spec(*FindStream(stream)) {
+    client_options.retry.max_retries = 0;
+    client = std::make_unique<SegmentClient>(http, pacer, clock, client_options);
+    table = *TableSpecFor(spec);
+    builder = std::make_unique<RecordBuilder>(table);
+  }
+
+  Status Read(
+      const Partition& partition, ChainProgress& progress, bool* paused = nullptr,
+      const PauseCheck& should_pause = [] { return false; }) {
+    bool ignored = false;
+    const StreamReader reader(spec, *builder, constants, options);
+    return reader.Read(
+        partition, progress, *client, parser, stats,
+        [this](Slice slice) {
+          slices.push_back(std::move(slice));
+          return Status::Ok();
+        },
+        should_pause, paused != nullptr ? paused : &ignored);
+  }
+
+  std::vector<std::string> Texts(std::string_view field) const {
+    std::vector<std::string> out;
+    for (const auto& slice : slices) {
+      for (const auto& record : slice.records) {
+        const Value* v = record.Find(field);
+        out.push_back(v == nullptr ? "-" : v->text);
+      }
+    }
+    return out;
+  }
+};
+
+TEST(StreamReader, FollowsTheCursorAndHandsOnEachPage) {
+  ReaderHarness h("users");
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1"},{"id":"u2"})", "Mg=="));
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
+                Page("users", R"({"id":"u3"})"));
+  ChainProgress progress;
+  ASSERT_TRUE(h.Read({"/users", {}, nullptr, std::nullopt}, progress).ok());
+  ASSERT_EQ(h.slices.size(), 2u);
+  EXPECT_TRUE(h.slices[0].page_done);
+  EXPECT_GT(h.slices[0].bytes, 0u);
+  EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"u1", "u2", "u3"}));
+  EXPECT_EQ(h.stats.requests, 2);
+}
+
+TEST(StreamReader, ABigPageIsHandedOnInSlices) {
+  ReaderHarness h("users");
+  h.options.slice_bytes = 1;  // every record fills a slice
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1"},{"id":"u2"})"));
+  ChainProgress progress;
+  ASSERT_TRUE(h.Read({"/users", {}, nullptr, std::nullopt}, progress).ok());
+  ASSERT_EQ(h.slices.size(), 3u);  // one per record, then the page's (empty) last slice
+  EXPECT_FALSE(h.slices[0].page_done);
+  EXPECT_FALSE(h.slices[1].page_done);
+  EXPECT_TRUE(h.slices[2].page_done);
+  EXPECT_TRUE(h.slices[2].records.empty());
+}
+
+TEST(StreamReader, PausesBetweenPagesAndResumesFromItsProgress) {
+  ReaderHarness h("users");
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1"})", "Mg=="));
+  ChainProgress progress;
+  bool paused = false;
+  const Partition partition{"/users", {}, nullptr, std::nullopt};
+  ASSERT_TRUE(h.Read(partition, progress, &paused, [] { return true; }).ok());
+  EXPECT_TRUE(paused);
+  EXPECT_EQ(progress.cursor, "Mg==");
+  EXPECT_EQ(h.http.sent().size(), 1u);  // nothing fetched ahead for a paused chain
+
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
+                Page("users", R"({"id":"u2"})"));
+  paused = false;
+  ASSERT_TRUE(h.Read(partition, progress, &paused).ok());
+  EXPECT_FALSE(paused);
+  EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"u1", "u2"}));
+}
+
+TEST(StreamReader, ACursorSeenTwiceStopsTheChain) {
+  ReaderHarness h("users");
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1"})", "Mg=="));
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
+                Page("users", R"({"id":"u2"})", "Mg=="));
+  ChainProgress progress;
+  Status status = h.Read({"/users", {}, nullptr, std::nullopt}, progress);
+  EXPECT_EQ(status.code(), StatusCode::kInvalid);
+  EXPECT_NE(status.message().find("a second time"), std::string::npos) << status.message();
+}
+
+TEST(StreamReader, RecordsCarryTheirParentsFieldsAndTheReadsConstants) {
+  ReaderHarness h("source_connected_warehouses");
+  h.constants = {{"note", Value::String("fixed")}};
+  Record parent;
+  parent.Set("id", Value::String("s1"));
+  h.http.Expect(std::string(kBase) + "/sources/s1/connected-warehouses?pagination.count=1000", 200,
+                Page("warehouses", R"({"id":"w1"})"));
+  ChainProgress progress;
+  ASSERT_TRUE(
+      h.Read({"/sources/s1/connected-warehouses", {}, &parent, std::nullopt}, progress).ok());
+  EXPECT_EQ(h.Texts("sourceId"), (std::vector<std::string>{"s1"}));
+  EXPECT_EQ(h.Texts("note"), (std::vector<std::string>{"fixed"}));
+}
+
+TEST(StreamReader, AParentThatVanishedHasNothingToRead) {
+  ReaderHarness h("source_connected_warehouses");
+  Record parent;
+  parent.Set("id", Value::String("s2"));
+  h.http.Expect(std::string(kBase) + "/sources/s2/connected-warehouses?pagination.count=1000", 404,
+                R"({"errors":[{"type":"not-found","message":"Source not found"}]})");
+  ChainProgress progress;
+  EXPECT_TRUE(
+      h.Read({"/sources/s2/connected-warehouses", {}, &parent, std::nullopt}, progress).ok());
+  EXPECT_TRUE(h.slices.empty());
+
+  // Without a parent record, a 404 is an error like any other.
+  ReaderHarness top("users");
+  top.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 404,
+                  R"({"errors":[{"type":"not-found","message":"gone"}]})");
+  EXPECT_EQ(top.Read({"/users", {}, nullptr, std::nullopt}, progress).code(),
+            StatusCode::kNotFound);
+}
+
+TEST(StreamReader, AMonthKeepsOnlyItsOwnMonthsRows) {
+  ReaderHarness h("usage_mtu_workspace_daily");
+  const UnixMillis october = *ParseRfc3339("2026-10-01T00:00:00.000Z");
+  h.http.Expect(
+      std::string(kBase) + "/usage/mtu/daily?period=2026-10-01&pagination.count=1000", 200,
+      Page("dailyWorkspaceMTUUsage",
+           R"({"timestamp":"2026-10-31T00:00:00.000Z"},{"timestamp":"2026-11-01T00:00:00.000Z"})"));
+  ChainProgress progress;
+  ASSERT_TRUE(
+      h.Read({"/usage/mtu/daily", {{"period", "2026-10-01"}}, nullptr, october}, progress).ok());
+  EXPECT_EQ(h.Texts("timestamp"), (std::vector<std::string>{"2026-10-31T00:00:00.000Z"}));
+}
+
+}  // namespace
+}  // namespace segsync
