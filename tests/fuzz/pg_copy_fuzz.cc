@@ -124,9 +124,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // One cell per column kind.
   const Value value = MakeValue(data[0], text);
-  static constexpr PgColumnKind kKinds[] = {
-      PgColumnKind::kText,      PgColumnKind::kBigint, PgColumnKind::kDouble, PgColumnKind::kBoolean,
-      PgColumnKind::kTimestamp, PgColumnKind::kJsonb,  PgColumnKind::kOther};
+  static constexpr PgColumnKind kKinds[] = {PgColumnKind::kText,      PgColumnKind::kBigint,
+                                            PgColumnKind::kDouble,    PgColumnKind::kBoolean,
+                                            PgColumnKind::kTimestamp, PgColumnKind::kJsonb,
+                                            PgColumnKind::kOther};
   for (const PgColumnKind kind : kKinds) {
     std::string cell;
     int64_t cell_nuls = 0;
