@@ -67,7 +67,8 @@ TEST(PostgresUriTest, UnusableSchemaIsAConfigErrorThatShowsNoPassword) {
 
 TEST(PostgresUriTest, OpenDestinationAcceptsBothSchemesWithoutConnecting) {
   // Nothing listens there: opening must not try.
-  for (const char* uri : {"postgresql:///db?host=/nonexistent-segsync", "postgres://u@/db"}) {
+  for (const char* uri : {"postgresql:///db?host=/nonexistent-segsync", "postgres://u@/db",
+                          "postgresql://localhost:1/db", "postgres://u@h.invalid/db"}) {
     Result<std::unique_ptr<Destination>> opened = OpenDestination(uri);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     EXPECT_NE(dynamic_cast<PostgresDestination*>(opened->get()), nullptr);
