@@ -14,6 +14,11 @@
 
 namespace segsync {
 
+/// The bookkeeping fields every destination stores beside a record's own: when the record was
+/// read, and (streams that track deletions) when a complete read no longer found it.
+inline constexpr std::string_view kExtractedAtColumn = "_extracted_at";
+inline constexpr std::string_view kDeletedAtColumn = "_deleted_at";
+
 /// How a stream's transaction ends.
 struct StreamCommit {
   /// Set for a complete read of a full-table stream: every row whose _extracted_at is older than

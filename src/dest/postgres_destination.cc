@@ -245,7 +245,7 @@ Status PostgresDestination::CreateStaging() {
   for (size_t slot = 0; slot < columns_.size(); ++slot) {
     create += QuoteIdentifier(columns_.name(slot)) + " " + column_types_[slot].type + ", ";
   }
-  create += QuoteIdentifier(kExtractedAt) + " timestamptz, " + std::string(kOrdinal) +
+  create += QuoteIdentifier(kExtractedAtColumn) + " timestamptz, " + std::string(kOrdinal) +
             " bigint) ON COMMIT DROP";
   SEGSYNC_RETURN_NOT_OK(
       connection_.Execute(create, "creating the staging table for " + quoted_table_).status());

@@ -85,9 +85,9 @@ std::string CreateTableSql(const SqlDialect& dialect, std::string_view qualified
     }
   }
   const std::string timestamp(dialect.timestamp_type);
-  create += QuoteIdentifier(kExtractedAt) + " " + timestamp + " NOT NULL, ";
+  create += QuoteIdentifier(kExtractedAtColumn) + " " + timestamp + " NOT NULL, ";
   if (table.track_deletions) {
-    create += QuoteIdentifier(kDeletedAt) + " " + timestamp + ", ";
+    create += QuoteIdentifier(kDeletedAtColumn) + " " + timestamp + ", ";
   }
   create += "PRIMARY KEY (";
   for (size_t i = 0; i < table.primary_key.size(); ++i) {
@@ -110,8 +110,8 @@ std::vector<std::pair<std::string, std::string>> MissingColumns(
       missing.emplace_back(column.name, dialect.TypeOf(column.type));
     }
   }
-  if (table.track_deletions && !Contains(existing, kDeletedAt)) {
-    missing.emplace_back(kDeletedAt, dialect.timestamp_type);
+  if (table.track_deletions && !Contains(existing, kDeletedAtColumn)) {
+    missing.emplace_back(kDeletedAtColumn, dialect.timestamp_type);
   }
   return missing;
 }
@@ -129,11 +129,11 @@ UpsertSql BuildUpsert(const std::vector<std::string>& columns, size_t key_count,
       updates.append(quoted).append(" = excluded.").append(quoted).append(", ");
     }
   }
-  const std::string extracted_at = QuoteIdentifier(kExtractedAt);
+  const std::string extracted_at = QuoteIdentifier(kExtractedAtColumn);
   sql.columns += extracted_at;
   updates += extracted_at + " = excluded." + extracted_at;
   if (track_deletions) {
-    updates += ", " + QuoteIdentifier(kDeletedAt) + " = NULL";
+    updates += ", " + QuoteIdentifier(kDeletedAtColumn) + " = NULL";
   }
   sql.on_conflict = " ON CONFLICT (" + sql.keys + ") DO UPDATE SET " + updates;
   return sql;
@@ -141,9 +141,9 @@ UpsertSql BuildUpsert(const std::vector<std::string>& columns, size_t key_count,
 
 std::string MarkDeletedSql(std::string_view qualified, std::string_view now,
                            std::string_view before) {
-  const std::string deleted_at = QuoteIdentifier(kDeletedAt);
+  const std::string deleted_at = QuoteIdentifier(kDeletedAtColumn);
   return "UPDATE " + std::string(qualified) + " SET " + deleted_at + " = " + std::string(now) +
-         " WHERE " + deleted_at + " IS NULL AND " + QuoteIdentifier(kExtractedAt) + " < " +
+         " WHERE " + deleted_at + " IS NULL AND " + QuoteIdentifier(kExtractedAtColumn) + " < " +
          std::string(before);
 }
 
@@ -175,7 +175,7 @@ Result<std::vector<size_t>> ColumnMap::Reset(const TableSpec& table,
   }
   for (size_t i = 0; i < existing.size(); ++i) {
     const std::string& name = existing[i];
-    if (!IsKey(table, name) && name != kExtractedAt && name != kDeletedAt) {
+    if (!IsKey(table, name) && name != kExtractedAtColumn && name != kDeletedAtColumn) {
       Add(name);
       order.push_back(i);
     }
@@ -197,7 +197,8 @@ int ColumnMap::Add(const std::string& name) {
 }
 
 bool ColumnMap::IsReserved(std::string_view name) const {
-  return name == kExtractedAt || name == kDeletedAt || (!reserved_.empty() && name == reserved_);
+  return name == kExtractedAtColumn || name == kDeletedAtColumn ||
+         (!reserved_.empty() && name == reserved_);
 }
 
 Result<bool> ColumnMap::MapFields(const Record& record, std::string_view stream) {

@@ -13,12 +13,9 @@
 #include "core/record.h"
 #include "core/status.h"
 #include "core/table_spec.h"
+#include "dest/destination.h"
 
 namespace segsync {
-
-/// The bookkeeping columns every SQL table carries beside the stream's own.
-inline constexpr std::string_view kExtractedAt = "_extracted_at";
-inline constexpr std::string_view kDeletedAt = "_deleted_at";
 
 /// How one SQL engine spells the column types. Everything else segsync sends is the same in
 /// SQLite and PostgreSQL: "quoted" identifiers and INSERT ... ON CONFLICT DO UPDATE with
