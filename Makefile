@@ -38,7 +38,7 @@ define sanitized_ctest
 	  fi; exit $$rc
 endef
 
-FUZZ_TARGETS := api_page error_envelope config jsonl_state protocol_state singer_catalog airbyte_catalog
+FUZZ_TARGETS := api_page error_envelope config jsonl_state protocol_state singer_catalog airbyte_catalog pg_copy
 FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 10
 FUZZ_FLAGS ?= -max_len=4096

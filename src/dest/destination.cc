@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// OpenDestination: the destination URI forms and which implementation each opens.
 #include "dest/destination.h"
 
 #include "dest/jsonl_destination.h"

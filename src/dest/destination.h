@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Destination interface every output implements, and OpenDestination, which picks one by URI.
 #pragma once
 
 #include <memory>
@@ -9,24 +10,14 @@
 
 #include "core/record.h"
 #include "core/status.h"
+#include "core/table_spec.h"
 
 namespace segsync {
 
-/// A column the stream's schema declares.
-struct Column {
-  std::string name;
-  ColumnType type = ColumnType::kString;
-};
-
-/// What a destination needs to know to hold one stream (CONTRACT.md §4).
-struct TableSpec {
-  std::string name;                      // the stream name, used as the table name
-  std::vector<std::string> primary_key;  // never empty
-  std::vector<Column> columns;           // declared by the schema; unknown fields add more
-  bool track_deletions = false;          // full-table streams carry _deleted_at
-  /// Rows are small and many (usage): a destination may store them clustered by primary key.
-  bool small_rows = false;
-};
+/// The bookkeeping fields every destination stores beside a record's own: when the record was
+/// read, and (streams that track deletions) when a complete read no longer found it.
+inline constexpr std::string_view kExtractedAtColumn = "_extracted_at";
+inline constexpr std::string_view kDeletedAtColumn = "_deleted_at";
 
 /// How a stream's transaction ends.
 struct StreamCommit {

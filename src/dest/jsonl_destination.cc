@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The JSONL destination: a file of JSON lines per stream, published whole at each commit.
 #include "dest/jsonl_destination.h"
 
 #include <fcntl.h>
@@ -17,7 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kExtractedAt = "_extracted_at";
 constexpr std::string_view kStateFile = "_segsync_state.json";
 constexpr std::string_view kRunsFile = "_segsync_runs.jsonl";
 constexpr std::string_view kTempSuffix = ".tmp";
@@ -236,7 +236,7 @@ Status JsonlDestination::Write(const std::vector<Record>& records, std::string_v
     }
     buffer_.push_back('{');
     for (const auto& [name, value] : record.fields) {
-      if (name == kExtractedAt) {
+      if (name == kExtractedAtColumn) {
         return Status::Invalid("a record of stream " + stream_->name + " has a field named " +
                                name + ", which segsync reserves for its own field");
       }
@@ -245,7 +245,7 @@ Status JsonlDestination::Write(const std::vector<Record>& records, std::string_v
       AppendValueJson(buffer_, value);
       buffer_.push_back(',');
     }
-    AppendJsonString(buffer_, kExtractedAt);
+    AppendJsonString(buffer_, kExtractedAtColumn);
     buffer_.push_back(':');
     AppendJsonString(buffer_, extracted_at);
     buffer_.append("}\n");

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The JSONL destination (`jsonl:DIR`).
 #pragma once
 
 #include <cstdint>

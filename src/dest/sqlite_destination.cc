@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The SQLite destination: one WAL database file, a table per stream, upserted record by record.
 #include "dest/sqlite_destination.h"
 
 #include <sqlite3.h>
@@ -9,12 +10,11 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "dest/sql_common.h"
 
 namespace segsync {
 namespace {
 
-constexpr std::string_view kExtractedAt = "_extracted_at";
-constexpr std::string_view kDeletedAt = "_deleted_at";
 // 16 MiB of page cache (SQLite's default is 2 MiB; 64 MiB measured no faster, and it counts
 // against memory). Usage rows arrive day by day across all
 // sources, so each insert lands in another leaf of the key's B-tree; with the default cache
@@ -24,52 +24,9 @@ constexpr std::string_view kCacheSize = "PRAGMA cache_size=-16384";
 // stuck process is reported instead of hanging the sync.
 constexpr int kBusyTimeoutMillis = 10'000;
 
-std::string QuoteIdentifier(std::string_view name) {
-  std::string quoted = "\"";
-  for (const char c : name) {
-    if (c == '"') {
-      quoted.push_back('"');
-    }
-    quoted.push_back(c);
-  }
-  quoted.push_back('"');
-  return quoted;
-}
-
-// TEXT for strings, timestamps and JSON: a NUMERIC-affinity type would turn "0123" or "1e5"
-// into numbers.
-std::string_view DeclaredType(ColumnType type) {
-  switch (type) {
-    case ColumnType::kInteger:
-      return "INTEGER";
-    case ColumnType::kNumber:
-      return "REAL";
-    case ColumnType::kBoolean:
-      return "BOOLEAN";
-    case ColumnType::kString:
-    case ColumnType::kTimestamp:
-    case ColumnType::kJson:
-      return "TEXT";
-  }
-  return "TEXT";
-}
-
-/// The declared type of a column added for a field the schema does not know.
-std::string_view DeclaredTypeOf(const Value& value) {
-  switch (value.kind) {
-    case Value::Kind::kInt:
-      return "INTEGER";
-    case Value::Kind::kDouble:
-      return "REAL";
-    case Value::Kind::kBool:
-      return "BOOLEAN";
-    case Value::Kind::kNull:
-    case Value::Kind::kString:
-    case Value::Kind::kJson:
-      return "TEXT";
-  }
-  return "TEXT";
-}
+/// TEXT for strings, timestamps and JSON: a NUMERIC-affinity type would turn "0123" or "1e5"
+/// into numbers.
+constexpr SqlDialect kSqliteDialect{"TEXT", "INTEGER", "REAL", "BOOLEAN", "TEXT", "TEXT"};
 
 /// What the user can do about a failure with this SQLite result code.
 std::string_view Hint(int code) {
@@ -98,8 +55,6 @@ std::string_view Hint(int code) {
       return "run again; if it fails the same way, report this message";
   }
 }
-
-std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
 }  // namespace
 
@@ -241,37 +196,8 @@ Status SqliteDestination::BeginStream(const TableSpec& table) {
 }
 
 Status SqliteDestination::EnsureTable(const TableSpec& table) {
-  const auto is_key = [&table](std::string_view name) {
-    return std::find(table.primary_key.begin(), table.primary_key.end(), name) !=
-           table.primary_key.end();
-  };
-  const auto is_declared = [&table](std::string_view name) {
-    return std::any_of(table.columns.begin(), table.columns.end(),
-                       [name](const Column& column) { return column.name == name; });
-  };
-
-  std::string create = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(table.name) + " (";
-  for (const Column& column : table.columns) {
-    create += QuoteIdentifier(column.name);
-    create += ' ';
-    create += DeclaredType(column.type);
-    create += is_key(column.name) ? " NOT NULL, " : ", ";
-  }
-  // A key the schema does not declare (an id the connector injects) is still a column.
-  for (const std::string& key : table.primary_key) {
-    if (!is_declared(key)) {
-      create += QuoteIdentifier(key) + " TEXT NOT NULL, ";
-    }
-  }
-  create += QuoteIdentifier(kExtractedAt) + " TEXT NOT NULL, ";
-  if (table.track_deletions) {
-    create += QuoteIdentifier(kDeletedAt) + " TEXT, ";
-  }
-  create += "PRIMARY KEY (";
-  for (size_t i = 0; i < table.primary_key.size(); ++i) {
-    create += (i == 0 ? "" : ", ") + QuoteIdentifier(table.primary_key[i]);
-  }
-  create += "))";
+  const std::string quoted = QuoteIdentifier(table.name);
+  std::string create = CreateTableSql(kSqliteDialect, quoted, table, /*if_not_exists=*/true);
   if (table.small_rows) {
     // One B-tree ordered by the key instead of a rowid table plus a key index: about twice
     // as fast to fill and 40% smaller. Only a table created now gets it; an existing one is
@@ -295,71 +221,27 @@ Status SqliteDestination::EnsureTable(const TableSpec& table) {
   if (rc != SQLITE_DONE) {
     return Error(what);
   }
-  const auto exists = [&existing](std::string_view name) {
-    return std::find(existing.begin(), existing.end(), name) != existing.end();
-  };
-  for (const Column& column : table.columns) {
-    if (!exists(column.name)) {
-      SEGSYNC_RETURN_NOT_OK(AddColumn(column.name, DeclaredType(column.type)));
-      existing.push_back(column.name);
-    }
+  for (const auto& [name, type] : MissingColumns(kSqliteDialect, table, existing)) {
+    SEGSYNC_RETURN_NOT_OK(AddColumn(name, type));
+    existing.push_back(name);
   }
-  if (table.track_deletions && !exists(kDeletedAt)) {
-    SEGSYNC_RETURN_NOT_OK(AddColumn(kDeletedAt, "TEXT"));
-  }
-
-  columns_.clear();
-  column_slots_.clear();
-  for (const std::string& key : table.primary_key) {
-    if (!exists(key)) {
-      return Status::Io("SQLite database " + path_ + ": table " + Quoted(table.name) +
-                        " has no column for primary-key field " + Quoted(key) +
-                        "; drop the table and sync again to rebuild it");
-    }
-    column_slots_.emplace(key, static_cast<int>(columns_.size()));
-    columns_.push_back(key);
-  }
-  for (std::string& name : existing) {
-    if (!is_key(name) && name != kExtractedAt && name != kDeletedAt) {
-      column_slots_.emplace(name, static_cast<int>(columns_.size()));
-      columns_.push_back(std::move(name));
-    }
-  }
-  return Status::Ok();
+  return columns_.Reset(table, existing, "SQLite database " + path_, Quoted(table.name)).status();
 }
 
 Status SqliteDestination::AddColumn(std::string_view name, std::string_view declared_type) {
-  std::string sql = "ALTER TABLE " + QuoteIdentifier(stream_->name) + " ADD COLUMN " +
-                    QuoteIdentifier(name) + " " + std::string(declared_type);
-  return Execute(sql, "adding column " + Quoted(name) + " to table " + Quoted(stream_->name));
+  return Execute(AddColumnSql(QuoteIdentifier(stream_->name), name, declared_type),
+                 "adding column " + Quoted(name) + " to table " + Quoted(stream_->name));
 }
 
 Status SqliteDestination::PrepareUpsert() {
   const size_t key_count = stream_->primary_key.size();
-  std::string names;
+  const UpsertSql upsert = BuildUpsert(columns_.names(), key_count, stream_->track_deletions);
   std::string placeholders;
-  std::string updates;
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    const std::string quoted = QuoteIdentifier(columns_[i]);
-    names += quoted + ", ";
-    placeholders += "?" + std::to_string(i + 1) + ", ";
-    if (i >= key_count) {
-      updates.append(quoted).append(" = excluded.").append(quoted).append(", ");
-    }
+  for (size_t i = 0; i <= columns_.size(); ++i) {
+    placeholders += (i == 0 ? "?" : ", ?") + std::to_string(i + 1);
   }
-  const std::string extracted_at = QuoteIdentifier(kExtractedAt);
-  names += extracted_at;
-  placeholders += "?" + std::to_string(columns_.size() + 1);
-  updates += extracted_at + " = excluded." + extracted_at;
-  if (stream_->track_deletions) {
-    updates += ", " + QuoteIdentifier(kDeletedAt) + " = NULL";
-  }
-  std::string sql = "INSERT INTO " + QuoteIdentifier(stream_->name) + " (" + names + ") VALUES (" +
-                    placeholders + ") ON CONFLICT (";
-  for (size_t i = 0; i < key_count; ++i) {
-    sql += (i == 0 ? "" : ", ") + QuoteIdentifier(columns_[i]);
-  }
-  sql += ") DO UPDATE SET " + updates;
+  const std::string sql = "INSERT INTO " + QuoteIdentifier(stream_->name) + " (" + upsert.columns +
+                          ") VALUES (" + placeholders + ")" + upsert.on_conflict;
 
   upsert_.reset();
   sqlite3_stmt* statement = nullptr;
@@ -383,33 +265,20 @@ Status SqliteDestination::Write(const std::vector<Record>& records, std::string_
 }
 
 Status SqliteDestination::ResolveColumns(const Record& record) {
-  const size_t field_count = record.fields.size();
-  if (field_slots_.size() < field_count) {
-    field_slots_.resize(field_count, -1);
+  SEGSYNC_ASSIGN_OR_RETURN(const bool complete, columns_.MapFields(record, stream_->name));
+  if (complete) {
+    return Status::Ok();
   }
-  bool added = false;
-  for (size_t i = 0; i < field_count; ++i) {
+  for (size_t i = 0; i < record.fields.size(); ++i) {
     const auto& [name, value] = record.fields[i];
-    const int cached = field_slots_[i];
-    if (cached >= 0 && columns_[static_cast<size_t>(cached)] == name) {
+    if (columns_.slot(i) >= 0 || columns_.Contains(name)) {
       continue;
     }
-    if (const auto found = column_slots_.find(name); found != column_slots_.end()) {
-      field_slots_[i] = found->second;
-      continue;
-    }
-    if (name == kExtractedAt || name == kDeletedAt) {
-      return Status::Invalid("a record of stream " + stream_->name + " has a field named " + name +
-                             ", which segsync reserves for its own column");
-    }
-    SEGSYNC_RETURN_NOT_OK(AddColumn(name, DeclaredTypeOf(value)));
-    const int slot = static_cast<int>(columns_.size());
-    column_slots_.emplace(name, slot);
-    columns_.push_back(name);
-    field_slots_[i] = slot;
-    added = true;
+    SEGSYNC_RETURN_NOT_OK(AddColumn(name, kSqliteDialect.TypeOf(ColumnTypeOfValue(value))));
+    columns_.Add(name);
   }
-  return added ? PrepareUpsert() : Status::Ok();
+  SEGSYNC_RETURN_NOT_OK(columns_.MapFields(record, stream_->name).status());
+  return PrepareUpsert();
 }
 
 Status SqliteDestination::WriteOne(const Record& record, std::string_view extracted_at) {
@@ -420,7 +289,7 @@ Status SqliteDestination::WriteOne(const Record& record, std::string_view extrac
   // Bindings are SQLITE_STATIC: the record and extracted_at outlive the step below.
   for (size_t i = 0; i < record.fields.size(); ++i) {
     const Value& value = record.fields[i].second;
-    const int slot = field_slots_[i];
+    const int slot = columns_.slot(i);
     const int index = slot + 1;
     switch (value.kind) {
       case Value::Kind::kNull:
@@ -449,7 +318,7 @@ Status SqliteDestination::WriteOne(const Record& record, std::string_view extrac
     if (!key_present_[k]) {
       sqlite3_clear_bindings(statement);
       return Status::Invalid("a record of stream " + stream_->name + " has no value for " +
-                             "primary-key field " + columns_[k] +
+                             "primary-key field " + columns_.name(k) +
                              "; every record needs its key to be stored");
     }
   }
@@ -488,10 +357,7 @@ Result<int64_t> SqliteDestination::FinishStream(const StreamCommit& commit) {
     const std::string what = "marking deleted rows in table " + table;
     SEGSYNC_ASSIGN_OR_RETURN(
         StatementPtr mark,
-        Prepare("UPDATE " + QuoteIdentifier(stream_->name) + " SET " + QuoteIdentifier(kDeletedAt) +
-                    " = ?1 WHERE " + QuoteIdentifier(kDeletedAt) + " IS NULL AND " +
-                    QuoteIdentifier(kExtractedAt) + " < ?2",
-                what));
+        Prepare(MarkDeletedSql(QuoteIdentifier(stream_->name), "?1", "?2"), what));
     sqlite3_bind_text64(mark.get(), 1, now.data(), now.size(), SQLITE_STATIC, SQLITE_UTF8);
     const std::string& before = *commit.mark_deleted_before;
     sqlite3_bind_text64(mark.get(), 2, before.data(), before.size(), SQLITE_STATIC, SQLITE_UTF8);
@@ -502,12 +368,8 @@ Result<int64_t> SqliteDestination::FinishStream(const StreamCommit& commit) {
   }
   if (commit.state) {
     const std::string what = "saving the state of stream " + stream_->name;
-    SEGSYNC_ASSIGN_OR_RETURN(
-        StatementPtr save,
-        Prepare("INSERT INTO _segsync_state (stream, state, updated_at) VALUES (?1, ?2, ?3) "
-                "ON CONFLICT (stream) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at",
-                what));
+    SEGSYNC_ASSIGN_OR_RETURN(StatementPtr save,
+                             Prepare(SaveStateSql("_segsync_state", "?1", "?2", "?3"), what));
     const std::string& state = *commit.state;
     sqlite3_bind_text64(save.get(), 1, stream_->name.data(), stream_->name.size(), SQLITE_STATIC,
                         SQLITE_UTF8);
@@ -538,9 +400,7 @@ void SqliteDestination::AbortStream() {
 void SqliteDestination::CloseStream() {
   upsert_.reset();
   stream_.reset();
-  columns_.clear();
-  column_slots_.clear();
-  field_slots_.clear();
+  columns_.Clear();
   key_present_.clear();
 }
 

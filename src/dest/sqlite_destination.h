@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The SQLite destination (`sqlite:PATH`).
 #pragma once
 
 #include <cstdint>
@@ -6,10 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "dest/destination.h"
+#include "dest/sql_common.h"
 
 // Forward declarations keep sqlite3.h inside sqlite_destination.cc.
 struct sqlite3;
@@ -69,13 +70,10 @@ class SqliteDestination final : public Destination {
   // The open stream. Columns are in bind order: primary-key columns first, then every other
   // data column of the table; _extracted_at is bound after them.
   std::optional<TableSpec> stream_;
-  std::vector<std::string> columns_;
-  std::unordered_map<std::string, int> column_slots_;
+  ColumnMap columns_;
   StatementPtr upsert_;
-  // Per-record scratch, kept across records to avoid allocations: the slot of each field (fields
-  // usually arrive in the same order, so the previous slot is checked before the map), and
-  // whether each primary-key column got a non-null value.
-  std::vector<int> field_slots_;
+  // Per-record scratch, kept across records to avoid allocations: whether each primary-key
+  // column got a non-null value.
   std::vector<bool> key_present_;
 };
 

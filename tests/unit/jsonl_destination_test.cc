@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+// What only the JSONL destination does: its line format, the temporary file a stream is written
+// to, its state file, and its buffer. What every destination does is in
+// destination_conformance_test.cc.
 #include "dest/jsonl_destination.h"
 
 #include <gtest/gtest.h>
@@ -112,17 +115,6 @@ TEST_F(JsonlDestinationTest, EachRecordIsOneParseableLineWithExtractedAt) {
   EXPECT_EQ(simdjson::minify(second), R"({"id":"b","_extracted_at":")" + std::string(kT1) + "\"}");
 }
 
-TEST_F(JsonlDestinationTest, CommitsAppendToTheStreamFile) {
-  JsonlDestination destination(dir_);
-  Sync(destination, {MakeRecord({{"id", Value::String("a")}})}, kT1);
-  Sync(destination, {MakeRecord({{"id", Value::String("a")}})}, kT2);
-  const std::vector<std::string> lines = ReadLines(dir_ / "sources.jsonl");
-  const std::vector<std::string> expected = {
-      R"({"id":"a","_extracted_at":"2024-03-01T00:00:00.000Z"})",
-      R"({"id":"a","_extracted_at":"2024-03-02T00:00:00.000Z"})"};
-  EXPECT_EQ(lines, expected);
-}
-
 TEST_F(JsonlDestinationTest, AbortRemovesTheTempFileAndKeepsCommittedLines) {
   JsonlDestination destination(dir_);
   StreamCommit commit;
@@ -191,24 +183,6 @@ TEST_F(JsonlDestinationTest, StateThatIsNotJsonFailsTheCommitAndPublishesNothing
   EXPECT_FALSE(fs::exists(dir_ / "_segsync_state.json"));
 }
 
-TEST_F(JsonlDestinationTest, DeletionMarkingIsNotSupportedAndMarksNothing) {
-  JsonlDestination destination(dir_);
-  Sync(destination, {MakeRecord({{"id", Value::String("a")}})}, kT1);
-  StreamCommit complete;
-  complete.mark_deleted_before = kT2;
-  complete.now = kT2;
-  Sync(destination, {}, kT2, complete);
-  EXPECT_EQ(ReadLines(dir_ / "sources.jsonl").size(), 1u);
-}
-
-TEST_F(JsonlDestinationTest, ReadStateOfAMissingDirectoryCreatesNothing) {
-  JsonlDestination destination(dir_);
-  Result<std::optional<std::string>> state = destination.ReadState("sources");
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
-  EXPECT_EQ(*state, std::nullopt);
-  EXPECT_FALSE(fs::exists(dir_));
-}
-
 TEST_F(JsonlDestinationTest, CorruptStateFileIsAParseErrorNamingTheFile) {
   fs::create_directories(dir_);
   std::ofstream(dir_ / "_segsync_state.json") << "[1,";
@@ -235,16 +209,6 @@ TEST_F(JsonlDestinationTest, RecordRunAppendsOneLinePerRun) {
       R"({"started_at":"2024-03-01T00:00:00.000Z","ended_at":"2024-03-02T00:00:00.000Z",)"
       R"("status":"partial","streams":{"sources":{"rows":1}}})"};
   EXPECT_EQ(ReadLines(dir_ / "_segsync_runs.jsonl"), expected);
-}
-
-TEST_F(JsonlDestinationTest, RecordWithoutItsPrimaryKeyIsAnErrorNamingStreamAndKey) {
-  JsonlDestination destination(dir_);
-  ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-  const Status status = destination.Write({MakeRecord({{"name", Value::String("x")}})}, kT1);
-  EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("sources"), std::string::npos) << status.message();
-  EXPECT_NE(status.message().find("primary-key field id"), std::string::npos) << status.message();
-  destination.AbortStream();
 }
 
 TEST_F(JsonlDestinationTest, ManyRecordsSurviveTheBufferFlushes) {

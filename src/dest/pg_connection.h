@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// One libpq session: connecting with segsync's defaults, statements with text parameters, COPY
+// IN, and errors that name the server, the failed step and what the user can do.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+// Forward declarations keep libpq-fe.h inside the .cc files.
+struct pg_conn;
+struct pg_result;
+
+namespace segsync {
+
+struct PgResultClearer {
+  void operator()(pg_result* result) const;
+};
+using PgResultPtr = std::unique_ptr<pg_result, PgResultClearer>;
+
+class PgConnection {
+ public:
+  /// `conninfo` as libpq takes it; `display` (the URI with its password masked) names the server
+  /// in every message. Nothing is contacted until Connect.
+  PgConnection(std::string conninfo, std::string display);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  /// Open the session if it is not open; one that was lost is opened again, but a first
+  /// connection that failed is not retried: its failure is returned again at once.
+  Status Connect();
+  /// Whether the session is open and usable.
+  bool Usable() const;
+  /// Whether the session is usable and inside a transaction block.
+  bool InTransaction() const;
+  /// Run `sql` (with text parameters, nullopt for NULL) and return its result if it succeeded.
+  Result<PgResultPtr> Execute(const std::string& sql, std::string_view what,
+                              const std::vector<std::optional<std::string>>& params = {});
+  /// Run `copy_sql` (a COPY ... FROM STDIN) and send `data`, in COPY text format.
+  Status CopyIn(const std::string& copy_sql, std::string_view data, std::string_view what);
+  /// A kIo Status naming the server, the failed step, PostgreSQL's message on one line, and
+  /// what the user can do.
+  Status Error(std::string_view what, const pg_result* result) const;
+
+ private:
+  struct Closer {
+    void operator()(pg_conn* conn) const;
+  };
+
+  std::string conninfo_;
+  std::string display_;
+  std::unique_ptr<pg_conn, Closer> conn_;
+  bool ever_connected_ = false;
+  std::optional<Status> connect_failure_;
+};
+
+}  // namespace segsync
