@@ -57,6 +57,8 @@ std::string_view PartitioningName(Partitioning p) {
       return "month";
     case Partitioning::kAuditWindow:
       return "audit_window";
+    case Partitioning::kDeliveryWindow:
+      return "delivery_window";
   }
   return "none";
 }
