@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -30,11 +31,11 @@ TEST(Bookmarks, NoOrAnUnreadableStateIsNoBookmark) {
 TEST(Bookmarks, AreReadFromTheDestinationsState) {
   testing::MemoryDestination destination;
   auto none = ReadBookmark(destination, "audit_events");
-  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  ASSERT_OK(none);
   EXPECT_EQ(*none, std::nullopt);
   destination.state["audit_events"] = StateWithBookmark("2026-11-01T00:00:00Z");
   auto some = ReadBookmark(destination, "audit_events");
-  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  ASSERT_OK(some);
   EXPECT_EQ(*some, "2026-11-01T00:00:00Z");
 }
 

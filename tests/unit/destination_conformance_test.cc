@@ -24,6 +24,7 @@
 #include "dest/postgres_destination.h"
 #include "dest/sqlite_destination.h"
 #include "pg_test_server.h"
+#include "status_matchers.h"
 #include "sync/record_builder.h"
 
 namespace segsync {
@@ -279,7 +280,7 @@ class PostgresBackend {
 
   std::unique_ptr<Destination> Open() {
     Result<std::unique_ptr<Destination>> opened = OpenDestination(uri_);
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_OK(opened);
     return opened.ok() ? opened.MoveValue() : nullptr;
   }
 
@@ -425,11 +426,11 @@ class DestinationConformanceTest : public ::testing::Test {
   int64_t Sync(const TableSpec& table, const std::vector<Record>& records,
                std::string_view extracted_at, const StreamCommit& commit = {}) {
     const Status begun = destination_->BeginStream(table);
-    EXPECT_TRUE(begun.ok()) << begun.ToString();
+    EXPECT_OK(begun);
     const Status written = destination_->Write(records, extracted_at);
-    EXPECT_TRUE(written.ok()) << written.ToString();
+    EXPECT_OK(written);
     Result<int64_t> committed = destination_->CommitStream(commit);
-    EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+    EXPECT_OK(committed);
     return committed.ValueOr(-1);
   }
 
@@ -444,7 +445,7 @@ class DestinationConformanceTest : public ::testing::Test {
 
   std::optional<std::string> State(Destination& destination, std::string_view stream) {
     Result<std::optional<std::string>> state = destination.ReadState(stream);
-    EXPECT_TRUE(state.ok()) << state.status().ToString();
+    EXPECT_OK(state);
     return state.ok() ? *state : std::nullopt;
   }
 
@@ -736,12 +737,10 @@ TYPED_TEST(DestinationConformanceTest, AbortLeavesRowsColumnsAndStateAsBefore) {
   this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}, {"name", S("kept")}})}, kT1, commit);
 
   Destination& destination = *this->destination_;
-  ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(destination
-                  .Write({MakeRecord({{"id", S("a")}, {"name", S("lost")}}),
-                          MakeRecord({{"id", S("b")}, {"surprise", Value::Int(1)}})},
-                         kT2)
-                  .ok());
+  ASSERT_OK(destination.BeginStream(SourcesTable()));
+  ASSERT_OK(destination.Write({MakeRecord({{"id", S("a")}, {"name", S("lost")}}),
+                               MakeRecord({{"id", S("b")}, {"surprise", Value::Int(1)}})},
+                              kT2));
   destination.AbortStream();
 
   const std::vector<Row> rows = this->Rows("sources");
@@ -780,16 +779,16 @@ TYPED_TEST(DestinationConformanceTest, ReadingStateOfAnUntouchedDestinationCreat
 }
 
 TYPED_TEST(DestinationConformanceTest, AbortOfAFirstSyncLeavesNoTable) {
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(this->destination_->Write({MakeRecord({{"id", S("a")}})}, kT1).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
+  ASSERT_OK(this->destination_->Write({MakeRecord({{"id", S("a")}})}, kT1));
   this->destination_->AbortStream();
   EXPECT_FALSE(this->backend_.HasTable("sources"));
 }
 
 TYPED_TEST(DestinationConformanceTest, DestroyingTheDestinationMidStreamRollsBack) {
   this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}})}, kT1);
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(this->destination_->Write({MakeRecord({{"id", S("b")}})}, kT2).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
+  ASSERT_OK(this->destination_->Write({MakeRecord({{"id", S("b")}})}, kT2));
   this->destination_.reset();
   const std::vector<Row> rows = this->Rows("sources");
   ASSERT_EQ(rows.size(), 1u);
@@ -802,9 +801,9 @@ TYPED_TEST(DestinationConformanceTest, RecordRunAppendsOneEntryPerRun) {
   run.ended_at = kT2;
   run.status = "ok";
   run.streams_json = R"([{"stream":"sources","rows_written":2,"outcome":"ok"}])";
-  ASSERT_TRUE(this->destination_->RecordRun(run).ok());
+  ASSERT_OK(this->destination_->RecordRun(run));
   run.status = "partial";
-  ASSERT_TRUE(this->destination_->RecordRun(run).ok());
+  ASSERT_OK(this->destination_->RecordRun(run));
 
   const std::vector<Row> runs = this->backend_.Runs();
   ASSERT_EQ(runs.size(), 2u);
@@ -817,14 +816,14 @@ TYPED_TEST(DestinationConformanceTest, RecordRunAppendsOneEntryPerRun) {
 }
 
 TYPED_TEST(DestinationConformanceTest, RecordWithoutItsPrimaryKeyIsAnErrorNamingStreamAndKey) {
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
   const Status missing = this->destination_->Write({MakeRecord({{"name", S("no id")}})}, kT1);
   EXPECT_EQ(missing.code(), StatusCode::kInvalid) << missing.ToString();
   EXPECT_NE(missing.message().find("sources"), std::string::npos) << missing.message();
   EXPECT_NE(missing.message().find("primary-key field id"), std::string::npos) << missing.message();
   this->destination_->AbortStream();
 
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
   const Status null_key =
       this->destination_->Write({MakeRecord({{"id", Value::Null()}, {"name", S("x")}})}, kT1);
   EXPECT_EQ(null_key.code(), StatusCode::kInvalid) << null_key.ToString();
@@ -833,7 +832,7 @@ TYPED_TEST(DestinationConformanceTest, RecordWithoutItsPrimaryKeyIsAnErrorNaming
 }
 
 TYPED_TEST(DestinationConformanceTest, FieldNamedLikeABookkeepingColumnIsAnError) {
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
   const Status status =
       this->destination_->Write({MakeRecord({{"id", S("a")}, {"_extracted_at", S(kT1)}})}, kT1);
   EXPECT_EQ(status.code(), StatusCode::kInvalid) << status.ToString();
@@ -866,10 +865,10 @@ TYPED_TEST(DestinationConformanceTest, ManyRecordsAcrossBatchesAllLand) {
     return records;
   };
   Destination& destination = *this->destination_;
-  ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(destination.Write(batch(0, 3000), kT1).ok());
-  ASSERT_TRUE(destination.Write(batch(2000, 5000), kT2).ok());  // 1000 keys again
-  ASSERT_TRUE(destination.CommitStream({}).ok());
+  ASSERT_OK(destination.BeginStream(SourcesTable()));
+  ASSERT_OK(destination.Write(batch(0, 3000), kT1));
+  ASSERT_OK(destination.Write(batch(2000, 5000), kT2));  // 1000 keys again
+  ASSERT_OK(destination.CommitStream({}));
 
   const std::vector<Row> rows = this->backend_.Rows("sources");
   EXPECT_EQ(rows.size(), TestFixture::kCaps.upserts ? 5000u : 6000u);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "status_matchers.h"
+
 namespace segsync {
 namespace {
 
@@ -19,7 +21,7 @@ Record Parent(std::initializer_list<std::pair<std::string, std::string>> fields)
 
 TEST(Partitions, ATopLevelListIsOnePartitionWithoutQuery) {
   auto plan = PlanPartitions(*FindStream("users"), nullptr, std::nullopt, kNow, {});
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_OK(plan);
   ASSERT_EQ(plan->partitions.size(), 1u);
   EXPECT_EQ(plan->partitions[0].path, "/users");
   EXPECT_TRUE(plan->partitions[0].query.empty());
@@ -31,7 +33,7 @@ TEST(Partitions, AChildHasOnePartitionPerParentWithItsIds) {
                                        Parent({{"id", "s2"}})};
   auto plan =
       PlanPartitions(*FindStream("source_connected_warehouses"), &parents, std::nullopt, kNow, {});
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_OK(plan);
   ASSERT_EQ(plan->partitions.size(), 2u);  // the parent without an id is skipped
   EXPECT_EQ(plan->partitions[0].path, "/sources/s%201/connected-warehouses");
   EXPECT_EQ(plan->partitions[0].parent, &parents[0]);
@@ -53,7 +55,7 @@ TEST(Partitions, TheDeliveryWindowIsOneWindowForEveryParentAndEveryRecord) {
   PartitionOptions options;
   options.delivery_window_minutes = 60;
   auto plan = PlanPartitions(spec, &parents, std::nullopt, kNow, options);
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_OK(plan);
   const QueryParams window = DeliveryWindowQuery(kNow, 60, "HOUR");
   ASSERT_EQ(plan->partitions.size(), 2u);
   EXPECT_EQ(plan->partitions[1].path, "/destinations/d2/delivery-metrics");
@@ -80,7 +82,7 @@ TEST(Partitions, UsageIsOnePartitionPerMonthFromTheBookmarksThroughNows) {
   PartitionOptions options;
   options.start_date = *ParseStartDate("2026-06-10");
   auto from_start = PlanPartitions(spec, nullptr, std::nullopt, kNow, options);
-  ASSERT_TRUE(from_start.ok());
+  ASSERT_OK(from_start);
   ASSERT_EQ(from_start->partitions.size(), 6u);  // June through November
   EXPECT_EQ(from_start->partitions[0].query, (QueryParams{{"period", "2026-06-01"}}));
   EXPECT_EQ(from_start->partitions[5].query, (QueryParams{{"period", "2026-11-01"}}));
@@ -88,7 +90,7 @@ TEST(Partitions, UsageIsOnePartitionPerMonthFromTheBookmarksThroughNows) {
 
   auto from_bookmark =
       PlanPartitions(spec, nullptr, *ParseRfc3339("2026-10-31T00:00:00.000Z"), kNow, options);
-  ASSERT_TRUE(from_bookmark.ok());
+  ASSERT_OK(from_bookmark);
   ASSERT_EQ(from_bookmark->partitions.size(), 2u);  // October (the bookmark's) and November
   EXPECT_EQ(from_bookmark->partitions[0].query, (QueryParams{{"period", "2026-10-01"}}));
 }
@@ -98,7 +100,7 @@ TEST(Partitions, TheAuditWindowStartsJustBeforeTheBookmarkWithin90Days) {
   PartitionOptions options;
   options.start_date = *ParseStartDate("2020-01-01");
   auto fresh = PlanPartitions(spec, nullptr, std::nullopt, kNow, options);
-  ASSERT_TRUE(fresh.ok());
+  ASSERT_OK(fresh);
   ASSERT_EQ(fresh->partitions.size(), 1u);
   const int64_t days90 = int64_t{90} * 86'400'000;
   EXPECT_EQ(fresh->partitions[0].query,
@@ -107,7 +109,7 @@ TEST(Partitions, TheAuditWindowStartsJustBeforeTheBookmarkWithin90Days) {
 
   const UnixMillis bookmark = kNow - 3'600'000;
   auto resumed = PlanPartitions(spec, nullptr, bookmark, kNow, options);
-  ASSERT_TRUE(resumed.ok());
+  ASSERT_OK(resumed);
   EXPECT_EQ(resumed->partitions[0].query[0].second, FormatRfc3339Millis(bookmark - 1));
 }
 

@@ -6,13 +6,15 @@
 
 #include <string>
 
+#include "status_matchers.h"
+
 namespace segsync {
 namespace {
 
 TEST(PostgresUriTest, SchemaParameterIsTakenOutAndThePasswordMasked) {
   Result<PostgresTarget> target = ParsePostgresUri(
       "postgresql://app:p%40ss-w0rd@db.example:5432/warehouse?schema=analytics&sslmode=require");
-  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ASSERT_OK(target);
   EXPECT_EQ(target->conninfo,
             "postgresql://app:p%40ss-w0rd@db.example:5432/warehouse?sslmode=require");
   EXPECT_EQ(target->schema, "analytics");
@@ -23,13 +25,13 @@ TEST(PostgresUriTest, SchemaParameterIsTakenOutAndThePasswordMasked) {
 
 TEST(PostgresUriTest, DefaultSchemaIsSegmentAndAQueryPasswordIsMaskedToo) {
   Result<PostgresTarget> plain = ParsePostgresUri("postgres://db.example/warehouse");
-  ASSERT_TRUE(plain.ok());
+  ASSERT_OK(plain);
   EXPECT_EQ(plain->schema, "segment");
   EXPECT_EQ(plain->conninfo, "postgres://db.example/warehouse");
 
   Result<PostgresTarget> query =
       ParsePostgresUri("postgresql:///warehouse?host=/run/pg&password=hunter22&schema=My%20Schema");
-  ASSERT_TRUE(query.ok());
+  ASSERT_OK(query);
   EXPECT_EQ(query->schema, "My Schema");
   EXPECT_EQ(query->conninfo, "postgresql:///warehouse?host=/run/pg&password=hunter22");
   EXPECT_EQ(query->display,
@@ -48,7 +50,7 @@ TEST(PostgresUriTest, UnusableSchemaIsAConfigErrorThatShowsNoPassword) {
   }
   Result<PostgresTarget> longest =
       ParsePostgresUri("postgresql://h/db?schema=" + std::string(63, 's'));
-  ASSERT_TRUE(longest.ok());
+  ASSERT_OK(longest);
   EXPECT_EQ(longest->schema, std::string(63, 's'));
 }
 
@@ -61,7 +63,7 @@ TEST(PostgresUriTest, UriWithoutASchemeIsAConfigErrorThatEchoesNothing) {
 
 TEST(PostgresUriTest, UserWithoutPasswordIsShownAsItIs) {
   Result<PostgresTarget> target = ParsePostgresUri("postgres://reader@h:5433/db?sslmode=disable");
-  ASSERT_TRUE(target.ok());
+  ASSERT_OK(target);
   EXPECT_EQ(target->password, "");
   EXPECT_EQ(target->display, "postgres://reader@h:5433/db?sslmode=disable");
   EXPECT_EQ(target->conninfo, "postgres://reader@h:5433/db?sslmode=disable");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pg_test_server.h"
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -49,7 +50,7 @@ TableSpec SourcesTable() {
 
 std::unique_ptr<Destination> Open(const std::string& uri) {
   Result<std::unique_ptr<Destination>> opened = OpenDestination(uri);
-  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_OK(opened);
   return opened.ok() ? opened.MoveValue() : nullptr;
 }
 
@@ -70,7 +71,7 @@ TEST(PostgresUriTest, OpenDestinationAcceptsBothSchemesWithoutConnecting) {
   for (const char* uri : {"postgresql:///db?host=/nonexistent-segsync", "postgres://u@/db",
                           "postgresql://localhost:1/db", "postgres://u@h.invalid/db"}) {
     Result<std::unique_ptr<Destination>> opened = OpenDestination(uri);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     EXPECT_NE(dynamic_cast<PostgresDestination*>(opened->get()), nullptr);
   }
 }
@@ -97,11 +98,11 @@ class PostgresDestinationTest : public ::testing::Test {
   void Sync(Destination& destination, const TableSpec& table, const std::vector<Record>& records,
             std::string_view extracted_at, const StreamCommit& commit = {}) {
     const Status begun = destination.BeginStream(table);
-    ASSERT_TRUE(begun.ok()) << begun.ToString();
+    ASSERT_OK(begun);
     const Status written = destination.Write(records, extracted_at);
-    ASSERT_TRUE(written.ok()) << written.ToString();
+    ASSERT_OK(written);
     Result<int64_t> committed = destination.CommitStream(commit);
-    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+    ASSERT_OK(committed);
   }
 
   std::string schema_;
@@ -153,7 +154,7 @@ TEST_F(PostgresDestinationTest, SchemaParameterPutsEveryTableInThatSchema) {
   StreamCommit commit;
   commit.state = R"({"v":1})";
   Sync(*destination, SourcesTable(), {MakeRecord({{"id", S("s1")}})}, kT1, commit);
-  ASSERT_TRUE(destination->RecordRun({kT1, kT2, "ok", "[]"}).ok());
+  ASSERT_OK(destination->RecordRun({kT1, kT2, "ok", "[]"}));
   const std::vector<PgRow> tables = Query(
       "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema "
       "NOT IN ('pg_catalog', 'information_schema') ORDER BY 2");
@@ -233,7 +234,7 @@ TEST_F(PostgresDestinationTest, TimestampKeyPostgresCannotHoldFailsTheStreamWith
   auto destination = Open(Uri());
   Sync(*destination, usage, {MakeRecord({{"timestamp", S(kT1)}, {"apiCalls", Value::Int(1)}})},
        kT1);
-  ASSERT_TRUE(destination->BeginStream(usage).ok());
+  ASSERT_OK(destination->BeginStream(usage));
   const Status status = destination->Write(
       {MakeRecord({{"timestamp", S("2024-13-01")}, {"apiCalls", Value::Int(2)}})}, kT2);
   EXPECT_EQ(status.code(), StatusCode::kInvalid);
@@ -275,13 +276,13 @@ TEST_F(PostgresDestinationTest, RowsBeyondOneFlushAllLandAndTheLastOfAKeyWins) {
     return records;
   };
   auto destination = Open(Uri());
-  ASSERT_TRUE(destination->BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(destination->Write(batch(0, 12000, "a", false), kT1).ok());
-  ASSERT_TRUE(destination->Write(batch(6000, 18000, "b", false), kT1).ok());
-  ASSERT_TRUE(destination->Write(batch(100, 200, "c", false), kT2).ok());
+  ASSERT_OK(destination->BeginStream(SourcesTable()));
+  ASSERT_OK(destination->Write(batch(0, 12000, "a", false), kT1));
+  ASSERT_OK(destination->Write(batch(6000, 18000, "b", false), kT1));
+  ASSERT_OK(destination->Write(batch(100, 200, "c", false), kT2));
   // A new field after pending rows: they are sent before the column is added.
-  ASSERT_TRUE(destination->Write(batch(150, 160, "d", true), kT2).ok());
-  ASSERT_TRUE(destination->CommitStream({}).ok());
+  ASSERT_OK(destination->Write(batch(150, 160, "d", true), kT2));
+  ASSERT_OK(destination->CommitStream({}));
 
   const std::vector<PgRow> counts =
       Query("SELECT left(name, 1), count(*), count(late), min(_extracted_at)::text FROM " +
@@ -407,7 +408,7 @@ TEST_F(PostgresDestinationTest, WrongPasswordIsRefusedWithoutEchoingEitherPasswo
 
   auto right = Open("postgresql://segsync_pw:" + std::string(kPgPassword) + base);
   const Result<std::optional<std::string>> state = right->ReadState("sources");
-  EXPECT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_OK(state);
 }
 
 TEST_F(PostgresDestinationTest, RoleWithoutRightsGetsOneLineAndNothingIsWritten) {
@@ -426,7 +427,7 @@ TEST_F(PostgresDestinationTest, RoleWithoutRightsGetsOneLineAndNothingIsWritten)
 TEST_F(PostgresDestinationTest, RoleGivenOnlyExistingTablesCanStillSyncIntoThem) {
   auto owner = Open(Uri());
   Sync(*owner, SourcesTable(), {MakeRecord({{"id", S("a")}})}, kT1);
-  ASSERT_TRUE(owner->RecordRun({kT1, kT2, "ok", "[]"}).ok());
+  ASSERT_OK(owner->RecordRun({kT1, kT2, "ok", "[]"}));
   const std::string role = "writer_" + schema_;
   Query("DROP ROLE IF EXISTS " + role);
   Query("CREATE ROLE " + role + " LOGIN");
@@ -437,7 +438,7 @@ TEST_F(PostgresDestinationTest, RoleGivenOnlyExistingTablesCanStillSyncIntoThem)
   StreamCommit commit;
   commit.state = R"({"v":2})";
   Sync(*writer, SourcesTable(), {MakeRecord({{"id", S("b")}})}, kT2, commit);
-  EXPECT_TRUE(writer->RecordRun({kT1, kT2, "ok", "[]"}).ok());
+  EXPECT_OK(writer->RecordRun({kT1, kT2, "ok", "[]"}));
   EXPECT_EQ(QueryOne("SELECT string_agg(id, ',' ORDER BY id) FROM " + Table("sources")), "a,b");
   EXPECT_EQ(QueryOne("SELECT count(*) FROM " + schema_ + "._segsync_runs"), "2");
 }
@@ -445,13 +446,13 @@ TEST_F(PostgresDestinationTest, RoleGivenOnlyExistingTablesCanStillSyncIntoThem)
 TEST_F(PostgresDestinationTest, SecondWriterOfTheSameTableIsToldAndTheFirstIsUndisturbed) {
   auto first = Open(Uri());
   auto second = Open(Uri());
-  ASSERT_TRUE(first->BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(first->Write({MakeRecord({{"id", S("a")}})}, kT1).ok());
+  ASSERT_OK(first->BeginStream(SourcesTable()));
+  ASSERT_OK(first->Write({MakeRecord({{"id", S("a")}})}, kT1));
   const Status busy = second->BeginStream(SourcesTable());
   EXPECT_EQ(busy.code(), StatusCode::kIo);
   EXPECT_NE(busy.message().find("being written by another segsync run"), std::string::npos)
       << busy.message();
-  ASSERT_TRUE(first->CommitStream({}).ok());
+  ASSERT_OK(first->CommitStream({}));
   Sync(*second, SourcesTable(), {MakeRecord({{"id", S("b")}})}, kT2);
   EXPECT_EQ(QueryOne("SELECT count(*) FROM " + Table("sources")), "2");
 }
@@ -459,7 +460,7 @@ TEST_F(PostgresDestinationTest, SecondWriterOfTheSameTableIsToldAndTheFirstIsUnd
 TEST_F(PostgresDestinationTest, LostConnectionFailsTheStreamAndTheNextStreamReconnects) {
   auto destination = Open(Uri());
   Sync(*destination, SourcesTable(), {MakeRecord({{"id", S("a")}})}, kT1);
-  ASSERT_TRUE(destination->BeginStream(SourcesTable()).ok());
+  ASSERT_OK(destination->BeginStream(SourcesTable()));
   Query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
       "'segsync'");
@@ -518,7 +519,7 @@ TEST_F(PostgresDestinationTest, KilledProcessLeavesTablesAndStateAsOfTheLastComm
   EXPECT_EQ(Query("SELECT id, name FROM " + Table("sources")), expected);
   auto after = Open(Uri());
   const Result<std::optional<std::string>> state = after->ReadState("sources");
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_OK(state);
   EXPECT_EQ(*state, std::optional<std::string>(R"({"v":1})"));
   Sync(*after, SourcesTable(), {MakeRecord({{"id", S("b")}})}, kT2);
 }

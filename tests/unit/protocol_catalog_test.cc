@@ -11,6 +11,7 @@
 #include "protocol/catalog_common.h"
 #include "protocol/settings_schema.h"
 #include "protocol/singer_catalog.h"
+#include "status_matchers.h"
 #include "streams/stream_spec.h"
 
 namespace segsync {
@@ -55,7 +56,7 @@ std::map<std::string, std::string> MetadataOf(const std::string& catalog, std::s
 
 TEST(SingerCatalog, StandardMetadataMarksKeysAndReplicationKeysAutomatic) {
   auto catalog = SingerCatalogJson();
-  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  ASSERT_OK(catalog);
   EXPECT_EQ(catalog->find('\n'), std::string::npos);
   auto audit = MetadataOf(*catalog, "audit_events");
   EXPECT_EQ(audit[""], R"({"inclusion":"available","selected-by-default":false,)"
@@ -76,9 +77,9 @@ TEST(SingerCatalog, StandardMetadataMarksKeysAndReplicationKeysAutomatic) {
 
 TEST(SingerCatalog, DiscoveredCatalogFedBackUnchangedSelectsNothing) {
   auto catalog = SingerCatalogJson();
-  ASSERT_TRUE(catalog.ok());
+  ASSERT_OK(catalog);
   auto selection = SelectSingerStreams(*catalog);
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
+  ASSERT_OK(selection);
   EXPECT_TRUE(selection->streams.empty());
   EXPECT_TRUE(selection->warnings.empty());
 }
@@ -103,7 +104,7 @@ TEST(SingerSelection, FollowsTheSdkRulesForStreams) {
     {"tap_stream_id":"audit_events","metadata":[{"breadcrumb":[],"metadata":{}}]},
     {"tap_stream_id":"no_such_stream","metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]}
   ],"something_meltano_added":1})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
+  ASSERT_OK(selection);
   EXPECT_EQ(
       Names(selection->streams),
       (std::vector<std::string>{"sources", "users", "groups", "warehouses", "catalog_warehouses",
@@ -122,7 +123,7 @@ TEST(SingerSelection, DeselectedFieldsLeaveSchemaAndRecordButKeysNeverDo) {
     {"breadcrumb":["properties","settings"],"metadata":{"selected-by-default":false}},
     {"breadcrumb":["properties","enabled"],"metadata":{"inclusion":"automatic","selected":false}}
   ]}]})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
+  ASSERT_OK(selection);
   const SingerStream* sources = Find(*selection, "sources");
   ASSERT_NE(sources, nullptr);
   EXPECT_EQ(sources->excluded_fields,
@@ -153,7 +154,7 @@ TEST(SingerSelection, FullTableReplicationOfACdcStreamDropsItsBookmark) {
         "metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]},
     {"tap_stream_id":"users","metadata":[{"breadcrumb":[],
         "metadata":{"selected":true,"replication-method":"INCREMENTAL"}}]}]})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
+  ASSERT_OK(selection);
   const SingerStream* audit = Find(*selection, "audit_events");
   const SingerStream* usage = Find(*selection, "usage_mtu_workspace_daily");
   const SingerStream* users = Find(*selection, "users");
@@ -174,7 +175,7 @@ TEST(SingerSelection, CatalogWithoutStreamsIsAConfigError) {
 
 TEST(SingerStreamsNamed, SelectsEveryFieldOfEachNamedStream) {
   auto streams = SingerStreamsNamed({"users", "audit_events"});
-  ASSERT_TRUE(streams.ok());
+  ASSERT_OK(streams);
   EXPECT_EQ(Names(*streams), (std::vector<std::string>{"users", "audit_events"}));
   EXPECT_TRUE((*streams)[0].excluded_fields.empty());
   EXPECT_EQ((*streams)[1].replication_key, "timestamp");
@@ -183,7 +184,7 @@ TEST(SingerStreamsNamed, SelectsEveryFieldOfEachNamedStream) {
 
 TEST(AirbyteCatalog, DeclaresKeysCursorsAndSyncModesOfEveryStream) {
   auto catalog = AirbyteCatalogJson();
-  ASSERT_TRUE(catalog.ok());
+  ASSERT_OK(catalog);
   simdjson::dom::parser parser;
   size_t count = 0;
   for (auto stream : parser.parse(*catalog)["streams"].get_array()) {
@@ -218,7 +219,7 @@ TEST(ConfiguredCatalog, UnknownStreamsAndModesAreProblemsOfTheirStreamOnly) {
     {"stream":{"name":"users"}},
     {"stream":{"name":"__AIRBYTE__stream_that_does_not_exist"},"sync_mode":"INVALID"},
     {"stream":{"name":"groups"},"sync_mode":"INVALID"}]})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
+  ASSERT_OK(selection);
   ASSERT_EQ(selection->streams.size(), 4u);
   EXPECT_EQ(selection->streams[0].name, "audit_events");
   EXPECT_TRUE(selection->streams[0].incremental);

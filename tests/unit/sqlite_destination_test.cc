@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "status_matchers.h"
+
 namespace segsync {
 namespace {
 
@@ -86,11 +88,11 @@ class SqliteDestinationTest : public ::testing::Test {
                const std::vector<Record>& records, std::string_view extracted_at,
                const StreamCommit& commit = {}) {
     const Status begun = destination.BeginStream(table);
-    EXPECT_TRUE(begun.ok()) << begun.ToString();
+    EXPECT_OK(begun);
     const Status written = destination.Write(records, extracted_at);
-    EXPECT_TRUE(written.ok()) << written.ToString();
+    EXPECT_OK(written);
     Result<int64_t> committed = destination.CommitStream(commit);
-    EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+    EXPECT_OK(committed);
     return committed.ValueOr(-1);
   }
 
@@ -218,8 +220,8 @@ TEST_F(SqliteDestinationTest, RecordRunWritesOneRow) {
   run.ended_at = kT2;
   run.status = "ok";
   run.streams_json = R"({"sources":{"rows":2,"outcome":"ok"}})";
-  ASSERT_TRUE(destination.RecordRun(run).ok());
-  ASSERT_TRUE(destination.RecordRun(run).ok());
+  ASSERT_OK(destination.RecordRun(run));
+  ASSERT_OK(destination.RecordRun(run));
   const std::vector<Row> expected = {{"1", kT1, kT2, "ok", run.streams_json},
                                      {"2", kT1, kT2, "ok", run.streams_json}};
   EXPECT_EQ(Query(db_path_,
@@ -279,7 +281,7 @@ TEST_F(SqliteDestinationTest, KilledProcessLeavesTablesAsOfTheLastCommit) {
   EXPECT_EQ(Query(db_path_, "SELECT id, name FROM sources"), expected);
   SqliteDestination after(db_path_.string());
   Result<std::optional<std::string>> state = after.ReadState("sources");
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_OK(state);
   EXPECT_EQ(*state, std::optional<std::string>(R"({"v":1})"));
 }
 
@@ -289,7 +291,7 @@ TEST(OpenDestinationTest, SqliteUriOpensWithoutCreatingTheFile) {
   const fs::path dir = pattern;
   Result<std::unique_ptr<Destination>> destination =
       OpenDestination("sqlite:" + (dir / "x.db").string());
-  ASSERT_TRUE(destination.ok()) << destination.status().ToString();
+  ASSERT_OK(destination);
   EXPECT_NE(dynamic_cast<SqliteDestination*>(destination->get()), nullptr);
   EXPECT_TRUE(fs::is_empty(dir));
   fs::remove_all(dir);
