@@ -425,10 +425,8 @@ class DestinationConformanceTest : public ::testing::Test {
   /// Begin `table`, write `records` stamped `extracted_at`, and commit with `commit`.
   int64_t Sync(const TableSpec& table, const std::vector<Record>& records,
                std::string_view extracted_at, const StreamCommit& commit = {}) {
-    const Status begun = destination_->BeginStream(table);
-    EXPECT_OK(begun);
-    const Status written = destination_->Write(records, extracted_at);
-    EXPECT_OK(written);
+    EXPECT_OK(destination_->BeginStream(table));
+    EXPECT_OK(destination_->Write(records, extracted_at));
     Result<int64_t> committed = destination_->CommitStream(commit);
     EXPECT_OK(committed);
     return committed.ValueOr(-1);

@@ -67,13 +67,10 @@ class JsonlDestinationTest : public ::testing::Test {
 
   void Sync(JsonlDestination& destination, const std::vector<Record>& records,
             std::string_view extracted_at, const StreamCommit& commit = {}) {
-    const Status begun = destination.BeginStream(SourcesTable());
-    ASSERT_OK(begun);
-    const Status written = destination.Write(records, extracted_at);
-    ASSERT_OK(written);
-    Result<int64_t> committed = destination.CommitStream(commit);
-    ASSERT_OK(committed);
-    EXPECT_EQ(*committed, 0);
+    ASSERT_OK(destination.BeginStream(SourcesTable()));
+    ASSERT_OK(destination.Write(records, extracted_at));
+    ASSERT_OK_AND_ASSIGN(int64_t committed, destination.CommitStream(commit));
+    EXPECT_EQ(committed, 0);
   }
 
   fs::path root_;
@@ -131,9 +128,8 @@ TEST_F(JsonlDestinationTest, AbortRemovesTheTempFileAndKeepsCommittedLines) {
 
   EXPECT_FALSE(fs::exists(dir_ / "sources.jsonl.tmp"));
   EXPECT_EQ(ReadFile(dir_ / "sources.jsonl"), before);
-  Result<std::optional<std::string>> state = destination.ReadState("sources");
-  ASSERT_OK(state);
-  EXPECT_EQ(*state, std::optional<std::string>(R"({"v":1})"));
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> state, destination.ReadState("sources"));
+  EXPECT_EQ(state, std::optional<std::string>(R"({"v":1})"));
 }
 
 TEST_F(JsonlDestinationTest, DestroyingTheDestinationMidStreamPublishesNothing) {
@@ -168,9 +164,8 @@ TEST_F(JsonlDestinationTest, StateIsWrittenAfterTheDataAndKeepsOtherStreams) {
   EXPECT_FALSE(fs::exists(dir_ / "_segsync_state.json.tmp"));
 
   JsonlDestination reopened(dir_);
-  Result<std::optional<std::string>> state = reopened.ReadState("sources");
-  ASSERT_OK(state);
-  EXPECT_EQ(*state, std::optional<std::string>(R"({"bookmark":"2024-03-01"})"));
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> state, reopened.ReadState("sources"));
+  EXPECT_EQ(state, std::optional<std::string>(R"({"bookmark":"2024-03-01"})"));
 }
 
 TEST_F(JsonlDestinationTest, StateThatIsNotJsonFailsTheCommitAndPublishesNothing) {
@@ -233,12 +228,11 @@ TEST(OpenDestinationTest, JsonlUriCreatesTheDirectoryOnlyAtTheFirstWrite) {
   std::string pattern = (fs::temp_directory_path() / "segsync-open-XXXXXX").string();
   ASSERT_NE(mkdtemp(pattern.data()), nullptr);
   const fs::path root = pattern;
-  Result<std::unique_ptr<Destination>> destination =
-      OpenDestination("jsonl:" + (root / "nested" / "out").string());
-  ASSERT_OK(destination);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Destination> destination,
+                       OpenDestination("jsonl:" + (root / "nested" / "out").string()));
   EXPECT_TRUE(fs::is_empty(root));
-  ASSERT_OK((*destination)->BeginStream(SourcesTable()));
-  ASSERT_OK((*destination)->CommitStream({}));
+  ASSERT_OK(destination->BeginStream(SourcesTable()));
+  ASSERT_OK(destination->CommitStream({}));
   EXPECT_TRUE(fs::exists(root / "nested" / "out" / "sources.jsonl"));
   fs::remove_all(root);
 }

@@ -70,9 +70,8 @@ TEST(PostgresUriTest, OpenDestinationAcceptsBothSchemesWithoutConnecting) {
   // Nothing listens there: opening must not try.
   for (const char* uri : {"postgresql:///db?host=/nonexistent-segsync", "postgres://u@/db",
                           "postgresql://localhost:1/db", "postgres://u@h.invalid/db"}) {
-    Result<std::unique_ptr<Destination>> opened = OpenDestination(uri);
-    ASSERT_OK(opened);
-    EXPECT_NE(dynamic_cast<PostgresDestination*>(opened->get()), nullptr);
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Destination> opened, OpenDestination(uri));
+    EXPECT_NE(dynamic_cast<PostgresDestination*>(opened.get()), nullptr);
   }
 }
 
@@ -97,12 +96,9 @@ class PostgresDestinationTest : public ::testing::Test {
 
   void Sync(Destination& destination, const TableSpec& table, const std::vector<Record>& records,
             std::string_view extracted_at, const StreamCommit& commit = {}) {
-    const Status begun = destination.BeginStream(table);
-    ASSERT_OK(begun);
-    const Status written = destination.Write(records, extracted_at);
-    ASSERT_OK(written);
-    Result<int64_t> committed = destination.CommitStream(commit);
-    ASSERT_OK(committed);
+    ASSERT_OK(destination.BeginStream(table));
+    ASSERT_OK(destination.Write(records, extracted_at));
+    ASSERT_OK(destination.CommitStream(commit));
   }
 
   std::string schema_;
@@ -518,9 +514,8 @@ TEST_F(PostgresDestinationTest, KilledProcessLeavesTablesAndStateAsOfTheLastComm
   const std::vector<PgRow> expected = {{"a", "committed"}};
   EXPECT_EQ(Query("SELECT id, name FROM " + Table("sources")), expected);
   auto after = Open(Uri());
-  const Result<std::optional<std::string>> state = after->ReadState("sources");
-  ASSERT_OK(state);
-  EXPECT_EQ(*state, std::optional<std::string>(R"({"v":1})"));
+  ASSERT_OK_AND_ASSIGN(const std::optional<std::string> state, after->ReadState("sources"));
+  EXPECT_EQ(state, std::optional<std::string>(R"({"v":1})"));
   Sync(*after, SourcesTable(), {MakeRecord({{"id", S("b")}})}, kT2);
 }
 

@@ -108,12 +108,11 @@ TEST(AirbyteDestination, OnlyIncrementalStreamsResumeFromTheInputState) {
       writer, Streams(),
       {{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
        {"usage_mtu_workspace_daily", R"({"bookmark":"2024-01-01T00:00:00Z"})"}});
-  auto audit = dest.ReadState("audit_events");
-  ASSERT_OK(audit);
-  EXPECT_EQ(audit->value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
-  auto usage = dest.ReadState("usage_mtu_workspace_daily");  // configured full_refresh
-  ASSERT_OK(usage);
-  EXPECT_FALSE(usage->has_value());
+  ASSERT_OK_AND_ASSIGN(auto audit, dest.ReadState("audit_events"));
+  EXPECT_EQ(audit.value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
+  // usage_mtu_workspace_daily is configured full_refresh.
+  ASSERT_OK_AND_ASSIGN(auto usage, dest.ReadState("usage_mtu_workspace_daily"));
+  EXPECT_FALSE(usage.has_value());
 }
 
 TEST(AirbyteDestination, AbortedStreamEmitsNoState) {
@@ -161,25 +160,23 @@ TEST(AirbyteWriter, ConnectionStatusAndSpecHaveTheirPayloadKeys) {
 }
 
 TEST(ParseAirbyteState, ReadsStreamAndGlobalMessages) {
-  auto states = ParseAirbyteState(
+  const std::string messages =
       R"([{"type":"STREAM","stream":{"stream_descriptor":{"name":"audit_events"},)"
       R"("stream_state":{"bookmark":"2024-01-01T00:00:00Z"}},"sourceStats":{"recordCount":1.0}},)"
       R"({"type":"STREAM","stream":{"stream_descriptor":{"name":"sources"},"stream_state":null}},)"
       R"({"type":"GLOBAL","global":{"shared_state":{},"stream_states":[)"
-      R"({"stream_descriptor":{"name":"usage_mtu_workspace_daily"},"stream_state":{"b":1}}]}}])");
-  ASSERT_OK(states);
-  EXPECT_EQ(*states,
-            (AirbyteStreamStates{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
-                                 {"usage_mtu_workspace_daily", R"({"b":1})"}}));
+      R"({"stream_descriptor":{"name":"usage_mtu_workspace_daily"},"stream_state":{"b":1}}]}}])";
+  ASSERT_OK_AND_ASSIGN(auto states, ParseAirbyteState(messages));
+  EXPECT_EQ(states, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
+                                         {"usage_mtu_workspace_daily", R"({"b":1})"}}));
 }
 
 TEST(ParseAirbyteState, AcceptsTheLegacyObjectInBothShapes) {
-  auto bare = ParseAirbyteState(R"({"audit_events":{"bookmark":"x"}})");
-  ASSERT_OK(bare);
-  EXPECT_EQ(*bare, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"x"})"}}));
-  auto wrapped = ParseAirbyteState(R"([{"data":{"audit_events":{"bookmark":"y"}}}])");
-  ASSERT_OK(wrapped);
-  EXPECT_EQ(*wrapped, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"y"})"}}));
+  ASSERT_OK_AND_ASSIGN(auto bare, ParseAirbyteState(R"({"audit_events":{"bookmark":"x"}})"));
+  EXPECT_EQ(bare, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"x"})"}}));
+  ASSERT_OK_AND_ASSIGN(auto wrapped,
+                       ParseAirbyteState(R"([{"data":{"audit_events":{"bookmark":"y"}}}])"));
+  EXPECT_EQ(wrapped, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"y"})"}}));
 }
 
 TEST(ParseAirbyteState, MalformedStateIsAConfigError) {

@@ -112,9 +112,8 @@ TEST(SingerDestination, IncrementalStateIsTheEngineBookmarkAndKeepsOtherStreams)
   SingerDestination dest(out, clock, {AuditStream()},
                          {{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
                           {"retired_stream", R"({"x":1})"}});
-  auto state = dest.ReadState("audit_events");
-  ASSERT_OK(state);
-  EXPECT_EQ(state->value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
+  ASSERT_OK_AND_ASSIGN(auto state, dest.ReadState("audit_events"));
+  EXPECT_EQ(state.value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
 
   ASSERT_OK(dest.BeginStream(Table("audit_events")));
   ASSERT_OK(dest.Write({Rec({{"id", Value::String("e1")}})}, kExtracted));
@@ -138,9 +137,8 @@ TEST(SingerDestination, FullTableChosenForACdcStreamIgnoresItsBookmark) {
   audit.resume_from_state = false;
   SingerDestination dest(out, clock, {audit},
                          {{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"}});
-  auto state = dest.ReadState("audit_events");
-  ASSERT_OK(state);
-  EXPECT_FALSE(state->has_value());
+  ASSERT_OK_AND_ASSIGN(auto state, dest.ReadState("audit_events"));
+  EXPECT_FALSE(state.has_value());
 }
 
 TEST(SingerDestination, AbortedStreamEmitsNeitherActivateVersionNorState) {
@@ -218,17 +216,17 @@ TEST(SingerDestination, StreamOutsideTheCatalogIsAnInternalError) {
 }
 
 TEST(ParseSingerState, ReadsBookmarkObjectsAndDropsOthers) {
-  auto state = ParseSingerState(
-      R"({"bookmarks":{"audit_events":{"bookmark":"2024-01-01T00:00:00Z"},"bad":3},)"
-      R"("currently_syncing":null})");
-  ASSERT_OK(state);
-  EXPECT_EQ(*state, (SingerBookmarks{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto state,
+      ParseSingerState(
+          R"({"bookmarks":{"audit_events":{"bookmark":"2024-01-01T00:00:00Z"},"bad":3},)"
+          R"("currently_syncing":null})"));
+  EXPECT_EQ(state, (SingerBookmarks{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"}}));
 }
 
 TEST(ParseSingerState, EmptyObjectHasNoBookmarksAndGarbageIsAConfigError) {
-  auto empty = ParseSingerState("{}");
-  ASSERT_OK(empty);
-  EXPECT_TRUE(empty->empty());
+  ASSERT_OK_AND_ASSIGN(auto empty, ParseSingerState("{}"));
+  EXPECT_TRUE(empty.empty());
   EXPECT_EQ(ParseSingerState("{not json").status().code(), StatusCode::kConfig);
   EXPECT_EQ(ParseSingerState("[1]").status().code(), StatusCode::kConfig);
 }

@@ -114,11 +114,11 @@ TEST(SqlCommonTest, DeletionAndStateStatementsTakeTheEnginesPlaceholders) {
 
 TEST(ColumnMapTest, KeysComeFirstInKeyOrderAndBookkeepingColumnsAreLeftOut) {
   ColumnMap map;
-  Result<std::vector<size_t>> order =
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<size_t> order,
       map.Reset(WarehousesTable(), {"id", "_extracted_at", "name", "sourceId", "_deleted_at"},
-                "Db x", "\"t\"");
-  ASSERT_OK(order);
-  EXPECT_EQ(*order, (std::vector<size_t>{3, 0, 2}));
+                "Db x", "\"t\""));
+  EXPECT_EQ(order, (std::vector<size_t>{3, 0, 2}));
   EXPECT_EQ(map.names(), (std::vector<std::string>{"sourceId", "id", "name"}));
 }
 
@@ -136,25 +136,28 @@ TEST(ColumnMapTest, ATableWithoutAKeyColumnIsAnIoErrorSayingWhatToDo) {
 TEST(ColumnMapTest, FieldsMapToTheirColumnsInAnyOrderAndUnknownOnesAreReported) {
   ColumnMap map;
   ASSERT_OK(map.Reset(WarehousesTable(), {"sourceId", "id", "name"}, "Db", "t"));
-  Result<bool> first = map.MapFields(
-      MakeRecord({{"name", Value::String("n")}, {"id", Value::String("i")}}), "warehouses");
-  ASSERT_OK(first);
-  EXPECT_TRUE(*first);
+  ASSERT_OK_AND_ASSIGN(
+      bool first,
+      map.MapFields(MakeRecord({{"name", Value::String("n")}, {"id", Value::String("i")}}),
+                    "warehouses"));
+  EXPECT_TRUE(first);
   EXPECT_EQ(map.slot(0), 2);
   EXPECT_EQ(map.slot(1), 1);
   // The same positions with other names: the cached slots are not trusted.
-  Result<bool> second = map.MapFields(
-      MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}), "warehouses");
-  ASSERT_OK(second);
-  EXPECT_FALSE(*second);
+  ASSERT_OK_AND_ASSIGN(
+      bool second,
+      map.MapFields(MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}),
+                    "warehouses"));
+  EXPECT_FALSE(second);
   EXPECT_EQ(map.slot(0), 0);
   EXPECT_EQ(map.slot(1), -1);
   EXPECT_EQ(map.Add("extra"), 3);
   EXPECT_TRUE(map.Contains("extra"));
-  Result<bool> third = map.MapFields(
-      MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}), "warehouses");
-  ASSERT_OK(third);
-  EXPECT_TRUE(*third);
+  ASSERT_OK_AND_ASSIGN(
+      bool third,
+      map.MapFields(MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}),
+                    "warehouses"));
+  EXPECT_TRUE(third);
   EXPECT_EQ(map.slot(1), 3);
 }
 

@@ -87,10 +87,8 @@ class SqliteDestinationTest : public ::testing::Test {
   int64_t Sync(SqliteDestination& destination, const TableSpec& table,
                const std::vector<Record>& records, std::string_view extracted_at,
                const StreamCommit& commit = {}) {
-    const Status begun = destination.BeginStream(table);
-    EXPECT_OK(begun);
-    const Status written = destination.Write(records, extracted_at);
-    EXPECT_OK(written);
+    EXPECT_OK(destination.BeginStream(table));
+    EXPECT_OK(destination.Write(records, extracted_at));
     Result<int64_t> committed = destination.CommitStream(commit);
     EXPECT_OK(committed);
     return committed.ValueOr(-1);
@@ -280,19 +278,17 @@ TEST_F(SqliteDestinationTest, KilledProcessLeavesTablesAsOfTheLastCommit) {
   const std::vector<Row> expected = {{"a", "committed"}};
   EXPECT_EQ(Query(db_path_, "SELECT id, name FROM sources"), expected);
   SqliteDestination after(db_path_.string());
-  Result<std::optional<std::string>> state = after.ReadState("sources");
-  ASSERT_OK(state);
-  EXPECT_EQ(*state, std::optional<std::string>(R"({"v":1})"));
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> state, after.ReadState("sources"));
+  EXPECT_EQ(state, std::optional<std::string>(R"({"v":1})"));
 }
 
 TEST(OpenDestinationTest, SqliteUriOpensWithoutCreatingTheFile) {
   std::string pattern = (fs::temp_directory_path() / "segsync-open-XXXXXX").string();
   ASSERT_NE(mkdtemp(pattern.data()), nullptr);
   const fs::path dir = pattern;
-  Result<std::unique_ptr<Destination>> destination =
-      OpenDestination("sqlite:" + (dir / "x.db").string());
-  ASSERT_OK(destination);
-  EXPECT_NE(dynamic_cast<SqliteDestination*>(destination->get()), nullptr);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Destination> destination,
+                       OpenDestination("sqlite:" + (dir / "x.db").string()));
+  EXPECT_NE(dynamic_cast<SqliteDestination*>(destination.get()), nullptr);
   EXPECT_TRUE(fs::is_empty(dir));
   fs::remove_all(dir);
 }
