@@ -4,11 +4,15 @@
 // differs by design, a capability flag says so and the test checks what it does instead: JSONL
 // files are append-only, so they neither upsert nor mark deletions, and have no column types.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <simdjson.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -161,6 +166,8 @@ class SqliteBackend {
   std::unique_ptr<Destination> Open() { return std::make_unique<SqliteDestination>(path_); }
   // Not the database, and no -wal or -shm file beside it either.
   bool WroteAnything() const { return !fs::is_empty(path_.parent_path()); }
+  // A killed writer's journal is rolled back by the next opener.
+  void AwaitKilledWriterGone() {}
 
   static std::string TypeName(ColumnType type) {
     switch (type) {
@@ -289,6 +296,15 @@ class PostgresBackend {
                              "'") != "0";
   }
 
+  // The server notices a killed writer's closed socket and rolls back; wait until it has.
+  void AwaitKilledWriterGone() {
+    for (int i = 0; i < 100 && Server().QueryOne("SELECT count(*) FROM pg_stat_activity WHERE "
+                                                 "application_name = 'segsync'") != "0";
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
   static std::string TypeName(ColumnType type) {
     return std::string(PostgresDestination::DeclaredType(type));
   }
@@ -362,6 +378,8 @@ class JsonlBackend {
   std::unique_ptr<Destination> Open() { return std::make_unique<JsonlDestination>(dir_); }
   // Not even the directory is created.
   bool WroteAnything() const { return fs::exists(dir_); }
+  // Nothing is published before the commit's rename.
+  void AwaitKilledWriterGone() {}
   static std::string TypeName(ColumnType) { return ""; }
   std::map<std::string, std::string> ColumnTypes(const std::string&) { return {}; }
   bool HasTable(const std::string& table) { return fs::exists(dir_ / (table + ".jsonl")); }
@@ -791,6 +809,46 @@ TYPED_TEST(DestinationConformanceTest, DestroyingTheDestinationMidStreamRollsBac
   const std::vector<Row> rows = this->Rows("sources");
   ASSERT_EQ(rows.size(), 1u);
   ExpectFields(rows[0], {{"id", S("a")}});
+}
+
+TYPED_TEST(DestinationConformanceTest, KilledProcessLeavesRowsAndStateAsOfTheLastCommit) {
+  StreamCommit commit;
+  commit.state = R"({"v":1})";
+  this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}, {"name", S("committed")}})}, kT1, commit);
+  this->destination_.reset();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // No assertions here: the child only writes, then dies without committing.
+    std::unique_ptr<Destination> destination = this->backend_.Open();
+    if (destination == nullptr || !destination->BeginStream(SourcesTable()).ok()) {
+      _exit(1);
+    }
+    std::vector<Record> records;
+    records.reserve(20001);
+    for (int i = 0; i < 20000; ++i) {
+      records.push_back(MakeRecord({{"id", S("r" + std::to_string(i))}}));
+    }
+    records.push_back(MakeRecord({{"id", S("a")}, {"name", S("torn")}}));
+    if (!destination->Write(records, kT2).ok()) {
+      _exit(1);
+    }
+    kill(getpid(), SIGKILL);
+  }
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "the child failed before it was killed";
+  this->backend_.AwaitKilledWriterGone();
+
+  const std::vector<Row> rows = this->Rows("sources");
+  ASSERT_EQ(rows.size(), 1u);
+  ExpectFields(rows[0], {{"id", S("a")}, {"name", S("committed")}});
+  this->destination_ = this->backend_.Open();
+  ASSERT_NE(this->destination_, nullptr);
+  EXPECT_EQ(this->State(*this->destination_, "sources"), R"({"v":1})");
+  // The next run writes where the killed one left off.
+  this->Sync(SourcesTable(), {MakeRecord({{"id", S("b")}})}, kT2);
+  EXPECT_EQ(this->Rows("sources").size(), 2u);
 }
 
 TYPED_TEST(DestinationConformanceTest, RecordRunAppendsOneEntryPerRun) {

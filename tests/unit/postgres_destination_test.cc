@@ -6,13 +6,8 @@
 #include "dest/postgres_destination.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pg_test_server.h"
@@ -472,51 +467,6 @@ TEST_F(PostgresDestinationTest, LostConnectionFailsTheStreamAndTheNextStreamReco
 
   Sync(*destination, SourcesTable(), {MakeRecord({{"id", S("c")}})}, kT2);
   EXPECT_EQ(QueryOne("SELECT string_agg(id, ',' ORDER BY id) FROM " + Table("sources")), "a,c");
-}
-
-TEST_F(PostgresDestinationTest, KilledProcessLeavesTablesAndStateAsOfTheLastCommit) {
-  {
-    auto destination = Open(Uri());
-    StreamCommit commit;
-    commit.state = R"({"v":1})";
-    Sync(*destination, SourcesTable(), {MakeRecord({{"id", S("a")}, {"name", S("committed")}})},
-         kT1, commit);
-  }
-  const std::string uri = Uri();
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto destination = Open(uri);
-    if (!destination->BeginStream(SourcesTable()).ok()) {
-      _exit(1);
-    }
-    std::vector<Record> records;
-    records.reserve(20001);
-    for (int i = 0; i < 20000; ++i) {
-      records.push_back(MakeRecord({{"id", S("r" + std::to_string(i))}}));
-    }
-    records.push_back(MakeRecord({{"id", S("a")}, {"name", S("torn")}}));
-    if (!destination->Write(records, kT2).ok()) {
-      _exit(1);
-    }
-    kill(getpid(), SIGKILL);
-  }
-  int wait_status = 0;
-  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "the child failed before it was killed";
-
-  // The server notices the closed socket and rolls back; wait until it has.
-  for (int i = 0; i < 100 && QueryOne("SELECT count(*) FROM pg_stat_activity WHERE "
-                                      "application_name = 'segsync'") != "0";
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  const std::vector<PgRow> expected = {{"a", "committed"}};
-  EXPECT_EQ(Query("SELECT id, name FROM " + Table("sources")), expected);
-  auto after = Open(Uri());
-  ASSERT_OK_AND_ASSIGN(const std::optional<std::string> state, after->ReadState("sources"));
-  EXPECT_EQ(state, std::optional<std::string>(R"({"v":1})"));
-  Sync(*after, SourcesTable(), {MakeRecord({{"id", S("b")}})}, kT2);
 }
 
 }  // namespace

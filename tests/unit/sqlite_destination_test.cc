@@ -5,11 +5,8 @@
 #include "dest/sqlite_destination.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <optional>
@@ -242,44 +239,6 @@ TEST_F(SqliteDestinationTest, DatabaseUsesWriteAheadLogging) {
   SqliteDestination destination(db_path_.string());
   Sync(destination, SourcesTable(), {}, kT1);
   EXPECT_EQ(QueryOne(db_path_, "PRAGMA journal_mode"), "wal");
-}
-
-TEST_F(SqliteDestinationTest, KilledProcessLeavesTablesAsOfTheLastCommit) {
-  {
-    SqliteDestination destination(db_path_.string());
-    StreamCommit commit;
-    commit.state = R"({"v":1})";
-    Sync(destination, SourcesTable(),
-         {MakeRecord({{"id", Value::String("a")}, {"name", Value::String("committed")}})}, kT1,
-         commit);
-  }
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    SqliteDestination destination(db_path_.string());
-    if (!destination.BeginStream(SourcesTable()).ok()) {
-      _exit(1);
-    }
-    std::vector<Record> records;
-    records.reserve(20001);
-    for (int i = 0; i < 20000; ++i) {
-      records.push_back(MakeRecord({{"id", Value::String("r" + std::to_string(i))}}));
-    }
-    records.push_back(MakeRecord({{"id", Value::String("a")}, {"name", Value::String("torn")}}));
-    if (!destination.Write(records, kT2).ok()) {
-      _exit(1);
-    }
-    kill(getpid(), SIGKILL);
-  }
-  int wait_status = 0;
-  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "the child failed before it was killed";
-
-  const std::vector<Row> expected = {{"a", "committed"}};
-  EXPECT_EQ(Query(db_path_, "SELECT id, name FROM sources"), expected);
-  SqliteDestination after(db_path_.string());
-  ASSERT_OK_AND_ASSIGN(std::optional<std::string> state, after.ReadState("sources"));
-  EXPECT_EQ(state, std::optional<std::string>(R"({"v":1})"));
 }
 
 TEST(OpenDestinationTest, SqliteUriOpensWithoutCreatingTheFile) {
