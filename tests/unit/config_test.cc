@@ -193,8 +193,8 @@ TEST(Settings, EachRowSitsAtItsIdAndBindsOneFlagOfItsType) {
 
 TEST(Settings, AnEmptyConfigHasTheTablesDefaultsAndLoadingKeepsThem) {
   const Config empty;
-  ASSERT_OK_AND_ASSIGN(auto loaded, LoadConfig(Sources()));
-  for (const Config* config : {&empty, static_cast<const Config*>(&loaded)}) {
+  ASSERT_OK_AND_ASSIGN(const Config loaded, LoadConfig(Sources()));
+  for (const Config* config : {&empty, &loaded}) {
     EXPECT_EQ(config->region, SettingOf(SettingId::kRegion).default_value);
     EXPECT_EQ(config->destination, SettingOf(SettingId::kDestination).default_value);
     EXPECT_EQ(config->delivery_granularity,
