@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -29,13 +30,11 @@ TEST(Bookmarks, NoOrAnUnreadableStateIsNoBookmark) {
 
 TEST(Bookmarks, AreReadFromTheDestinationsState) {
   testing::MemoryDestination destination;
-  auto none = ReadBookmark(destination, "audit_events");
-  ASSERT_TRUE(none.ok()) << none.status().ToString();
-  EXPECT_EQ(*none, std::nullopt);
+  ASSERT_OK_AND_ASSIGN(auto none, ReadBookmark(destination, "audit_events"));
+  EXPECT_EQ(none, std::nullopt);
   destination.state["audit_events"] = StateWithBookmark("2026-11-01T00:00:00Z");
-  auto some = ReadBookmark(destination, "audit_events");
-  ASSERT_TRUE(some.ok()) << some.status().ToString();
-  EXPECT_EQ(*some, "2026-11-01T00:00:00Z");
+  ASSERT_OK_AND_ASSIGN(auto some, ReadBookmark(destination, "audit_events"));
+  EXPECT_EQ(some, "2026-11-01T00:00:00Z");
 }
 
 TEST(Bookmarks, AdvanceOnlyToALaterTimestamp) {

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "status_matchers.h"
+
 namespace segsync {
 namespace {
 
@@ -32,31 +34,28 @@ std::string WriteTemp(const std::string& text) {
 }
 
 TEST(Config, DefaultsResolveToUsHostAllStreamsAndStartTwelveMonthsBack) {
-  auto config = LoadConfig(Sources());
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->api_url, "https://api.segmentapis.com");
-  EXPECT_EQ(config->streams.size(), 3u);
-  EXPECT_EQ(FormatDate(config->start_date), "2025-11-01");
-  EXPECT_EQ(config->destination, "sqlite:segment.db");
-  EXPECT_EQ(config->delivery_window_minutes, 24 * 60);
-  EXPECT_EQ(config->delivery_granularity, "HOUR");
+  ASSERT_OK_AND_ASSIGN(auto config, LoadConfig(Sources()));
+  EXPECT_EQ(config.api_url, "https://api.segmentapis.com");
+  EXPECT_EQ(config.streams.size(), 3u);
+  EXPECT_EQ(FormatDate(config.start_date), "2025-11-01");
+  EXPECT_EQ(config.destination, "sqlite:segment.db");
+  EXPECT_EQ(config.delivery_window_minutes, 24 * 60);
+  EXPECT_EQ(config.delivery_granularity, "HOUR");
 }
 
 TEST(Config, EuRegionSelectsTheEuHost) {
   auto s = Sources();
   s.flags.region = "eu";
-  auto config = LoadConfig(s);
-  ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->api_url, "https://eu1.api.segmentapis.com");
+  ASSERT_OK_AND_ASSIGN(auto config, LoadConfig(s));
+  EXPECT_EQ(config.api_url, "https://eu1.api.segmentapis.com");
 }
 
 TEST(Config, ApiUrlOverridesRegion) {
   auto s = Sources();
   s.flags.region = "eu";
   s.flags.api_url = "http://127.0.0.1:9999";
-  auto config = LoadConfig(s);
-  ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->api_url, "http://127.0.0.1:9999");
+  ASSERT_OK_AND_ASSIGN(auto config, LoadConfig(s));
+  EXPECT_EQ(config.api_url, "http://127.0.0.1:9999");
 }
 
 TEST(Config, AcceptsEveryDocumentedStartDateForm) {
@@ -65,7 +64,7 @@ TEST(Config, AcceptsEveryDocumentedStartDateForm) {
     auto s = Sources();
     s.flags.start_date = text;
     auto config = LoadConfig(s);
-    ASSERT_TRUE(config.ok()) << text << ": " << config.status().ToString();
+    ASSERT_OK(config) << text;
     EXPECT_EQ(FormatRfc3339Millis(config->start_date), "2024-03-15T00:00:00.000Z") << text;
   }
 }
@@ -119,22 +118,19 @@ TEST(Config, FlagBeatsEnvironmentBeatsFile) {
       WriteTemp(R"({"api_token":"file-token","region":"eu","streams":["users"]})");
   auto s = Sources();
   s.flags.config_file = path;
-  auto config = LoadConfig(s);
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->api_token, "env-token-123");
-  EXPECT_EQ(config->region, "eu");
-  EXPECT_EQ(config->streams, std::vector<std::string>{"users"});
+  ASSERT_OK_AND_ASSIGN(Config config, LoadConfig(s));
+  EXPECT_EQ(config.api_token, "env-token-123");
+  EXPECT_EQ(config.region, "eu");
+  EXPECT_EQ(config.streams, std::vector<std::string>{"users"});
   s.flags.api_token = "flag-token";
   s.flags.region = "us";
-  config = LoadConfig(s);
-  ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->api_token, "flag-token");
-  EXPECT_EQ(config->region, "us");
+  ASSERT_OK_AND_ASSIGN(config, LoadConfig(s));
+  EXPECT_EQ(config.api_token, "flag-token");
+  EXPECT_EQ(config.region, "us");
   s.env_token.reset();
   s.flags.api_token.reset();
-  config = LoadConfig(s);
-  ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->api_token, "file-token");
+  ASSERT_OK_AND_ASSIGN(config, LoadConfig(s));
+  EXPECT_EQ(config.api_token, "file-token");
   std::remove(path.c_str());
 }
 
@@ -158,12 +154,12 @@ TEST(Config, UnreadableConfigFileIsAConfigError) {
 }
 
 TEST(Config, DeliveryWindowFollowsTheApiRules) {
-  EXPECT_TRUE(ValidateDeliveryWindow(int64_t{24} * 60, "HOUR").ok());
-  EXPECT_TRUE(ValidateDeliveryWindow(int64_t{4} * 60, "MINUTE").ok());
+  EXPECT_OK(ValidateDeliveryWindow(int64_t{24} * 60, "HOUR"));
+  EXPECT_OK(ValidateDeliveryWindow(int64_t{4} * 60, "MINUTE"));
   EXPECT_FALSE(ValidateDeliveryWindow(int64_t{5} * 60, "MINUTE").ok());
   EXPECT_FALSE(ValidateDeliveryWindow(int64_t{8} * 24 * 60, "HOUR").ok());
   EXPECT_FALSE(ValidateDeliveryWindow(90, "HOUR").ok());  // not whole hours
-  EXPECT_TRUE(ValidateDeliveryWindow(int64_t{14} * 24 * 60, "DAY").ok());
+  EXPECT_OK(ValidateDeliveryWindow(int64_t{14} * 24 * 60, "DAY"));
   EXPECT_FALSE(ValidateDeliveryWindow(int64_t{15} * 24 * 60, "DAY").ok());
   EXPECT_FALSE(ValidateDeliveryWindow(60, "WEEK").ok());
 }
@@ -197,9 +193,8 @@ TEST(Settings, EachRowSitsAtItsIdAndBindsOneFlagOfItsType) {
 
 TEST(Settings, AnEmptyConfigHasTheTablesDefaultsAndLoadingKeepsThem) {
   const Config empty;
-  auto loaded = LoadConfig(Sources());
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  for (const Config* config : {&empty, static_cast<const Config*>(&*loaded)}) {
+  ASSERT_OK_AND_ASSIGN(const Config loaded, LoadConfig(Sources()));
+  for (const Config* config : {&empty, &loaded}) {
     EXPECT_EQ(config->region, SettingOf(SettingId::kRegion).default_value);
     EXPECT_EQ(config->destination, SettingOf(SettingId::kDestination).default_value);
     EXPECT_EQ(config->delivery_granularity,
@@ -238,17 +233,16 @@ TEST(Settings, EveryKeyIsReadFromTheConfigFile) {
                 R"("max_concurrency":2,"streams":["users"],"api_url":"http://localhost:1"})");
   auto s = Sources();
   s.flags.config_file = path;
-  auto config = LoadConfig(s);
-  ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->region, "eu");
-  EXPECT_EQ(config->destination, "jsonl:out");
-  EXPECT_EQ(config->delivery_window_minutes, 2 * 24 * 60);
-  EXPECT_EQ(config->delivery_granularity, "DAY");
-  EXPECT_EQ(config->max_retries, 7);
-  EXPECT_EQ(config->request_timeout_s, 30);
-  EXPECT_EQ(config->max_concurrency, 2);
-  EXPECT_EQ(config->streams, std::vector<std::string>{"users"});
-  EXPECT_EQ(config->api_url, "http://localhost:1");
+  ASSERT_OK_AND_ASSIGN(auto config, LoadConfig(s));
+  EXPECT_EQ(config.region, "eu");
+  EXPECT_EQ(config.destination, "jsonl:out");
+  EXPECT_EQ(config.delivery_window_minutes, 2 * 24 * 60);
+  EXPECT_EQ(config.delivery_granularity, "DAY");
+  EXPECT_EQ(config.max_retries, 7);
+  EXPECT_EQ(config.request_timeout_s, 30);
+  EXPECT_EQ(config.max_concurrency, 2);
+  EXPECT_EQ(config.streams, std::vector<std::string>{"users"});
+  EXPECT_EQ(config.api_url, "http://localhost:1");
   std::remove(path.c_str());
 }
 
@@ -259,7 +253,7 @@ TEST(Settings, TheGranularityDescriptionAndChoicesComeFromTheWindowRules) {
     const DeliveryGranularity& rule = DeliveryGranularities()[i];
     EXPECT_EQ(setting.choices[i], rule.name);
     EXPECT_NE(setting.description.find(std::string(rule.max_text)), std::string::npos);
-    EXPECT_TRUE(ValidateDeliveryWindow(rule.max_minutes, rule.name).ok()) << rule.name;
+    EXPECT_OK(ValidateDeliveryWindow(rule.max_minutes, rule.name)) << rule.name;
     EXPECT_FALSE(ValidateDeliveryWindow(rule.max_minutes + rule.unit_minutes, rule.name).ok());
   }
   EXPECT_NE(DescribeSetting(SettingOf(SettingId::kStreams), 42).find("all 42"), std::string::npos);

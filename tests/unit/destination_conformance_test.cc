@@ -4,11 +4,15 @@
 // differs by design, a capability flag says so and the test checks what it does instead: JSONL
 // files are append-only, so they neither upsert nor mark deletions, and have no column types.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <simdjson.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -24,6 +29,7 @@
 #include "dest/postgres_destination.h"
 #include "dest/sqlite_destination.h"
 #include "pg_test_server.h"
+#include "status_matchers.h"
 #include "sync/record_builder.h"
 
 namespace segsync {
@@ -160,6 +166,8 @@ class SqliteBackend {
   std::unique_ptr<Destination> Open() { return std::make_unique<SqliteDestination>(path_); }
   // Not the database, and no -wal or -shm file beside it either.
   bool WroteAnything() const { return !fs::is_empty(path_.parent_path()); }
+  // A killed writer's journal is rolled back by the next opener.
+  void AwaitKilledWriterGone() {}
 
   static std::string TypeName(ColumnType type) {
     switch (type) {
@@ -279,13 +287,22 @@ class PostgresBackend {
 
   std::unique_ptr<Destination> Open() {
     Result<std::unique_ptr<Destination>> opened = OpenDestination(uri_);
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_OK(opened);
     return opened.ok() ? opened.MoveValue() : nullptr;
   }
 
   bool WroteAnything() const {
     return Server().QueryOne("SELECT count(*) FROM pg_namespace WHERE nspname = '" + schema_ +
                              "'") != "0";
+  }
+
+  // The server notices a killed writer's closed socket and rolls back; wait until it has.
+  void AwaitKilledWriterGone() {
+    for (int i = 0; i < 100 && Server().QueryOne("SELECT count(*) FROM pg_stat_activity WHERE "
+                                                 "application_name = 'segsync'") != "0";
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 
   static std::string TypeName(ColumnType type) {
@@ -361,6 +378,8 @@ class JsonlBackend {
   std::unique_ptr<Destination> Open() { return std::make_unique<JsonlDestination>(dir_); }
   // Not even the directory is created.
   bool WroteAnything() const { return fs::exists(dir_); }
+  // Nothing is published before the commit's rename.
+  void AwaitKilledWriterGone() {}
   static std::string TypeName(ColumnType) { return ""; }
   std::map<std::string, std::string> ColumnTypes(const std::string&) { return {}; }
   bool HasTable(const std::string& table) { return fs::exists(dir_ / (table + ".jsonl")); }
@@ -424,12 +443,10 @@ class DestinationConformanceTest : public ::testing::Test {
   /// Begin `table`, write `records` stamped `extracted_at`, and commit with `commit`.
   int64_t Sync(const TableSpec& table, const std::vector<Record>& records,
                std::string_view extracted_at, const StreamCommit& commit = {}) {
-    const Status begun = destination_->BeginStream(table);
-    EXPECT_TRUE(begun.ok()) << begun.ToString();
-    const Status written = destination_->Write(records, extracted_at);
-    EXPECT_TRUE(written.ok()) << written.ToString();
+    EXPECT_OK(destination_->BeginStream(table));
+    EXPECT_OK(destination_->Write(records, extracted_at));
     Result<int64_t> committed = destination_->CommitStream(commit);
-    EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+    EXPECT_OK(committed);
     return committed.ValueOr(-1);
   }
 
@@ -444,7 +461,7 @@ class DestinationConformanceTest : public ::testing::Test {
 
   std::optional<std::string> State(Destination& destination, std::string_view stream) {
     Result<std::optional<std::string>> state = destination.ReadState(stream);
-    EXPECT_TRUE(state.ok()) << state.status().ToString();
+    EXPECT_OK(state);
     return state.ok() ? *state : std::nullopt;
   }
 
@@ -736,12 +753,10 @@ TYPED_TEST(DestinationConformanceTest, AbortLeavesRowsColumnsAndStateAsBefore) {
   this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}, {"name", S("kept")}})}, kT1, commit);
 
   Destination& destination = *this->destination_;
-  ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(destination
-                  .Write({MakeRecord({{"id", S("a")}, {"name", S("lost")}}),
-                          MakeRecord({{"id", S("b")}, {"surprise", Value::Int(1)}})},
-                         kT2)
-                  .ok());
+  ASSERT_OK(destination.BeginStream(SourcesTable()));
+  ASSERT_OK(destination.Write({MakeRecord({{"id", S("a")}, {"name", S("lost")}}),
+                               MakeRecord({{"id", S("b")}, {"surprise", Value::Int(1)}})},
+                              kT2));
   destination.AbortStream();
 
   const std::vector<Row> rows = this->Rows("sources");
@@ -780,20 +795,60 @@ TYPED_TEST(DestinationConformanceTest, ReadingStateOfAnUntouchedDestinationCreat
 }
 
 TYPED_TEST(DestinationConformanceTest, AbortOfAFirstSyncLeavesNoTable) {
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(this->destination_->Write({MakeRecord({{"id", S("a")}})}, kT1).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
+  ASSERT_OK(this->destination_->Write({MakeRecord({{"id", S("a")}})}, kT1));
   this->destination_->AbortStream();
   EXPECT_FALSE(this->backend_.HasTable("sources"));
 }
 
 TYPED_TEST(DestinationConformanceTest, DestroyingTheDestinationMidStreamRollsBack) {
   this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}})}, kT1);
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(this->destination_->Write({MakeRecord({{"id", S("b")}})}, kT2).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
+  ASSERT_OK(this->destination_->Write({MakeRecord({{"id", S("b")}})}, kT2));
   this->destination_.reset();
   const std::vector<Row> rows = this->Rows("sources");
   ASSERT_EQ(rows.size(), 1u);
   ExpectFields(rows[0], {{"id", S("a")}});
+}
+
+TYPED_TEST(DestinationConformanceTest, KilledProcessLeavesRowsAndStateAsOfTheLastCommit) {
+  StreamCommit commit;
+  commit.state = R"({"v":1})";
+  this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}, {"name", S("committed")}})}, kT1, commit);
+  this->destination_.reset();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // No assertions here: the child only writes, then dies without committing.
+    std::unique_ptr<Destination> destination = this->backend_.Open();
+    if (destination == nullptr || !destination->BeginStream(SourcesTable()).ok()) {
+      _exit(1);
+    }
+    std::vector<Record> records;
+    records.reserve(20001);
+    for (int i = 0; i < 20000; ++i) {
+      records.push_back(MakeRecord({{"id", S("r" + std::to_string(i))}}));
+    }
+    records.push_back(MakeRecord({{"id", S("a")}, {"name", S("torn")}}));
+    if (!destination->Write(records, kT2).ok()) {
+      _exit(1);
+    }
+    kill(getpid(), SIGKILL);
+  }
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "the child failed before it was killed";
+  this->backend_.AwaitKilledWriterGone();
+
+  const std::vector<Row> rows = this->Rows("sources");
+  ASSERT_EQ(rows.size(), 1u);
+  ExpectFields(rows[0], {{"id", S("a")}, {"name", S("committed")}});
+  this->destination_ = this->backend_.Open();
+  ASSERT_NE(this->destination_, nullptr);
+  EXPECT_EQ(this->State(*this->destination_, "sources"), R"({"v":1})");
+  // The next run writes where the killed one left off.
+  this->Sync(SourcesTable(), {MakeRecord({{"id", S("b")}})}, kT2);
+  EXPECT_EQ(this->Rows("sources").size(), 2u);
 }
 
 TYPED_TEST(DestinationConformanceTest, RecordRunAppendsOneEntryPerRun) {
@@ -802,9 +857,9 @@ TYPED_TEST(DestinationConformanceTest, RecordRunAppendsOneEntryPerRun) {
   run.ended_at = kT2;
   run.status = "ok";
   run.streams_json = R"([{"stream":"sources","rows_written":2,"outcome":"ok"}])";
-  ASSERT_TRUE(this->destination_->RecordRun(run).ok());
+  ASSERT_OK(this->destination_->RecordRun(run));
   run.status = "partial";
-  ASSERT_TRUE(this->destination_->RecordRun(run).ok());
+  ASSERT_OK(this->destination_->RecordRun(run));
 
   const std::vector<Row> runs = this->backend_.Runs();
   ASSERT_EQ(runs.size(), 2u);
@@ -817,14 +872,14 @@ TYPED_TEST(DestinationConformanceTest, RecordRunAppendsOneEntryPerRun) {
 }
 
 TYPED_TEST(DestinationConformanceTest, RecordWithoutItsPrimaryKeyIsAnErrorNamingStreamAndKey) {
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
   const Status missing = this->destination_->Write({MakeRecord({{"name", S("no id")}})}, kT1);
   EXPECT_EQ(missing.code(), StatusCode::kInvalid) << missing.ToString();
   EXPECT_NE(missing.message().find("sources"), std::string::npos) << missing.message();
   EXPECT_NE(missing.message().find("primary-key field id"), std::string::npos) << missing.message();
   this->destination_->AbortStream();
 
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
   const Status null_key =
       this->destination_->Write({MakeRecord({{"id", Value::Null()}, {"name", S("x")}})}, kT1);
   EXPECT_EQ(null_key.code(), StatusCode::kInvalid) << null_key.ToString();
@@ -833,7 +888,7 @@ TYPED_TEST(DestinationConformanceTest, RecordWithoutItsPrimaryKeyIsAnErrorNaming
 }
 
 TYPED_TEST(DestinationConformanceTest, FieldNamedLikeABookkeepingColumnIsAnError) {
-  ASSERT_TRUE(this->destination_->BeginStream(SourcesTable()).ok());
+  ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
   const Status status =
       this->destination_->Write({MakeRecord({{"id", S("a")}, {"_extracted_at", S(kT1)}})}, kT1);
   EXPECT_EQ(status.code(), StatusCode::kInvalid) << status.ToString();
@@ -866,10 +921,10 @@ TYPED_TEST(DestinationConformanceTest, ManyRecordsAcrossBatchesAllLand) {
     return records;
   };
   Destination& destination = *this->destination_;
-  ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(destination.Write(batch(0, 3000), kT1).ok());
-  ASSERT_TRUE(destination.Write(batch(2000, 5000), kT2).ok());  // 1000 keys again
-  ASSERT_TRUE(destination.CommitStream({}).ok());
+  ASSERT_OK(destination.BeginStream(SourcesTable()));
+  ASSERT_OK(destination.Write(batch(0, 3000), kT1));
+  ASSERT_OK(destination.Write(batch(2000, 5000), kT2));  // 1000 keys again
+  ASSERT_OK(destination.CommitStream({}));
 
   const std::vector<Row> rows = this->backend_.Rows("sources");
   EXPECT_EQ(rows.size(), TestFixture::kCaps.upserts ? 5000u : 6000u);

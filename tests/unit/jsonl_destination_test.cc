@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "status_matchers.h"
+
 namespace segsync {
 namespace {
 
@@ -65,13 +67,10 @@ class JsonlDestinationTest : public ::testing::Test {
 
   void Sync(JsonlDestination& destination, const std::vector<Record>& records,
             std::string_view extracted_at, const StreamCommit& commit = {}) {
-    const Status begun = destination.BeginStream(SourcesTable());
-    ASSERT_TRUE(begun.ok()) << begun.ToString();
-    const Status written = destination.Write(records, extracted_at);
-    ASSERT_TRUE(written.ok()) << written.ToString();
-    Result<int64_t> committed = destination.CommitStream(commit);
-    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
-    EXPECT_EQ(*committed, 0);
+    ASSERT_OK(destination.BeginStream(SourcesTable()));
+    ASSERT_OK(destination.Write(records, extracted_at));
+    ASSERT_OK_AND_ASSIGN(int64_t committed, destination.CommitStream(commit));
+    EXPECT_EQ(committed, 0);
   }
 
   fs::path root_;
@@ -122,23 +121,22 @@ TEST_F(JsonlDestinationTest, AbortRemovesTheTempFileAndKeepsCommittedLines) {
   Sync(destination, {MakeRecord({{"id", Value::String("a")}})}, kT1, commit);
   const std::string before = ReadFile(dir_ / "sources.jsonl");
 
-  ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(destination.Write({MakeRecord({{"id", Value::String("b")}})}, kT2).ok());
+  ASSERT_OK(destination.BeginStream(SourcesTable()));
+  ASSERT_OK(destination.Write({MakeRecord({{"id", Value::String("b")}})}, kT2));
   EXPECT_TRUE(fs::exists(dir_ / "sources.jsonl.tmp"));
   destination.AbortStream();
 
   EXPECT_FALSE(fs::exists(dir_ / "sources.jsonl.tmp"));
   EXPECT_EQ(ReadFile(dir_ / "sources.jsonl"), before);
-  Result<std::optional<std::string>> state = destination.ReadState("sources");
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
-  EXPECT_EQ(*state, std::optional<std::string>(R"({"v":1})"));
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> state, destination.ReadState("sources"));
+  EXPECT_EQ(state, std::optional<std::string>(R"({"v":1})"));
 }
 
 TEST_F(JsonlDestinationTest, DestroyingTheDestinationMidStreamPublishesNothing) {
   {
     JsonlDestination destination(dir_);
-    ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-    ASSERT_TRUE(destination.Write({MakeRecord({{"id", Value::String("a")}})}, kT1).ok());
+    ASSERT_OK(destination.BeginStream(SourcesTable()));
+    ASSERT_OK(destination.Write({MakeRecord({{"id", Value::String("a")}})}, kT1));
   }
   EXPECT_FALSE(fs::exists(dir_ / "sources.jsonl"));
   EXPECT_FALSE(fs::exists(dir_ / "sources.jsonl.tmp"));
@@ -152,13 +150,13 @@ TEST_F(JsonlDestinationTest, StateIsWrittenAfterTheDataAndKeepsOtherStreams) {
 
   TableSpec users = SourcesTable();
   users.name = "users";
-  ASSERT_TRUE(destination.BeginStream(users).ok());
-  ASSERT_TRUE(destination.Write({MakeRecord({{"id", Value::String("u")}})}, kT1).ok());
+  ASSERT_OK(destination.BeginStream(users));
+  ASSERT_OK(destination.Write({MakeRecord({{"id", Value::String("u")}})}, kT1));
   // Nothing of an open stream is visible yet, not its lines and not its state.
   EXPECT_FALSE(fs::exists(dir_ / "users.jsonl"));
   StreamCommit users_commit;
   users_commit.state = R"({"bookmark":"u1"})";
-  ASSERT_TRUE(destination.CommitStream(users_commit).ok());
+  ASSERT_OK(destination.CommitStream(users_commit));
 
   EXPECT_EQ(ReadFile(dir_ / "_segsync_state.json"),
             "{\"sources\":{\"bookmark\":\"2024-03-01\"},\"users\":{\"bookmark\":\"u1\"}}\n");
@@ -166,15 +164,14 @@ TEST_F(JsonlDestinationTest, StateIsWrittenAfterTheDataAndKeepsOtherStreams) {
   EXPECT_FALSE(fs::exists(dir_ / "_segsync_state.json.tmp"));
 
   JsonlDestination reopened(dir_);
-  Result<std::optional<std::string>> state = reopened.ReadState("sources");
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
-  EXPECT_EQ(*state, std::optional<std::string>(R"({"bookmark":"2024-03-01"})"));
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> state, reopened.ReadState("sources"));
+  EXPECT_EQ(state, std::optional<std::string>(R"({"bookmark":"2024-03-01"})"));
 }
 
 TEST_F(JsonlDestinationTest, StateThatIsNotJsonFailsTheCommitAndPublishesNothing) {
   JsonlDestination destination(dir_);
-  ASSERT_TRUE(destination.BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE(destination.Write({MakeRecord({{"id", Value::String("a")}})}, kT1).ok());
+  ASSERT_OK(destination.BeginStream(SourcesTable()));
+  ASSERT_OK(destination.Write({MakeRecord({{"id", Value::String("a")}})}, kT1));
   StreamCommit commit;
   commit.state = "{not json";
   EXPECT_FALSE(destination.CommitStream(commit).ok());
@@ -200,9 +197,9 @@ TEST_F(JsonlDestinationTest, RecordRunAppendsOneLinePerRun) {
   run.ended_at = kT2;
   run.status = "ok";
   run.streams_json = R"({"sources":{"rows":1}})";
-  ASSERT_TRUE(destination.RecordRun(run).ok());
+  ASSERT_OK(destination.RecordRun(run));
   run.status = "partial";
-  ASSERT_TRUE(destination.RecordRun(run).ok());
+  ASSERT_OK(destination.RecordRun(run));
   const std::vector<std::string> expected = {
       R"({"started_at":"2024-03-01T00:00:00.000Z","ended_at":"2024-03-02T00:00:00.000Z",)"
       R"("status":"ok","streams":{"sources":{"rows":1}}})",
@@ -231,12 +228,11 @@ TEST(OpenDestinationTest, JsonlUriCreatesTheDirectoryOnlyAtTheFirstWrite) {
   std::string pattern = (fs::temp_directory_path() / "segsync-open-XXXXXX").string();
   ASSERT_NE(mkdtemp(pattern.data()), nullptr);
   const fs::path root = pattern;
-  Result<std::unique_ptr<Destination>> destination =
-      OpenDestination("jsonl:" + (root / "nested" / "out").string());
-  ASSERT_TRUE(destination.ok()) << destination.status().ToString();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Destination> destination,
+                       OpenDestination("jsonl:" + (root / "nested" / "out").string()));
   EXPECT_TRUE(fs::is_empty(root));
-  ASSERT_TRUE((*destination)->BeginStream(SourcesTable()).ok());
-  ASSERT_TRUE((*destination)->CommitStream({}).ok());
+  ASSERT_OK(destination->BeginStream(SourcesTable()));
+  ASSERT_OK(destination->CommitStream({}));
   EXPECT_TRUE(fs::exists(root / "nested" / "out" / "sources.jsonl"));
   fs::remove_all(root);
 }

@@ -6,34 +6,35 @@
 
 #include <string>
 
+#include "status_matchers.h"
+
 namespace segsync {
 namespace {
 
 TEST(PostgresUriTest, SchemaParameterIsTakenOutAndThePasswordMasked) {
-  Result<PostgresTarget> target = ParsePostgresUri(
-      "postgresql://app:p%40ss-w0rd@db.example:5432/warehouse?schema=analytics&sslmode=require");
-  ASSERT_TRUE(target.ok()) << target.status().ToString();
-  EXPECT_EQ(target->conninfo,
+  ASSERT_OK_AND_ASSIGN(PostgresTarget target,
+                       ParsePostgresUri("postgresql://app:p%40ss-w0rd@db.example:5432/"
+                                        "warehouse?schema=analytics&sslmode=require"));
+  EXPECT_EQ(target.conninfo,
             "postgresql://app:p%40ss-w0rd@db.example:5432/warehouse?sslmode=require");
-  EXPECT_EQ(target->schema, "analytics");
-  EXPECT_EQ(target->password, "p@ss-w0rd");
-  EXPECT_EQ(target->display,
+  EXPECT_EQ(target.schema, "analytics");
+  EXPECT_EQ(target.password, "p@ss-w0rd");
+  EXPECT_EQ(target.display,
             "postgresql://app:****@db.example:5432/warehouse?schema=analytics&sslmode=require");
 }
 
 TEST(PostgresUriTest, DefaultSchemaIsSegmentAndAQueryPasswordIsMaskedToo) {
-  Result<PostgresTarget> plain = ParsePostgresUri("postgres://db.example/warehouse");
-  ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->schema, "segment");
-  EXPECT_EQ(plain->conninfo, "postgres://db.example/warehouse");
+  ASSERT_OK_AND_ASSIGN(PostgresTarget plain, ParsePostgresUri("postgres://db.example/warehouse"));
+  EXPECT_EQ(plain.schema, "segment");
+  EXPECT_EQ(plain.conninfo, "postgres://db.example/warehouse");
 
-  Result<PostgresTarget> query =
-      ParsePostgresUri("postgresql:///warehouse?host=/run/pg&password=hunter22&schema=My%20Schema");
-  ASSERT_TRUE(query.ok());
-  EXPECT_EQ(query->schema, "My Schema");
-  EXPECT_EQ(query->conninfo, "postgresql:///warehouse?host=/run/pg&password=hunter22");
-  EXPECT_EQ(query->display,
-            "postgresql:///warehouse?host=/run/pg&password=****&schema=My%20Schema");
+  ASSERT_OK_AND_ASSIGN(
+      PostgresTarget query,
+      ParsePostgresUri(
+          "postgresql:///warehouse?host=/run/pg&password=hunter22&schema=My%20Schema"));
+  EXPECT_EQ(query.schema, "My Schema");
+  EXPECT_EQ(query.conninfo, "postgresql:///warehouse?host=/run/pg&password=hunter22");
+  EXPECT_EQ(query.display, "postgresql:///warehouse?host=/run/pg&password=****&schema=My%20Schema");
 }
 
 TEST(PostgresUriTest, UnusableSchemaIsAConfigErrorThatShowsNoPassword) {
@@ -46,10 +47,9 @@ TEST(PostgresUriTest, UnusableSchemaIsAConfigErrorThatShowsNoPassword) {
     EXPECT_EQ(target.status().code(), StatusCode::kConfig);
     EXPECT_EQ(target.status().message().find("hunter22"), std::string::npos);
   }
-  Result<PostgresTarget> longest =
-      ParsePostgresUri("postgresql://h/db?schema=" + std::string(63, 's'));
-  ASSERT_TRUE(longest.ok());
-  EXPECT_EQ(longest->schema, std::string(63, 's'));
+  ASSERT_OK_AND_ASSIGN(PostgresTarget longest,
+                       ParsePostgresUri("postgresql://h/db?schema=" + std::string(63, 's')));
+  EXPECT_EQ(longest.schema, std::string(63, 's'));
 }
 
 TEST(PostgresUriTest, UriWithoutASchemeIsAConfigErrorThatEchoesNothing) {
@@ -60,11 +60,11 @@ TEST(PostgresUriTest, UriWithoutASchemeIsAConfigErrorThatEchoesNothing) {
 }
 
 TEST(PostgresUriTest, UserWithoutPasswordIsShownAsItIs) {
-  Result<PostgresTarget> target = ParsePostgresUri("postgres://reader@h:5433/db?sslmode=disable");
-  ASSERT_TRUE(target.ok());
-  EXPECT_EQ(target->password, "");
-  EXPECT_EQ(target->display, "postgres://reader@h:5433/db?sslmode=disable");
-  EXPECT_EQ(target->conninfo, "postgres://reader@h:5433/db?sslmode=disable");
+  ASSERT_OK_AND_ASSIGN(PostgresTarget target,
+                       ParsePostgresUri("postgres://reader@h:5433/db?sslmode=disable"));
+  EXPECT_EQ(target.password, "");
+  EXPECT_EQ(target.display, "postgres://reader@h:5433/db?sslmode=disable");
+  EXPECT_EQ(target.conninfo, "postgres://reader@h:5433/db?sslmode=disable");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "fakes.h"
 #include "protocol/airbyte_writer.h"
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -49,10 +50,10 @@ TEST(AirbyteDestination, RunningPrecedesTheFirstRecordAndRecordsCarryEmissionTim
   FakeClock clock(kNow);
   AirbyteWriter writer(out, clock);
   AirbyteDestination dest(writer, Streams(), {});
-  ASSERT_TRUE(dest.BeginStream(Table("sources")).ok());
-  ASSERT_TRUE(dest.Write({Rec("a")}, "2020-01-01T00:00:00.000Z").ok());
+  ASSERT_OK(dest.BeginStream(Table("sources")));
+  ASSERT_OK(dest.Write({Rec("a")}, "2020-01-01T00:00:00.000Z"));
   clock.Advance(5);
-  ASSERT_TRUE(dest.Write({Rec("b")}, "2020-01-01T00:00:00.000Z").ok());
+  ASSERT_OK(dest.Write({Rec("b")}, "2020-01-01T00:00:00.000Z"));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], R"({"type":"TRACE","trace":{"type":"STREAM_STATUS","emitted_at":)" +
@@ -70,11 +71,11 @@ TEST(AirbyteDestination, EachCommitEmitsOneStreamStateCountingItsRecords) {
   FakeClock clock(kNow);
   AirbyteWriter writer(out, clock);
   AirbyteDestination dest(writer, Streams(), {});
-  ASSERT_TRUE(dest.BeginStream(Table("audit_events")).ok());
-  ASSERT_TRUE(dest.Write({Rec("a"), Rec("b")}, "").ok());
+  ASSERT_OK(dest.BeginStream(Table("audit_events")));
+  ASSERT_OK(dest.Write({Rec("a"), Rec("b")}, ""));
   StreamCommit commit;
   commit.state = R"({"bookmark":"2024-02-01T00:00:00Z"})";
-  ASSERT_TRUE(dest.CommitStream(commit).ok());
+  ASSERT_OK(dest.CommitStream(commit));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[3], R"({"type":"STATE","state":{"type":"STREAM","stream":{)"
@@ -88,10 +89,10 @@ TEST(AirbyteDestination, FullRefreshStreamEndsWithTheNoCursorState) {
   FakeClock clock(kNow);
   AirbyteWriter writer(out, clock);
   AirbyteDestination dest(writer, Streams(), {});
-  ASSERT_TRUE(dest.BeginStream(Table("sources")).ok());
+  ASSERT_OK(dest.BeginStream(Table("sources")));
   StreamCommit commit;
   commit.mark_deleted_before = "2024-01-01T00:00:00.000Z";
-  ASSERT_TRUE(dest.CommitStream(commit).ok());
+  ASSERT_OK(dest.CommitStream(commit));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 1u);  // an empty stream never reports RUNNING
   EXPECT_NE(lines[0].find(R"("stream_state":{"__ab_no_cursor_state_message":true})"),
@@ -107,12 +108,11 @@ TEST(AirbyteDestination, OnlyIncrementalStreamsResumeFromTheInputState) {
       writer, Streams(),
       {{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
        {"usage_mtu_workspace_daily", R"({"bookmark":"2024-01-01T00:00:00Z"})"}});
-  auto audit = dest.ReadState("audit_events");
-  ASSERT_TRUE(audit.ok());
-  EXPECT_EQ(audit->value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
-  auto usage = dest.ReadState("usage_mtu_workspace_daily");  // configured full_refresh
-  ASSERT_TRUE(usage.ok());
-  EXPECT_FALSE(usage->has_value());
+  ASSERT_OK_AND_ASSIGN(auto audit, dest.ReadState("audit_events"));
+  EXPECT_EQ(audit.value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
+  // usage_mtu_workspace_daily is configured full_refresh.
+  ASSERT_OK_AND_ASSIGN(auto usage, dest.ReadState("usage_mtu_workspace_daily"));
+  EXPECT_FALSE(usage.has_value());
 }
 
 TEST(AirbyteDestination, AbortedStreamEmitsNoState) {
@@ -120,8 +120,8 @@ TEST(AirbyteDestination, AbortedStreamEmitsNoState) {
   FakeClock clock(kNow);
   AirbyteWriter writer(out, clock);
   AirbyteDestination dest(writer, Streams(), {});
-  ASSERT_TRUE(dest.BeginStream(Table("sources")).ok());
-  ASSERT_TRUE(dest.Write({Rec("a")}, "").ok());
+  ASSERT_OK(dest.BeginStream(Table("sources")));
+  ASSERT_OK(dest.Write({Rec("a")}, ""));
   dest.AbortStream();
   EXPECT_EQ(out.str().find("\"STATE\""), std::string::npos);
 }
@@ -131,11 +131,9 @@ TEST(AirbyteWriter, ErrorCarriesFailureTypeStreamAndMaskedMessage) {
   FakeClock clock(kNow);
   AirbyteWriter writer(out, clock);
   RegisterSecret("tok-airbyte-writer-secret");
-  ASSERT_TRUE(writer
-                  .Error("GET /users failed with tok-airbyte-writer-secret",
-                         AirbyteFailure::kTransient, "users")
-                  .ok());
-  ASSERT_TRUE(writer.Error("bad token", AirbyteFailure::kConfig).ok());
+  ASSERT_OK(writer.Error("GET /users failed with tok-airbyte-writer-secret",
+                         AirbyteFailure::kTransient, "users"));
+  ASSERT_OK(writer.Error("bad token", AirbyteFailure::kConfig));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].find("tok-airbyte-writer-secret"), std::string::npos) << lines[0];
@@ -150,8 +148,8 @@ TEST(AirbyteWriter, ConnectionStatusAndSpecHaveTheirPayloadKeys) {
   std::ostringstream out;
   FakeClock clock(kNow);
   AirbyteWriter writer(out, clock);
-  ASSERT_TRUE(writer.ConnectionStatus(false, "token rejected").ok());
-  ASSERT_TRUE(writer.Spec(R"({"type":"object"})").ok());
+  ASSERT_OK(writer.ConnectionStatus(false, "token rejected"));
+  ASSERT_OK(writer.Spec(R"({"type":"object"})"));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], R"({"type":"CONNECTION_STATUS","connectionStatus":{"status":"FAILED",)"
@@ -162,25 +160,23 @@ TEST(AirbyteWriter, ConnectionStatusAndSpecHaveTheirPayloadKeys) {
 }
 
 TEST(ParseAirbyteState, ReadsStreamAndGlobalMessages) {
-  auto states = ParseAirbyteState(
+  const std::string messages =
       R"([{"type":"STREAM","stream":{"stream_descriptor":{"name":"audit_events"},)"
       R"("stream_state":{"bookmark":"2024-01-01T00:00:00Z"}},"sourceStats":{"recordCount":1.0}},)"
       R"({"type":"STREAM","stream":{"stream_descriptor":{"name":"sources"},"stream_state":null}},)"
       R"({"type":"GLOBAL","global":{"shared_state":{},"stream_states":[)"
-      R"({"stream_descriptor":{"name":"usage_mtu_workspace_daily"},"stream_state":{"b":1}}]}}])");
-  ASSERT_TRUE(states.ok()) << states.status().ToString();
-  EXPECT_EQ(*states,
-            (AirbyteStreamStates{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
-                                 {"usage_mtu_workspace_daily", R"({"b":1})"}}));
+      R"({"stream_descriptor":{"name":"usage_mtu_workspace_daily"},"stream_state":{"b":1}}]}}])";
+  ASSERT_OK_AND_ASSIGN(auto states, ParseAirbyteState(messages));
+  EXPECT_EQ(states, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
+                                         {"usage_mtu_workspace_daily", R"({"b":1})"}}));
 }
 
 TEST(ParseAirbyteState, AcceptsTheLegacyObjectInBothShapes) {
-  auto bare = ParseAirbyteState(R"({"audit_events":{"bookmark":"x"}})");
-  ASSERT_TRUE(bare.ok());
-  EXPECT_EQ(*bare, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"x"})"}}));
-  auto wrapped = ParseAirbyteState(R"([{"data":{"audit_events":{"bookmark":"y"}}}])");
-  ASSERT_TRUE(wrapped.ok());
-  EXPECT_EQ(*wrapped, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"y"})"}}));
+  ASSERT_OK_AND_ASSIGN(auto bare, ParseAirbyteState(R"({"audit_events":{"bookmark":"x"}})"));
+  EXPECT_EQ(bare, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"x"})"}}));
+  ASSERT_OK_AND_ASSIGN(auto wrapped,
+                       ParseAirbyteState(R"([{"data":{"audit_events":{"bookmark":"y"}}}])"));
+  EXPECT_EQ(wrapped, (AirbyteStreamStates{{"audit_events", R"({"bookmark":"y"})"}}));
 }
 
 TEST(ParseAirbyteState, MalformedStateIsAConfigError) {

@@ -11,6 +11,7 @@
 #include "protocol/catalog_common.h"
 #include "protocol/settings_schema.h"
 #include "protocol/singer_catalog.h"
+#include "status_matchers.h"
 #include "streams/stream_spec.h"
 
 namespace segsync {
@@ -54,10 +55,9 @@ std::map<std::string, std::string> MetadataOf(const std::string& catalog, std::s
 }
 
 TEST(SingerCatalog, StandardMetadataMarksKeysAndReplicationKeysAutomatic) {
-  auto catalog = SingerCatalogJson();
-  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-  EXPECT_EQ(catalog->find('\n'), std::string::npos);
-  auto audit = MetadataOf(*catalog, "audit_events");
+  ASSERT_OK_AND_ASSIGN(auto catalog, SingerCatalogJson());
+  EXPECT_EQ(catalog.find('\n'), std::string::npos);
+  auto audit = MetadataOf(catalog, "audit_events");
   EXPECT_EQ(audit[""], R"({"inclusion":"available","selected-by-default":false,)"
                        R"("table-key-properties":["id"],"forced-replication-method":)"
                        R"("INCREMENTAL","valid-replication-keys":["timestamp"],)"
@@ -66,7 +66,7 @@ TEST(SingerCatalog, StandardMetadataMarksKeysAndReplicationKeysAutomatic) {
   EXPECT_EQ(audit["properties.timestamp"], R"({"inclusion":"automatic"})");
   EXPECT_EQ(audit["properties.actor"], R"({"inclusion":"available"})");
 
-  auto warehouses = MetadataOf(*catalog, "source_connected_warehouses");
+  auto warehouses = MetadataOf(catalog, "source_connected_warehouses");
   EXPECT_EQ(warehouses[""], R"({"inclusion":"available","selected-by-default":false,)"
                             R"("table-key-properties":["sourceId","id"],)"
                             R"("forced-replication-method":"FULL_TABLE",)"
@@ -75,16 +75,14 @@ TEST(SingerCatalog, StandardMetadataMarksKeysAndReplicationKeysAutomatic) {
 }
 
 TEST(SingerCatalog, DiscoveredCatalogFedBackUnchangedSelectsNothing) {
-  auto catalog = SingerCatalogJson();
-  ASSERT_TRUE(catalog.ok());
-  auto selection = SelectSingerStreams(*catalog);
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
-  EXPECT_TRUE(selection->streams.empty());
-  EXPECT_TRUE(selection->warnings.empty());
+  ASSERT_OK_AND_ASSIGN(auto catalog, SingerCatalogJson());
+  ASSERT_OK_AND_ASSIGN(auto selection, SelectSingerStreams(catalog));
+  EXPECT_TRUE(selection.streams.empty());
+  EXPECT_TRUE(selection.warnings.empty());
 }
 
 TEST(SingerSelection, FollowsTheSdkRulesForStreams) {
-  auto selection = SelectSingerStreams(R"({"streams":[
+  ASSERT_OK_AND_ASSIGN(auto selection, SelectSingerStreams(R"({"streams":[
     {"tap_stream_id":"sources","metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]},
     {"tap_stream_id":"users","metadata":[{"breadcrumb":[],"metadata":{"selected":"true"}}]},
     {"tap_stream_id":"groups","metadata":[{"breadcrumb":[],
@@ -102,18 +100,18 @@ TEST(SingerSelection, FollowsTheSdkRulesForStreams) {
     {"tap_stream_id":"destinations","stream":"destinations","schema":{}},
     {"tap_stream_id":"audit_events","metadata":[{"breadcrumb":[],"metadata":{}}]},
     {"tap_stream_id":"no_such_stream","metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]}
-  ],"something_meltano_added":1})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
+  ],"something_meltano_added":1})"));
   EXPECT_EQ(
-      Names(selection->streams),
+      Names(selection.streams),
       (std::vector<std::string>{"sources", "users", "groups", "warehouses", "catalog_warehouses",
                                 "catalog_destinations", "destinations"}));
-  ASSERT_EQ(selection->warnings.size(), 1u);
-  EXPECT_NE(selection->warnings[0].find("no_such_stream"), std::string::npos);
+  ASSERT_EQ(selection.warnings.size(), 1u);
+  EXPECT_NE(selection.warnings[0].find("no_such_stream"), std::string::npos);
 }
 
 TEST(SingerSelection, DeselectedFieldsLeaveSchemaAndRecordButKeysNeverDo) {
-  auto selection = SelectSingerStreams(R"({"streams":[{"tap_stream_id":"sources","metadata":[
+  ASSERT_OK_AND_ASSIGN(auto selection,
+                       SelectSingerStreams(R"({"streams":[{"tap_stream_id":"sources","metadata":[
     {"breadcrumb":[],"metadata":{"selected":true}},
     {"breadcrumb":["properties","id"],"metadata":{"inclusion":"available","selected":false}},
     {"breadcrumb":["properties","name"],"metadata":{"selected":false}},
@@ -121,9 +119,8 @@ TEST(SingerSelection, DeselectedFieldsLeaveSchemaAndRecordButKeysNeverDo) {
     {"breadcrumb":["properties","labels"],"metadata":{"selected":true}},
     {"breadcrumb":["properties","settings"],"metadata":{"selected-by-default":false}},
     {"breadcrumb":["properties","enabled"],"metadata":{"inclusion":"automatic","selected":false}}
-  ]}]})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
-  const SingerStream* sources = Find(*selection, "sources");
+  ]}]})"));
+  const SingerStream* sources = Find(selection, "sources");
   ASSERT_NE(sources, nullptr);
   EXPECT_EQ(sources->excluded_fields,
             (std::set<std::string, std::less<>>{"name", "settings", "slug"}));
@@ -146,25 +143,24 @@ TEST(SingerSelection, DeselectedFieldsLeaveSchemaAndRecordButKeysNeverDo) {
 }
 
 TEST(SingerSelection, FullTableReplicationOfACdcStreamDropsItsBookmark) {
-  auto selection = SelectSingerStreams(R"({"streams":[
+  ASSERT_OK_AND_ASSIGN(auto selection, SelectSingerStreams(R"({"streams":[
     {"tap_stream_id":"audit_events","metadata":[{"breadcrumb":[],
         "metadata":{"selected":true,"replication-method":"FULL_TABLE"}}]},
     {"tap_stream_id":"usage_mtu_workspace_daily","replication_method":"INCREMENTAL",
         "metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]},
     {"tap_stream_id":"users","metadata":[{"breadcrumb":[],
-        "metadata":{"selected":true,"replication-method":"INCREMENTAL"}}]}]})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
-  const SingerStream* audit = Find(*selection, "audit_events");
-  const SingerStream* usage = Find(*selection, "usage_mtu_workspace_daily");
-  const SingerStream* users = Find(*selection, "users");
+        "metadata":{"selected":true,"replication-method":"INCREMENTAL"}}]}]})"));
+  const SingerStream* audit = Find(selection, "audit_events");
+  const SingerStream* usage = Find(selection, "usage_mtu_workspace_daily");
+  const SingerStream* users = Find(selection, "users");
   ASSERT_TRUE(audit != nullptr && usage != nullptr && users != nullptr);
   EXPECT_FALSE(audit->resume_from_state);
   EXPECT_FALSE(audit->versioned);
   EXPECT_EQ(audit->replication_key, "timestamp");
   EXPECT_TRUE(usage->resume_from_state);
   EXPECT_TRUE(users->versioned);  // a full-table stream cannot be read incrementally
-  ASSERT_EQ(selection->warnings.size(), 1u);
-  EXPECT_NE(selection->warnings[0].find("users"), std::string::npos);
+  ASSERT_EQ(selection.warnings.size(), 1u);
+  EXPECT_NE(selection.warnings[0].find("users"), std::string::npos);
 }
 
 TEST(SingerSelection, CatalogWithoutStreamsIsAConfigError) {
@@ -173,20 +169,18 @@ TEST(SingerSelection, CatalogWithoutStreamsIsAConfigError) {
 }
 
 TEST(SingerStreamsNamed, SelectsEveryFieldOfEachNamedStream) {
-  auto streams = SingerStreamsNamed({"users", "audit_events"});
-  ASSERT_TRUE(streams.ok());
-  EXPECT_EQ(Names(*streams), (std::vector<std::string>{"users", "audit_events"}));
-  EXPECT_TRUE((*streams)[0].excluded_fields.empty());
-  EXPECT_EQ((*streams)[1].replication_key, "timestamp");
+  ASSERT_OK_AND_ASSIGN(auto streams, SingerStreamsNamed({"users", "audit_events"}));
+  EXPECT_EQ(Names(streams), (std::vector<std::string>{"users", "audit_events"}));
+  EXPECT_TRUE(streams[0].excluded_fields.empty());
+  EXPECT_EQ(streams[1].replication_key, "timestamp");
   EXPECT_EQ(SingerStreamsNamed({"nope"}).status().code(), StatusCode::kConfig);
 }
 
 TEST(AirbyteCatalog, DeclaresKeysCursorsAndSyncModesOfEveryStream) {
-  auto catalog = AirbyteCatalogJson();
-  ASSERT_TRUE(catalog.ok());
+  ASSERT_OK_AND_ASSIGN(auto catalog, AirbyteCatalogJson());
   simdjson::dom::parser parser;
   size_t count = 0;
-  for (auto stream : parser.parse(*catalog)["streams"].get_array()) {
+  for (auto stream : parser.parse(catalog)["streams"].get_array()) {
     ++count;
     const std::string_view name = stream["name"].get_string().value();
     const StreamSpec* spec = FindStream(name);
@@ -211,28 +205,27 @@ TEST(AirbyteCatalog, DeclaresKeysCursorsAndSyncModesOfEveryStream) {
 }
 
 TEST(ConfiguredCatalog, UnknownStreamsAndModesAreProblemsOfTheirStreamOnly) {
-  auto selection = ParseConfiguredCatalog(R"({"streams":[
+  ASSERT_OK_AND_ASSIGN(auto selection, ParseConfiguredCatalog(R"({"streams":[
     {"stream":{"name":"audit_events"},"sync_mode":"incremental","destination_sync_mode":"append"},
     {"stream":{"name":"usage_mtu_workspace_daily"},"sync_mode":"full_refresh"},
     {"stream":{"name":"sources"},"sync_mode":"incremental"},
     {"stream":{"name":"users"}},
     {"stream":{"name":"__AIRBYTE__stream_that_does_not_exist"},"sync_mode":"INVALID"},
-    {"stream":{"name":"groups"},"sync_mode":"INVALID"}]})");
-  ASSERT_TRUE(selection.ok()) << selection.status().ToString();
-  ASSERT_EQ(selection->streams.size(), 4u);
-  EXPECT_EQ(selection->streams[0].name, "audit_events");
-  EXPECT_TRUE(selection->streams[0].incremental);
-  EXPECT_TRUE(selection->streams[0].has_cursor);
-  EXPECT_FALSE(selection->streams[1].incremental);
-  EXPECT_TRUE(selection->streams[1].has_cursor);
-  EXPECT_EQ(selection->streams[2].name, "sources");
-  EXPECT_FALSE(selection->streams[2].incremental);
-  EXPECT_FALSE(selection->streams[3].incremental);  // sync_mode defaults to full_refresh
-  ASSERT_EQ(selection->problems.size(), 2u);
-  EXPECT_EQ(selection->problems[0].stream, "__AIRBYTE__stream_that_does_not_exist");
-  EXPECT_EQ(selection->problems[1].stream, "groups");
-  ASSERT_EQ(selection->warnings.size(), 1u);
-  EXPECT_NE(selection->warnings[0].find("sources"), std::string::npos);
+    {"stream":{"name":"groups"},"sync_mode":"INVALID"}]})"));
+  ASSERT_EQ(selection.streams.size(), 4u);
+  EXPECT_EQ(selection.streams[0].name, "audit_events");
+  EXPECT_TRUE(selection.streams[0].incremental);
+  EXPECT_TRUE(selection.streams[0].has_cursor);
+  EXPECT_FALSE(selection.streams[1].incremental);
+  EXPECT_TRUE(selection.streams[1].has_cursor);
+  EXPECT_EQ(selection.streams[2].name, "sources");
+  EXPECT_FALSE(selection.streams[2].incremental);
+  EXPECT_FALSE(selection.streams[3].incremental);  // sync_mode defaults to full_refresh
+  ASSERT_EQ(selection.problems.size(), 2u);
+  EXPECT_EQ(selection.problems[0].stream, "__AIRBYTE__stream_that_does_not_exist");
+  EXPECT_EQ(selection.problems[1].stream, "groups");
+  ASSERT_EQ(selection.warnings.size(), 1u);
+  EXPECT_NE(selection.warnings[0].find("sources"), std::string::npos);
 }
 
 TEST(ConfiguredCatalog, DocumentThatIsNotACatalogIsAConfigError) {

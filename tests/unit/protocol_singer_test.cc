@@ -7,6 +7,7 @@
 
 #include "fakes.h"
 #include "protocol/singer_writer.h"
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -73,11 +74,10 @@ TEST(SingerDestination, FirstFullTableReadSendsSchemaAndActivatesVersionBeforeAn
   std::ostringstream out;
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {SourcesStream()}, {});
-  ASSERT_TRUE(dest.BeginStream(Table("sources")).ok());
-  ASSERT_TRUE(
-      dest.Write({Rec({{"id", Value::String("a")}}), Rec({{"id", Value::String("b")}})}, kExtracted)
-          .ok());
-  ASSERT_TRUE(dest.CommitStream({}).ok());
+  ASSERT_OK(dest.BeginStream(Table("sources")));
+  ASSERT_OK(dest.Write({Rec({{"id", Value::String("a")}}), Rec({{"id", Value::String("b")}})},
+                       kExtracted));
+  ASSERT_OK(dest.CommitStream({}));
 
   const auto lines = Lines(out);
   EXPECT_EQ(Types(lines), (std::vector<std::string>{"SCHEMA", "ACTIVATE_VERSION", "RECORD",
@@ -99,9 +99,9 @@ TEST(SingerDestination, KnownTableVersionIsActivatedOnlyAfterTheRecords) {
   std::ostringstream out;
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {SourcesStream()}, {{"sources", R"({"version":17})"}});
-  ASSERT_TRUE(dest.BeginStream(Table("sources")).ok());
-  ASSERT_TRUE(dest.Write({Rec({{"id", Value::String("a")}})}, kExtracted).ok());
-  ASSERT_TRUE(dest.CommitStream({}).ok());
+  ASSERT_OK(dest.BeginStream(Table("sources")));
+  ASSERT_OK(dest.Write({Rec({{"id", Value::String("a")}})}, kExtracted));
+  ASSERT_OK(dest.CommitStream({}));
   EXPECT_EQ(Types(Lines(out)),
             (std::vector<std::string>{"SCHEMA", "RECORD", "ACTIVATE_VERSION", "STATE"}));
 }
@@ -112,15 +112,14 @@ TEST(SingerDestination, IncrementalStateIsTheEngineBookmarkAndKeepsOtherStreams)
   SingerDestination dest(out, clock, {AuditStream()},
                          {{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"},
                           {"retired_stream", R"({"x":1})"}});
-  auto state = dest.ReadState("audit_events");
-  ASSERT_TRUE(state.ok());
-  EXPECT_EQ(state->value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
+  ASSERT_OK_AND_ASSIGN(auto state, dest.ReadState("audit_events"));
+  EXPECT_EQ(state.value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
 
-  ASSERT_TRUE(dest.BeginStream(Table("audit_events")).ok());
-  ASSERT_TRUE(dest.Write({Rec({{"id", Value::String("e1")}})}, kExtracted).ok());
+  ASSERT_OK(dest.BeginStream(Table("audit_events")));
+  ASSERT_OK(dest.Write({Rec({{"id", Value::String("e1")}})}, kExtracted));
   StreamCommit commit;
   commit.state = R"({"bookmark":"2024-02-01T00:00:00Z"})";
-  ASSERT_TRUE(dest.CommitStream(commit).ok());
+  ASSERT_OK(dest.CommitStream(commit));
 
   const auto lines = Lines(out);
   EXPECT_EQ(Types(lines), (std::vector<std::string>{"SCHEMA", "RECORD", "STATE"}));
@@ -138,17 +137,16 @@ TEST(SingerDestination, FullTableChosenForACdcStreamIgnoresItsBookmark) {
   audit.resume_from_state = false;
   SingerDestination dest(out, clock, {audit},
                          {{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"}});
-  auto state = dest.ReadState("audit_events");
-  ASSERT_TRUE(state.ok());
-  EXPECT_FALSE(state->has_value());
+  ASSERT_OK_AND_ASSIGN(auto state, dest.ReadState("audit_events"));
+  EXPECT_FALSE(state.has_value());
 }
 
 TEST(SingerDestination, AbortedStreamEmitsNeitherActivateVersionNorState) {
   std::ostringstream out;
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {SourcesStream()}, {{"sources", R"({"version":17})"}});
-  ASSERT_TRUE(dest.BeginStream(Table("sources")).ok());
-  ASSERT_TRUE(dest.Write({Rec({{"id", Value::String("a")}})}, kExtracted).ok());
+  ASSERT_OK(dest.BeginStream(Table("sources")));
+  ASSERT_OK(dest.Write({Rec({{"id", Value::String("a")}})}, kExtracted));
   dest.AbortStream();
   EXPECT_EQ(Types(Lines(out)), (std::vector<std::string>{"SCHEMA", "RECORD"}));
   EXPECT_EQ(dest.StateJson(), R"({"bookmarks":{"sources":{"version":17}}})");
@@ -158,13 +156,12 @@ TEST(SingerDestination, IntegersStayIntegersAndOutputIsAscii) {
   std::ostringstream out;
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {AuditStream()}, {});
-  ASSERT_TRUE(dest.BeginStream(Table("audit_events")).ok());
-  ASSERT_TRUE(dest.Write({Rec({{"id", Value::String("caf\xC3\xA9 \xF0\x9F\x98\x80")},
-                               {"count", Value::Int(1)},
-                               {"ratio", Value::Double(1.5)},
-                               {"nested", Value::Json(R"({"n":2})")}})},
-                         kExtracted)
-                  .ok());
+  ASSERT_OK(dest.BeginStream(Table("audit_events")));
+  ASSERT_OK(dest.Write({Rec({{"id", Value::String("caf\xC3\xA9 \xF0\x9F\x98\x80")},
+                             {"count", Value::Int(1)},
+                             {"ratio", Value::Double(1.5)},
+                             {"nested", Value::Json(R"({"n":2})")}})},
+                       kExtracted));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[1].find(R"("id":"caf\u00e9 \ud83d\ude00","count":1,"ratio":1.5,)"
@@ -180,15 +177,13 @@ TEST(SingerDestination, TimestampsLeaveAsRfc3339Utc) {
   std::ostringstream out;
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {AuditStream()}, {});
-  ASSERT_TRUE(dest.BeginStream(Table("audit_events", {{"id", ColumnType::kString},
-                                                      {"timestamp", ColumnType::kTimestamp},
-                                                      {"at", ColumnType::kTimestamp}}))
-                  .ok());
-  ASSERT_TRUE(dest.Write({Rec({{"id", Value::String("2024-03-01T01:00:00+01:00")},
-                               {"timestamp", Value::String("2024-03-01T01:00:00+01:00")},
-                               {"at", Value::String("2024-03-01T00:00:00Z")}})},
-                         kExtracted)
-                  .ok());
+  ASSERT_OK(dest.BeginStream(Table("audit_events", {{"id", ColumnType::kString},
+                                                    {"timestamp", ColumnType::kTimestamp},
+                                                    {"at", ColumnType::kTimestamp}})));
+  ASSERT_OK(dest.Write({Rec({{"id", Value::String("2024-03-01T01:00:00+01:00")},
+                             {"timestamp", Value::String("2024-03-01T01:00:00+01:00")},
+                             {"at", Value::String("2024-03-01T00:00:00Z")}})},
+                       kExtracted));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u);
   // Only date-time fields are rewritten; the API's own `Z` form is kept as sent.
@@ -205,10 +200,9 @@ TEST(SingerDestination, DeselectedFieldsAreLeftOutOfRecords) {
   SingerStream sources = SourcesStream();
   sources.excluded_fields = {"name"};
   SingerDestination dest(out, clock, {sources}, {});
-  ASSERT_TRUE(dest.BeginStream(Table("sources")).ok());
-  ASSERT_TRUE(
-      dest.Write({Rec({{"id", Value::String("a")}, {"name", Value::String("n")}})}, kExtracted)
-          .ok());
+  ASSERT_OK(dest.BeginStream(Table("sources")));
+  ASSERT_OK(
+      dest.Write({Rec({{"id", Value::String("a")}, {"name", Value::String("n")}})}, kExtracted));
   const auto lines = Lines(out);
   EXPECT_NE(lines.back().find(R"("record":{"id":"a"},)"), std::string::npos) << lines.back();
 }
@@ -222,17 +216,17 @@ TEST(SingerDestination, StreamOutsideTheCatalogIsAnInternalError) {
 }
 
 TEST(ParseSingerState, ReadsBookmarkObjectsAndDropsOthers) {
-  auto state = ParseSingerState(
-      R"({"bookmarks":{"audit_events":{"bookmark":"2024-01-01T00:00:00Z"},"bad":3},)"
-      R"("currently_syncing":null})");
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
-  EXPECT_EQ(*state, (SingerBookmarks{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto state,
+      ParseSingerState(
+          R"({"bookmarks":{"audit_events":{"bookmark":"2024-01-01T00:00:00Z"},"bad":3},)"
+          R"("currently_syncing":null})"));
+  EXPECT_EQ(state, (SingerBookmarks{{"audit_events", R"({"bookmark":"2024-01-01T00:00:00Z"})"}}));
 }
 
 TEST(ParseSingerState, EmptyObjectHasNoBookmarksAndGarbageIsAConfigError) {
-  auto empty = ParseSingerState("{}");
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->empty());
+  ASSERT_OK_AND_ASSIGN(auto empty, ParseSingerState("{}"));
+  EXPECT_TRUE(empty.empty());
   EXPECT_EQ(ParseSingerState("{not json").status().code(), StatusCode::kConfig);
   EXPECT_EQ(ParseSingerState("[1]").status().code(), StatusCode::kConfig);
 }

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "sim/paging.h"
+#include "status_matchers.h"
 
 namespace segsync::sim {
 namespace {
@@ -26,7 +27,7 @@ using simdjson::dom::element;
 
 std::unique_ptr<Simulator> StartOrDie(const SimOptions& options = {}) {
   auto started = Simulator::Start(options);
-  EXPECT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_OK(started);
   return started.ok() ? started.MoveValue() : nullptr;
 }
 
@@ -531,7 +532,7 @@ TEST(SimulatorTest, RateLimitSendsHeadersThen429WithWaitInBody) {
     EXPECT_EQ(res->get_header_value("X-RateLimit-Consumed"), std::to_string(i));
     EXPECT_EQ(res->get_header_value("X-RateLimit-Remaining"), std::to_string(3 - i));
     auto reset = ParseRfc5322(res->get_header_value("X-RateLimit-Reset"));
-    ASSERT_TRUE(reset.ok()) << res->get_header_value("X-RateLimit-Reset");
+    ASSERT_OK(reset) << res->get_header_value("X-RateLimit-Reset");
     EXPECT_GT(*reset, SystemClock::Instance().Now());
   }
   auto limited = client.Get("/warehouses");

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "status_matchers.h"
+
 namespace segsync {
 namespace {
 
@@ -112,11 +114,11 @@ TEST(SqlCommonTest, DeletionAndStateStatementsTakeTheEnginesPlaceholders) {
 
 TEST(ColumnMapTest, KeysComeFirstInKeyOrderAndBookkeepingColumnsAreLeftOut) {
   ColumnMap map;
-  Result<std::vector<size_t>> order =
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<size_t> order,
       map.Reset(WarehousesTable(), {"id", "_extracted_at", "name", "sourceId", "_deleted_at"},
-                "Db x", "\"t\"");
-  ASSERT_TRUE(order.ok()) << order.status().ToString();
-  EXPECT_EQ(*order, (std::vector<size_t>{3, 0, 2}));
+                "Db x", "\"t\""));
+  EXPECT_EQ(order, (std::vector<size_t>{3, 0, 2}));
   EXPECT_EQ(map.names(), (std::vector<std::string>{"sourceId", "id", "name"}));
 }
 
@@ -133,32 +135,35 @@ TEST(ColumnMapTest, ATableWithoutAKeyColumnIsAnIoErrorSayingWhatToDo) {
 
 TEST(ColumnMapTest, FieldsMapToTheirColumnsInAnyOrderAndUnknownOnesAreReported) {
   ColumnMap map;
-  ASSERT_TRUE(map.Reset(WarehousesTable(), {"sourceId", "id", "name"}, "Db", "t").ok());
-  Result<bool> first = map.MapFields(
-      MakeRecord({{"name", Value::String("n")}, {"id", Value::String("i")}}), "warehouses");
-  ASSERT_TRUE(first.ok());
-  EXPECT_TRUE(*first);
+  ASSERT_OK(map.Reset(WarehousesTable(), {"sourceId", "id", "name"}, "Db", "t"));
+  ASSERT_OK_AND_ASSIGN(
+      bool first,
+      map.MapFields(MakeRecord({{"name", Value::String("n")}, {"id", Value::String("i")}}),
+                    "warehouses"));
+  EXPECT_TRUE(first);
   EXPECT_EQ(map.slot(0), 2);
   EXPECT_EQ(map.slot(1), 1);
   // The same positions with other names: the cached slots are not trusted.
-  Result<bool> second = map.MapFields(
-      MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}), "warehouses");
-  ASSERT_TRUE(second.ok());
-  EXPECT_FALSE(*second);
+  ASSERT_OK_AND_ASSIGN(
+      bool second,
+      map.MapFields(MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}),
+                    "warehouses"));
+  EXPECT_FALSE(second);
   EXPECT_EQ(map.slot(0), 0);
   EXPECT_EQ(map.slot(1), -1);
   EXPECT_EQ(map.Add("extra"), 3);
   EXPECT_TRUE(map.Contains("extra"));
-  Result<bool> third = map.MapFields(
-      MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}), "warehouses");
-  ASSERT_TRUE(third.ok());
-  EXPECT_TRUE(*third);
+  ASSERT_OK_AND_ASSIGN(
+      bool third,
+      map.MapFields(MakeRecord({{"sourceId", Value::String("s")}, {"extra", Value::Int(1)}}),
+                    "warehouses"));
+  EXPECT_TRUE(third);
   EXPECT_EQ(map.slot(1), 3);
 }
 
 TEST(ColumnMapTest, FieldNamedLikeABookkeepingOrReservedColumnIsInvalid) {
   ColumnMap map("_segsync_ord");
-  ASSERT_TRUE(map.Reset(WarehousesTable(), {"sourceId", "id"}, "Db", "t").ok());
+  ASSERT_OK(map.Reset(WarehousesTable(), {"sourceId", "id"}, "Db", "t"));
   for (const char* name : {"_extracted_at", "_deleted_at", "_segsync_ord"}) {
     Result<bool> mapped = map.MapFields(MakeRecord({{name, Value::Null()}}), "warehouses");
     ASSERT_FALSE(mapped.ok()) << name;
@@ -167,8 +172,8 @@ TEST(ColumnMapTest, FieldNamedLikeABookkeepingOrReservedColumnIsInvalid) {
     EXPECT_NE(mapped.status().message().find("warehouses"), std::string::npos);
   }
   ColumnMap plain;
-  ASSERT_TRUE(plain.Reset(WarehousesTable(), {"sourceId", "id"}, "Db", "t").ok());
-  EXPECT_TRUE(plain.MapFields(MakeRecord({{"_segsync_ord", Value::Null()}}), "w").ok());
+  ASSERT_OK(plain.Reset(WarehousesTable(), {"sourceId", "id"}, "Db", "t"));
+  EXPECT_OK(plain.MapFields(MakeRecord({{"_segsync_ord", Value::Null()}}), "w"));
 }
 
 }  // namespace

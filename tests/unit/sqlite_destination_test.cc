@@ -5,16 +5,15 @@
 #include "dest/sqlite_destination.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -85,12 +84,10 @@ class SqliteDestinationTest : public ::testing::Test {
   int64_t Sync(SqliteDestination& destination, const TableSpec& table,
                const std::vector<Record>& records, std::string_view extracted_at,
                const StreamCommit& commit = {}) {
-    const Status begun = destination.BeginStream(table);
-    EXPECT_TRUE(begun.ok()) << begun.ToString();
-    const Status written = destination.Write(records, extracted_at);
-    EXPECT_TRUE(written.ok()) << written.ToString();
+    EXPECT_OK(destination.BeginStream(table));
+    EXPECT_OK(destination.Write(records, extracted_at));
     Result<int64_t> committed = destination.CommitStream(commit);
-    EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+    EXPECT_OK(committed);
     return committed.ValueOr(-1);
   }
 
@@ -218,8 +215,8 @@ TEST_F(SqliteDestinationTest, RecordRunWritesOneRow) {
   run.ended_at = kT2;
   run.status = "ok";
   run.streams_json = R"({"sources":{"rows":2,"outcome":"ok"}})";
-  ASSERT_TRUE(destination.RecordRun(run).ok());
-  ASSERT_TRUE(destination.RecordRun(run).ok());
+  ASSERT_OK(destination.RecordRun(run));
+  ASSERT_OK(destination.RecordRun(run));
   const std::vector<Row> expected = {{"1", kT1, kT2, "ok", run.streams_json},
                                      {"2", kT1, kT2, "ok", run.streams_json}};
   EXPECT_EQ(Query(db_path_,
@@ -244,53 +241,13 @@ TEST_F(SqliteDestinationTest, DatabaseUsesWriteAheadLogging) {
   EXPECT_EQ(QueryOne(db_path_, "PRAGMA journal_mode"), "wal");
 }
 
-TEST_F(SqliteDestinationTest, KilledProcessLeavesTablesAsOfTheLastCommit) {
-  {
-    SqliteDestination destination(db_path_.string());
-    StreamCommit commit;
-    commit.state = R"({"v":1})";
-    Sync(destination, SourcesTable(),
-         {MakeRecord({{"id", Value::String("a")}, {"name", Value::String("committed")}})}, kT1,
-         commit);
-  }
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    SqliteDestination destination(db_path_.string());
-    if (!destination.BeginStream(SourcesTable()).ok()) {
-      _exit(1);
-    }
-    std::vector<Record> records;
-    records.reserve(20001);
-    for (int i = 0; i < 20000; ++i) {
-      records.push_back(MakeRecord({{"id", Value::String("r" + std::to_string(i))}}));
-    }
-    records.push_back(MakeRecord({{"id", Value::String("a")}, {"name", Value::String("torn")}}));
-    if (!destination.Write(records, kT2).ok()) {
-      _exit(1);
-    }
-    kill(getpid(), SIGKILL);
-  }
-  int wait_status = 0;
-  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(wait_status)) << "the child failed before it was killed";
-
-  const std::vector<Row> expected = {{"a", "committed"}};
-  EXPECT_EQ(Query(db_path_, "SELECT id, name FROM sources"), expected);
-  SqliteDestination after(db_path_.string());
-  Result<std::optional<std::string>> state = after.ReadState("sources");
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
-  EXPECT_EQ(*state, std::optional<std::string>(R"({"v":1})"));
-}
-
 TEST(OpenDestinationTest, SqliteUriOpensWithoutCreatingTheFile) {
   std::string pattern = (fs::temp_directory_path() / "segsync-open-XXXXXX").string();
   ASSERT_NE(mkdtemp(pattern.data()), nullptr);
   const fs::path dir = pattern;
-  Result<std::unique_ptr<Destination>> destination =
-      OpenDestination("sqlite:" + (dir / "x.db").string());
-  ASSERT_TRUE(destination.ok()) << destination.status().ToString();
-  EXPECT_NE(dynamic_cast<SqliteDestination*>(destination->get()), nullptr);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Destination> destination,
+                       OpenDestination("sqlite:" + (dir / "x.db").string()));
+  EXPECT_NE(dynamic_cast<SqliteDestination*>(destination.get()), nullptr);
   EXPECT_TRUE(fs::is_empty(dir));
   fs::remove_all(dir);
 }

@@ -6,6 +6,7 @@
 
 #include "fakes.h"
 #include "list_page.h"
+#include "status_matchers.h"
 
 namespace segsync {
 namespace {
@@ -73,7 +74,7 @@ TEST(StreamReader, FollowsTheCursorAndHandsOnEachPage) {
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
                 Page("users", R"({"id":"u3"})"));
   ChainProgress progress;
-  ASSERT_TRUE(h.Read({"/users", {}, nullptr, std::nullopt}, progress).ok());
+  ASSERT_OK(h.Read({"/users", {}, nullptr, std::nullopt}, progress));
   ASSERT_EQ(h.slices.size(), 2u);
   EXPECT_TRUE(h.slices[0].page_done);
   EXPECT_GT(h.slices[0].bytes, 0u);
@@ -87,7 +88,7 @@ TEST(StreamReader, ABigPageIsHandedOnInSlices) {
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
                 Page("users", R"({"id":"u1"},{"id":"u2"})"));
   ChainProgress progress;
-  ASSERT_TRUE(h.Read({"/users", {}, nullptr, std::nullopt}, progress).ok());
+  ASSERT_OK(h.Read({"/users", {}, nullptr, std::nullopt}, progress));
   ASSERT_EQ(h.slices.size(), 3u);  // one per record, then the page's (empty) last slice
   EXPECT_FALSE(h.slices[0].page_done);
   EXPECT_FALSE(h.slices[1].page_done);
@@ -102,7 +103,7 @@ TEST(StreamReader, PausesBetweenPagesAndResumesFromItsProgress) {
   ChainProgress progress;
   bool paused = false;
   const Partition partition{"/users", {}, nullptr, std::nullopt};
-  ASSERT_TRUE(h.Read(partition, progress, &paused, [] { return true; }).ok());
+  ASSERT_OK(h.Read(partition, progress, &paused, [] { return true; }));
   EXPECT_TRUE(paused);
   EXPECT_EQ(progress.cursor, "Mg==");
   EXPECT_EQ(h.http.sent().size(), 1u);  // nothing fetched ahead for a paused chain
@@ -110,7 +111,7 @@ TEST(StreamReader, PausesBetweenPagesAndResumesFromItsProgress) {
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
                 Page("users", R"({"id":"u2"})"));
   paused = false;
-  ASSERT_TRUE(h.Read(partition, progress, &paused).ok());
+  ASSERT_OK(h.Read(partition, progress, &paused));
   EXPECT_FALSE(paused);
   EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"u1", "u2"}));
 }
@@ -135,8 +136,7 @@ TEST(StreamReader, RecordsCarryTheirParentsFieldsAndTheReadsConstants) {
   h.http.Expect(std::string(kBase) + "/sources/s1/connected-warehouses?pagination.count=1000", 200,
                 Page("warehouses", R"({"id":"w1"})"));
   ChainProgress progress;
-  ASSERT_TRUE(
-      h.Read({"/sources/s1/connected-warehouses", {}, &parent, std::nullopt}, progress).ok());
+  ASSERT_OK(h.Read({"/sources/s1/connected-warehouses", {}, &parent, std::nullopt}, progress));
   EXPECT_EQ(h.Texts("sourceId"), (std::vector<std::string>{"s1"}));
   EXPECT_EQ(h.Texts("note"), (std::vector<std::string>{"fixed"}));
 }
@@ -148,8 +148,7 @@ TEST(StreamReader, AParentThatVanishedHasNothingToRead) {
   h.http.Expect(std::string(kBase) + "/sources/s2/connected-warehouses?pagination.count=1000", 404,
                 R"({"errors":[{"type":"not-found","message":"Source not found"}]})");
   ChainProgress progress;
-  EXPECT_TRUE(
-      h.Read({"/sources/s2/connected-warehouses", {}, &parent, std::nullopt}, progress).ok());
+  EXPECT_OK(h.Read({"/sources/s2/connected-warehouses", {}, &parent, std::nullopt}, progress));
   EXPECT_TRUE(h.slices.empty());
 
   // Without a parent record, a 404 is an error like any other.
@@ -168,8 +167,7 @@ TEST(StreamReader, AMonthKeepsOnlyItsOwnMonthsRows) {
       Page("dailyWorkspaceMTUUsage",
            R"({"timestamp":"2026-10-31T00:00:00.000Z"},{"timestamp":"2026-11-01T00:00:00.000Z"})"));
   ChainProgress progress;
-  ASSERT_TRUE(
-      h.Read({"/usage/mtu/daily", {{"period", "2026-10-01"}}, nullptr, october}, progress).ok());
+  ASSERT_OK(h.Read({"/usage/mtu/daily", {{"period", "2026-10-01"}}, nullptr, october}, progress));
   EXPECT_EQ(h.Texts("timestamp"), (std::vector<std::string>{"2026-10-31T00:00:00.000Z"}));
 }
 
