@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "dest/destination.h"
+#include "core/table_spec.h"
 
 namespace segsync {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/record.h"
-#include "dest/destination.h"
+#include "core/table_spec.h"
 
 namespace segsync {
 
