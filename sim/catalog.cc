@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Generates the source, warehouse and destination catalogs, Actions included.
 #include "sim/catalog.h"
 
 #include <array>

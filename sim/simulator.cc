@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulator's HTTP front: auth, rate limit, faults, latency, admin, serving.
 #include "sim/simulator.h"
 
 #include <arpa/inet.h>

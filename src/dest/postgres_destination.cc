@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The PostgreSQL destination: COPY into staging, one upsert per flush.
+//
 // The PostgreSQL destination: a stream's batches are COPYed into a staging table and merged into
 // its table with one upsert per flush, all in one transaction.
 #include "dest/postgres_destination.h"
