@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/record.h"
+#include "core/status.h"
 #include "core/table_spec.h"
 
 namespace segsync {
