@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// bench/run's helper: the stream table, dump item counts, and the timed CPU path.
+//
 // The helper program of bench/run. Three modes, each printing one JSON object on stdout:
 //
 //   cpu_path streams

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Times loading N `destinations` records into PostgreSQL through the destination.
+//
 // Loads N records shaped like the `destinations` stream into PostgreSQL through segsync's
 // destination (BeginStream, Write in pages of 1000 as the engine does, CommitStream) and prints
 // the seconds it took as JSON. With --copy-file it also writes the same rows in COPY text format,

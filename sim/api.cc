@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulated API's endpoints: routing, lists, children, usage, audit, delivery metrics.
 #include "sim/api.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Segment Public API over a generated workspace, without HTTP (SimulatedApi).
 #pragma once
 
 #include <array>

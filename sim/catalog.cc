@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Generates the source, warehouse and destination catalogs, Actions included.
 #include "sim/catalog.h"
 
 #include <array>
@@ -295,6 +296,17 @@ void WriteStringArray(JsonWriter& w, const Container& values) {
   w.EndArray();
 }
 
+/// The names of a table of well-known entries.
+template <typename Known>
+std::vector<std::string_view> NamesOf(const Known& entries) {
+  std::vector<std::string_view> names;
+  names.reserve(entries.size());
+  for (const auto& entry : entries) {
+    names.push_back(entry.name);
+  }
+  return names;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The three catalogs
 
@@ -302,11 +314,7 @@ std::vector<CatalogEntry> GenerateCatalogSources(uint64_t seed, int count) {
   std::vector<CatalogEntry> entries;
   NameSource names;
   SlugSet slugs;
-  std::vector<std::string_view> known;
-  known.reserve(kKnownSources.size());
-  for (const auto& k : kKnownSources) {
-    known.push_back(k.name);
-  }
+  const std::vector<std::string_view> known = NamesOf(kKnownSources);
   for (int i = 0; i < count; ++i) {
     Rng rng = Rng::For(seed, "catalog_sources", static_cast<uint64_t>(i));
     const bool is_known = static_cast<size_t>(i) < kKnownSources.size();
@@ -445,11 +453,7 @@ std::vector<CatalogEntry> GenerateCatalogDestinations(uint64_t seed, const Scale
   std::vector<CatalogEntry> entries;
   NameSource names;
   SlugSet slugs;
-  std::vector<std::string_view> known;
-  known.reserve(kKnownDestinations.size());
-  for (const auto& k : kKnownDestinations) {
-    known.push_back(k.name);
-  }
+  const std::vector<std::string_view> known = NamesOf(kKnownDestinations);
   for (int i = 0; i < count; ++i) {
     Rng rng = Rng::For(seed, "catalog_destinations", static_cast<uint64_t>(i));
     const bool is_known = static_cast<size_t>(i) < kKnownDestinations.size();

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulated source, warehouse and destination catalogs.
 #pragma once
 
 #include <cstdint>

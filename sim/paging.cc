@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulator's query parsing, pagination cursors, base64 and envelopes.
 #include "sim/paging.h"
 
 #include <simdjson.h>
@@ -6,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/digits.h"
 #include "core/json_writer.h"
 
 namespace segsync::sim {
@@ -16,43 +18,16 @@ constexpr std::string_view kBase64 =
 constexpr int64_t kMaxCount = 1000;
 constexpr int64_t kDefaultCount = 200;
 
-// A non-negative decimal integer with at most `max_digits` digits; leading zeros allowed.
-std::optional<int64_t> ParseDigits(std::string_view text, size_t max_digits) {
-  if (text.empty() || text.size() > max_digits) {
-    return std::nullopt;
-  }
-  int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 std::string PercentDecode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out.push_back(' ');
-    } else if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-               HexValue(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+    } else if (text[i] == '%' && i + 2 < text.size() && HexDigitValue(text[i + 1]) >= 0 &&
+               HexDigitValue(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexDigitValue(text[i + 1]) * 16 + HexDigitValue(text[i + 2])));
       i += 2;
     } else {
       out.push_back(text[i]);  // a stray '%' stays as it is

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulator's query parsing, pagination cursors, base64 and error envelopes.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Deterministic hashing and random numbers, so a seed means the same data everywhere.
 #pragma once
 
 #include <cstdint>

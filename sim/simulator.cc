@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulator's HTTP front: auth, rate limit, faults, latency, admin, serving.
 #include "sim/simulator.h"
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "core/digits.h"
 #include "core/json_writer.h"
 #include "sim/api.h"
 #include "sim/random.h"
@@ -193,20 +195,6 @@ bool IsAuthorized(const httplib::Request& req, const std::string& token) {
     }
   }
   return header.compare(kScheme.size(), std::string::npos, token) == 0;
-}
-
-std::optional<int64_t> ParseCount(const std::string& text) {
-  if (text.empty() || text.size() > 7) {
-    return std::nullopt;
-  }
-  int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    value = value * 10 + (c - '0');
-  }
-  return value;
 }
 
 Result<Entitlements> EntitlementsFrom(const SimOptions& options) {
@@ -417,7 +405,7 @@ class SimServer {
     if (req.method == "POST" && req.path == "/__sim/audit") {
       const QueryParams query = ParseQuery(RawQuery(req));
       const auto add = query.find("add");
-      const auto count = ParseCount(add == query.end() ? std::string() : add->second);
+      const auto count = ParseDigits(add == query.end() ? std::string_view() : add->second, 7);
       if (!count.has_value()) {
         return Reply(
             res, 400,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulator's public interface: start a local Segment Public API, or serve one.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Generated ids, hostile strings, slugs and free-form `settings` for the simulator.
 #include "sim/text.h"
 
 #include <array>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Derives the usage endpoints' daily cumulative rows per month on demand.
 #include "sim/usage.h"
 
 #include <cstdio>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulated usage endpoints: months, periods and their daily cumulative rows.
 #pragma once
 
 #include <array>

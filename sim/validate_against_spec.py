@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Checks a running simulator against Segment's official OpenAPI document.
 
-Walks every endpoint of the 18 streams (every page, every parent, every kept usage month) and
+Walks every endpoint of the streams (every page, every parent, every kept usage month) and
 validates each 200 body against that operation's 200-response schema, and each error body against
 the operation's documented error schema (RequestErrorEnvelope for 401/403). OpenAPI 3.0's
 `nullable` is turned into JSON Schema's `null` type; properties the old spec lacks are allowed

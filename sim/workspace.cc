@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Generates the simulated workspace from a seed and a scale.
 #include "sim/workspace.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulated workspace's data model (lists, children, audit, usage) and scales.
 #pragma once
 
 #include <array>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The HTTP status-to-action table and Segment's error envelope.
 #include "api/errors.h"
 
 #include <simdjson.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Finds a response's `data.<key>` list and its items' bounds without parsing them.
 #include "api/list_split.h"
 
 #include <cstring>

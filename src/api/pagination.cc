@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Query strings, percent-encoding, and Segment's cursor pagination.
 #include "api/pagination.h"
 
 namespace segsync {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Segment API client: auth, the `data` envelope, retries, 429 waits, split pages.
 #include "api/segment_client.h"
 
 #include <algorithm>

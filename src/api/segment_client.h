@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Segment API client: one GET with auth, envelope, retries and rate-limit waits.
 #pragma once
 
 #include <simdjson.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The `sync`, `check` and `discover` commands, and the API session they open.
 #include "cli/commands.h"
 
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "dest/destination.h"
 #include "http/curl_http_client.h"
 #include "http/pacing.h"
@@ -86,7 +88,7 @@ Result<std::unique_ptr<ApiSession>> OpenApiSession(const Config& config) {
   CurlOptions curl;
   curl.request_timeout_s = config.request_timeout_s;
   curl.ca_bundle = config.ca_bundle;
-  curl.user_agent = "segsync/0.1";
+  curl.user_agent = "segsync/" + std::string(kVersion);
   ClientOptions client_options;
   client_options.base_url = config.api_url;
   client_options.token = config.api_token;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The `sync`, `check` and `discover` commands, and the API session they open.
 #pragma once
 
 #include <functional>

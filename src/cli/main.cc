@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "http/curl_http_client.h"
 #include "protocol/airbyte_command.h"
 #include "protocol/singer_command.h"
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       "segsync: replicate a Segment workspace's configuration and metrics into SQLite "
       "or PostgreSQL"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "segsync 0.1.0");
+  app.set_version_flag("--version", "segsync " + std::string(segsync::kVersion));
 
   ConfigFlags flags;
   bool quiet = false;

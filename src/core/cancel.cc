@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The process-wide stop flag, lock-free so a signal handler may set it.
 #include "core/cancel.h"
 
 #include <atomic>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The process-wide stop flag that SIGINT/SIGTERM set and long waits check.
 #pragma once
 
 namespace segsync {

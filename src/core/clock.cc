@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The system clock, and parsing and formatting of dates and timestamps.
 #include "core/clock.h"
 
 #include <algorithm>

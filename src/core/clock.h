@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Time: the Clock interface (tests pin it) and date and timestamp formats.
 #pragma once
 
 #include <cstdint>

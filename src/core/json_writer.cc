@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Compact JSON text: string escaping and the JsonWriter.
 #include "core/json_writer.h"
 
 #include <charconv>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Compact JSON text: string escaping and a writer that places the commas.
 #pragma once
 
 #include <cstdint>

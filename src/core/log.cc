@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Logging to stderr, as text or JSON, with every registered secret masked.
 #include "core/log.h"
 
 #include <algorithm>

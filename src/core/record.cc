@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Records and values as JSON, and the column types' names.
 #include "core/record.h"
 
 #include "core/json_writer.h"

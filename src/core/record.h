@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// A record of one stream: its typed field values, and the column types.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The names of the status codes.
 #include "core/status.h"
 
 namespace segsync {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Errors as values: Status, Result<T> and the SEGSYNC_*_OR_RETURN macros.
 #pragma once
 
 #include <optional>

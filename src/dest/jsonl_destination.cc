@@ -125,21 +125,28 @@ Status Publish(int fd, const fs::path& temp, const fs::path& target) {
   return SyncDirectory(target.parent_path());
 }
 
-/// Append `text` to `target` atomically.
-Status AppendAtomically(const fs::path& target, std::string_view text) {
-  fs::path temp = target;
-  temp += kTempSuffix;
-  SEGSYNC_ASSIGN_OR_RETURN(const int raw_fd, OpenCopyForAppend(target, temp));
-  const ScopedFd fd(raw_fd);
-  Status status = WriteAll(fd.get(), text, temp);
+/// Write `text` to `fd` (the open temp file) and publish it as `target`; on failure the temp
+/// file is removed and `target` is left as it was.
+Status WriteAndPublish(int fd, std::string_view text, const fs::path& temp,
+                       const fs::path& target) {
+  Status status = WriteAll(fd, text, temp);
   if (status.ok()) {
-    status = Publish(fd.get(), temp, target);
+    status = Publish(fd, temp, target);
   }
   if (!status.ok()) {
     std::error_code ignored;
     fs::remove(temp, ignored);
   }
   return status;
+}
+
+/// Append `text` to `target` atomically.
+Status AppendAtomically(const fs::path& target, std::string_view text) {
+  fs::path temp = target;
+  temp += kTempSuffix;
+  SEGSYNC_ASSIGN_OR_RETURN(const int raw_fd, OpenCopyForAppend(target, temp));
+  const ScopedFd fd(raw_fd);
+  return WriteAndPublish(fd.get(), text, temp, target);
 }
 
 /// Replace `target` with `text` atomically.
@@ -150,15 +157,7 @@ Status ReplaceAtomically(const fs::path& target, std::string_view text) {
   if (fd.get() < 0) {
     return IoError("opening", temp, errno);
   }
-  Status status = WriteAll(fd.get(), text, temp);
-  if (status.ok()) {
-    status = Publish(fd.get(), temp, target);
-  }
-  if (!status.ok()) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-  }
-  return status;
+  return WriteAndPublish(fd.get(), text, temp, target);
 }
 
 using StateEntries = std::vector<std::pair<std::string, std::string>>;

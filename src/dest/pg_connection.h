@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// One libpq session: connecting with segsync's defaults, statements with text parameters, COPY
-// IN, and errors that name the server, the failed step and what the user can do.
+// One libpq session: connect, statements, COPY IN, and errors that say what to do.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Encoding record values as cells of PostgreSQL's COPY text format, one column type at a time.
+// Encodes record values as cells of PostgreSQL's COPY text format.
 // Pure: no connection, so it is unit tested and fuzzed on its own (tests/fuzz/pg_copy_fuzz.cc).
 #pragma once
 

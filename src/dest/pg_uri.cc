@@ -5,25 +5,14 @@
 #include <optional>
 #include <utility>
 
+#include "core/digits.h"
+
 namespace segsync {
 namespace {
 
 constexpr std::string_view kDefaultSchema = "segment";
 // PostgreSQL silently truncates longer identifiers, which would make a schema name mean another.
 constexpr size_t kMaxIdentifierBytes = 63;
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 std::optional<std::string> PercentDecode(std::string_view text) {
   std::string out;
@@ -35,8 +24,8 @@ std::optional<std::string> PercentDecode(std::string_view text) {
     if (i + 2 >= text.size()) {
       return std::nullopt;
     }
-    const int high = HexDigit(text[i + 1]);
-    const int low = HexDigit(text[i + 2]);
+    const int high = HexDigitValue(text[i + 1]);
+    const int low = HexDigitValue(text[i + 2]);
     if (high < 0 || low < 0) {
       return std::nullopt;
     }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Parsing a `postgresql://` destination URI into libpq's connection string, segsync's schema, and
-// a form safe to show.
+// Parses a `postgresql://` URI into libpq's conninfo, a schema, and a safe display.
 #pragma once
 
 #include <string>

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The PostgreSQL destination: COPY into staging, one upsert per flush.
+//
 // The PostgreSQL destination: a stream's batches are COPYed into a staging table and merged into
 // its table with one upsert per flush, all in one transaction.
 #include "dest/postgres_destination.h"
@@ -152,13 +154,7 @@ Result<std::optional<std::string>> PostgresDestination::ReadState(std::string_vi
 }
 
 Status PostgresDestination::BeginStream(const TableSpec& table) {
-  if (stream_) {
-    return Status::Internal("stream " + table.name + " was begun while stream " + stream_->name +
-                            " is still open");
-  }
-  if (table.primary_key.empty()) {
-    return Status::Internal("stream " + table.name + " has no primary key");
-  }
+  SEGSYNC_RETURN_NOT_OK(CheckStreamCanBegin(stream_, table));
   SEGSYNC_RETURN_NOT_OK(connection_.Connect());
   stream_ = table;
   quoted_table_ = quoted_schema_ + "." + QuoteIdentifier(table.name);
@@ -338,9 +334,7 @@ Status PostgresDestination::EncodeRecord(const Record& record, std::string_view 
   }
   for (size_t k = 0; k < key_count; ++k) {
     if (!cell_set_[k]) {
-      return Status::Invalid("a record of stream " + stream_->name + " has no value for " +
-                             "primary-key field " + columns_.name(k) +
-                             "; every record needs its key to be stored");
+      return MissingKeyError(stream_->name, columns_.name(k));
     }
   }
   NoteKey();

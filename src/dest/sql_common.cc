@@ -50,6 +50,23 @@ std::string QuoteIdentifier(std::string_view name) {
 
 std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
+Status CheckStreamCanBegin(const std::optional<TableSpec>& open, const TableSpec& table) {
+  if (open) {
+    return Status::Internal("stream " + table.name + " was begun while stream " + open->name +
+                            " is still open");
+  }
+  if (table.primary_key.empty()) {
+    return Status::Internal("stream " + table.name + " has no primary key");
+  }
+  return Status::Ok();
+}
+
+Status MissingKeyError(std::string_view stream, std::string_view field) {
+  return Status::Invalid("a record of stream " + std::string(stream) + " has no value for " +
+                         "primary-key field " + std::string(field) +
+                         "; every record needs its key to be stored");
+}
+
 ColumnType ColumnTypeOfValue(const Value& value) {
   switch (value.kind) {
     case Value::Kind::kInt:

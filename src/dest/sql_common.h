@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+// What every SQL destination shares: quoting, DDL, the upsert, the column map.
+//
 // What every SQL destination shares: quoting, the bookkeeping columns, create-or-widen DDL, the
 // upsert, and the map from a record's fields to its table's columns.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,6 +39,12 @@ struct SqlDialect {
 std::string QuoteIdentifier(std::string_view name);
 /// `name` in double quotes as it is, for messages.
 std::string Quoted(std::string_view name);
+
+/// Whether `table` may begin while `open` is the stream in progress (if any): none may be open,
+/// and a SQL table needs a primary key.
+Status CheckStreamCanBegin(const std::optional<TableSpec>& open, const TableSpec& table);
+/// The error for a record of `stream` without a value for its primary-key field `field`.
+Status MissingKeyError(std::string_view stream, std::string_view field);
 
 /// The type of a column added for a field the schema does not know, from its first value.
 ColumnType ColumnTypeOfValue(const Value& value);

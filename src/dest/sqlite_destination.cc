@@ -173,13 +173,7 @@ Result<std::optional<std::string>> SqliteDestination::ReadState(std::string_view
 }
 
 Status SqliteDestination::BeginStream(const TableSpec& table) {
-  if (stream_) {
-    return Status::Internal("stream " + table.name + " was begun while stream " + stream_->name +
-                            " is still open");
-  }
-  if (table.primary_key.empty()) {
-    return Status::Internal("stream " + table.name + " has no primary key");
-  }
+  SEGSYNC_RETURN_NOT_OK(CheckStreamCanBegin(stream_, table));
   SEGSYNC_RETURN_NOT_OK(PrepareForWriting());
   // IMMEDIATE takes the write lock now, so a competing writer is reported here, not mid-stream.
   SEGSYNC_RETURN_NOT_OK(
@@ -317,9 +311,7 @@ Status SqliteDestination::WriteOne(const Record& record, std::string_view extrac
   for (size_t k = 0; k < key_count; ++k) {
     if (!key_present_[k]) {
       sqlite3_clear_bindings(statement);
-      return Status::Invalid("a record of stream " + stream_->name + " has no value for " +
-                             "primary-key field " + columns_.name(k) +
-                             "; every record needs its key to be stored");
+      return MissingKeyError(stream_->name, columns_.name(k));
     }
   }
   sqlite3_bind_text64(statement, static_cast<int>(columns_.size() + 1), extracted_at.data(),

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The libcurl HttpClient: one reused handle, verified TLS, timeouts, cancel.
 #include "http/curl_http_client.h"
 
 #include <curl/curl.h>

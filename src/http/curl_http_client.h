@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The libcurl HttpClient: keep-alive, verified TLS, timeouts.
 #pragma once
 
 #include <memory>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The HttpClient interface, so tests can script the network.
 #pragma once
 
 #include <string>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The shared request budget, learned from the X-RateLimit-* headers.
 #include "http/pacing.h"
 
 #include <charconv>

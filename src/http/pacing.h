@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// RateLimitPacer: one request budget shared by every request of a run.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Exponential backoff with equal jitter.
 #include "http/retry_policy.h"
 
 #include <algorithm>

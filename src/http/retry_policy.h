@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// How often and how long to back off after a retryable failure.
 #pragma once
 
 #include <cstdint>

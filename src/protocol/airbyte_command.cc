@@ -46,18 +46,6 @@ class EmitResult {
   Status first_;
 };
 
-AirbyteFailure AirbyteFailureOf(FailureType type) {
-  switch (type) {
-    case FailureType::kConfig:
-      return AirbyteFailure::kConfig;
-    case FailureType::kTransient:
-      return AirbyteFailure::kTransient;
-    case FailureType::kSystem:
-      break;
-  }
-  return AirbyteFailure::kSystem;
-}
-
 /// Why a stream failed, in Airbyte's terms: its code's row in the failure table. A stream that
 /// never sent a request because its parent failed takes its parent's type.
 ///
@@ -65,7 +53,7 @@ AirbyteFailure AirbyteFailureOf(FailureType type) {
 /// that retried is reported transient even when its last error was not (say, a 422 after a
 /// retried page), and a transient error that was never retried (max_retries 0) as a system
 /// error. The table alone would say system and transient in those two cases.
-AirbyteFailure FailureOf(const StreamReport& stream, const RunReport& run) {
+FailureType FailureOf(const StreamReport& stream, const RunReport& run) {
   if (stream.requests.requests == 0) {
     const StreamSpec* spec = FindStream(stream.name);
     for (const auto& parent : run.streams) {
@@ -79,7 +67,7 @@ AirbyteFailure FailureOf(const StreamReport& stream, const RunReport& run) {
   if (type != FailureType::kConfig) {
     type = stream.requests.retries > 0 ? FailureType::kTransient : FailureType::kSystem;
   }
-  return AirbyteFailureOf(type);
+  return type;
 }
 
 int AirbyteSpec(AirbyteWriter& writer) {
@@ -104,7 +92,7 @@ int AirbyteCheck(const AirbyteArgs& args, AirbyteWriter& writer) {
   }
   LogError(status.message());
   (void)writer.Error("segsync could not reach the Segment Public API: " + status.message(),
-                     AirbyteFailureOf(meaning.failure_type));
+                     meaning.failure_type);
   return kExitStreamFailed;
 }
 
@@ -112,13 +100,13 @@ int AirbyteDiscover(const AirbyteArgs& args, AirbyteWriter& writer) {
   auto config = ResolveConfig(FlagsWithConfigFile(args.config), /*require_token=*/false);
   if (!config.ok()) {
     LogError(config.status().message());
-    (void)writer.Error(config.status().message(), AirbyteFailure::kConfig);
+    (void)writer.Error(config.status().message(), FailureType::kConfig);
     return kExitConfig;
   }
   auto catalog = AirbyteCatalogJson();
   if (!catalog.ok()) {
     LogError(catalog.status().message());
-    (void)writer.Error(catalog.status().message(), AirbyteFailure::kSystem);
+    (void)writer.Error(catalog.status().message(), FailureType::kSystem);
     return kExitStreamFailed;
   }
   return writer.Catalog(*catalog).ok() ? kExitOk : kExitStreamFailed;
@@ -127,7 +115,7 @@ int AirbyteDiscover(const AirbyteArgs& args, AirbyteWriter& writer) {
 int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
   auto config_error = [&writer](const Status& status) {
     LogError(status.message());
-    (void)writer.Error(status.message(), AirbyteFailure::kConfig);
+    (void)writer.Error(status.message(), FailureType::kConfig);
     return kExitConfig;
   };
   auto config = ResolveConfig(FlagsWithConfigFile(args.config));
@@ -163,7 +151,7 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
   for (const auto& problem : selection->problems) {
     LogError(problem.message);
     emitted.Keep(writer.StreamStatus(problem.stream, AirbyteStreamStatus::kIncomplete));
-    emitted.Keep(writer.Error(problem.message, AirbyteFailure::kConfig, problem.stream));
+    emitted.Keep(writer.Error(problem.message, FailureType::kConfig, problem.stream));
   }
   config->streams.clear();
   for (const auto& stream : selection->streams) {
@@ -203,7 +191,7 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
   Status started_run = ExecuteSync(*config, destination, hooks, report);
   if (!started_run.ok()) {
     LogError(started_run.message());
-    (void)writer.Error(started_run.message(), AirbyteFailure::kSystem);
+    (void)writer.Error(started_run.message(), FailureType::kSystem);
     return kExitStreamFailed;
   }
   // Errors go out once the run is over, when a rejected token is known to be the cause.
@@ -226,12 +214,12 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
       emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kStarted));
       emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kIncomplete));
       emitted.Keep(writer.Error(s.name + " was not read: " + report.fatal.message(),
-                                AirbyteFailure::kTransient, s.name));
+                                FailureType::kTransient, s.name));
     }
   }
   if (token_rejected) {
     LogError(report.fatal.message());
-    emitted.Keep(writer.Error(report.fatal.message(), AirbyteFailure::kConfig));
+    emitted.Keep(writer.Error(report.fatal.message(), FailureType::kConfig));
   }
   if (!emitted.first().ok()) {
     LogError(emitted.first().message());

@@ -10,13 +10,13 @@
 namespace segsync {
 namespace {
 
-std::string_view FailureName(AirbyteFailure failure) {
+std::string_view FailureName(FailureType failure) {
   switch (failure) {
-    case AirbyteFailure::kSystem:
+    case FailureType::kSystem:
       return "system_error";
-    case AirbyteFailure::kConfig:
+    case FailureType::kConfig:
       return "config_error";
-    case AirbyteFailure::kTransient:
+    case FailureType::kTransient:
       return "transient_error";
   }
   return "system_error";
@@ -124,7 +124,7 @@ Status AirbyteWriter::StreamStatus(std::string_view stream, AirbyteStreamStatus 
   return Emit(w.str());
 }
 
-Status AirbyteWriter::Error(std::string_view message, AirbyteFailure failure,
+Status AirbyteWriter::Error(std::string_view message, FailureType failure,
                             std::string_view stream) {
   JsonWriter w;
   w.BeginObject().Key("type").String("TRACE").Key("trace").BeginObject();

@@ -14,11 +14,13 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "dest/destination.h"
+#include "sync/outcome.h"
 
 namespace segsync {
 
-/// Airbyte's `failure_type` of a TRACE ERROR.
-enum class AirbyteFailure { kSystem, kConfig, kTransient };
+/// The old name of FailureType (sync/outcome.h), the `failure_type` of a TRACE ERROR; kept only
+/// until tests/unit/protocol_airbyte_test.cc names FailureType.
+using AirbyteFailure = FailureType;
 /// Airbyte's stream status of a TRACE STREAM_STATUS.
 enum class AirbyteStreamStatus { kStarted, kRunning, kComplete, kIncomplete };
 
@@ -34,7 +36,7 @@ class AirbyteWriter {
   Status Catalog(std::string_view catalog);
   Status StreamStatus(std::string_view stream, AirbyteStreamStatus status);
   /// A TRACE ERROR; `stream` empty when the error concerns the whole run.
-  Status Error(std::string_view message, AirbyteFailure failure, std::string_view stream = {});
+  Status Error(std::string_view message, FailureType failure, std::string_view stream = {});
   /// A LOG message; `level` is one of FATAL, ERROR, WARN, INFO, DEBUG, TRACE.
   Status Log(std::string_view level, std::string_view message);
   /// A RECORD, `emitted_at` the current time in epoch milliseconds.

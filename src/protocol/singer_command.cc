@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "protocol/command_common.h"
 #include "protocol/settings_schema.h"
 #include "protocol/singer_catalog.h"
@@ -22,7 +23,6 @@ namespace segsync {
 namespace {
 
 constexpr std::string_view kTapName = "tap-segsync";
-constexpr std::string_view kVersion = "0.1.0";
 /// What the tap reads, with the size of the stream table.
 std::string Description() {
   return "Singer tap for the Segment Public API: a workspace's configuration (sources, "

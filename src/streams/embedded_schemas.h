@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The streams' JSON Schemas, compiled into the binary at build time.
 #pragma once
 
 #include <map>

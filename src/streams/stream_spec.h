@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// A stream as data (StreamSpec), and the table of every stream.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "dest/destination.h"
+#include "core/table_spec.h"
 
 namespace segsync {
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The stream table: every stream as a row, and its table layout from its schema.
 #include <simdjson.h>
 
 #include "streams/embedded_schemas.h"

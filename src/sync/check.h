@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// `segsync check`: one small request per stream, writing nothing.
 #pragma once
 
 #include <string>

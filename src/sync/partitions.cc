@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/config.h"
 #include "core/log.h"
 
 namespace segsync {
@@ -24,11 +25,11 @@ std::string ValueAsText(const Value& value) {
   }
 }
 
+/// The longest window the API accepts at this granularity (the settings table's rule); an unknown
+/// granularity gets the narrowest, MINUTE's.
 int64_t MaxWindowMinutes(std::string_view granularity) {
-  if (granularity == "DAY") {
-    return int64_t{14} * 24 * 60;
-  }
-  return granularity == "HOUR" ? 7 * 24 * 60 : 4 * 60;
+  const DeliveryGranularity* rule = FindDeliveryGranularity(granularity);
+  return (rule != nullptr ? rule : &DeliveryGranularities().front())->max_minutes;
 }
 
 /// One partition per parent record, its ids bound into the path and query, then `extra_query`.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Builds a typed Record from one API item, as its stream's schema says.
 #include "sync/record_builder.h"
 
 #include <charconv>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Builds a typed Record from one API item, as its stream's schema says.
 #pragma once
 
 #include <simdjson.h>
@@ -8,7 +9,8 @@
 #include <string>
 
 #include "core/record.h"
-#include "dest/destination.h"
+#include "core/status.h"
+#include "core/table_spec.h"
 
 namespace segsync {
 

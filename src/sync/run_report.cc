@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The run report's status, exit code and per-stream JSON.
 #include "sync/run_report.h"
 
 #include "core/json_writer.h"

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// What a run did, per stream: outcome, rows, pages, requests, time.
 #pragma once
 
 #include <cstdint>

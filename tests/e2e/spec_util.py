@@ -2,8 +2,8 @@
 """Helpers shared by the spec-conformance tests.
 
 - The official OpenAPI document (v36.2.0) turned into draft-07 JSON Schemas, one per list operation.
-- segsync's 18 stream record schemas (src/streams/schemas) and the conversions segsync documents
-  (digit-string counters become integers, ids the API does not echo are injected).
+- segsync's record schemas, one per stream (src/streams/schemas), and the conversions segsync
+  documents (digit-string counters become integers, ids the API does not echo are injected).
 - Starting `segsync simulate` and talking HTTP to it.
 
 stdlib + jsonschema + yaml only.
@@ -41,7 +41,7 @@ class Stream:
         self.name = name
         self.path = path  # OpenAPI path template, e.g. /sources/{sourceId}/connected-warehouses
         self.list_key = list_key
-        self.key = key  # primary key (README.md, The 18 streams)
+        self.key = key  # primary key (the stream table, src/streams/streams.cc)
         self.parent = parent  # "sources" or "destinations" for child streams
         self.single_object = single_object  # data.<list_key> is one object, not a list
         self.period = period  # usage streams: one series per period=YYYY-MM-01
@@ -141,7 +141,7 @@ _OPENAPI_ONLY = {"nullable", "example", "examples", "discriminator", "xml", "ext
 def openapi_to_draft7(schema, components, _stack=()):
     """Converts an OpenAPI 3.0 schema object into a self-contained draft-07 schema:
     `$ref`s are inlined, `nullable: true` adds "null" to the type (and to an enum), and keys that
-    only OpenAPI knows are dropped. Recursion is guarded (none of the 18 operations needs it)."""
+    only OpenAPI knows are dropped. Recursion is guarded (no list operation needs it)."""
     if isinstance(schema, list):
         return [openapi_to_draft7(s, components, _stack) for s in schema]
     if not isinstance(schema, dict):

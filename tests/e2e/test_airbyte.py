@@ -178,7 +178,7 @@ class AirbyteSpecCheckDiscover(AirbyteTestCase):
 
 
 class AirbyteFullRead(AirbyteTestCase):
-    """One read of all 18 streams (incremental where possible), then CAT's basic_read checks."""
+    """One read of every stream (incremental where possible), then CAT's basic_read checks."""
 
     @classmethod
     def setUpClass(cls):

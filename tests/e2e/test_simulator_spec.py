@@ -2,7 +2,7 @@
 """The simulator answers as Segment's official OpenAPI document says, and segsync's stream schemas
 describe what it answers.
 
-- Offline: the 18 stream schemas (src/streams/schemas) follow their conventions, and the
+- Offline: the stream schemas (src/streams/schemas) follow their conventions, and the
   200-response examples of the official v36.2.0 document validate against both the converted
   spec and the stream schemas (except for fields the API added after v36).
 - Against `segsync simulate --scale large --seed 7`: every page of every endpoint (both

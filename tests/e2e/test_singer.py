@@ -57,7 +57,7 @@ def last_state(messages):
 
 
 class SingerFullSync(unittest.TestCase):
-    """One sync of all 18 streams without a catalog, then checks on what it printed."""
+    """One sync of every stream without a catalog, then checks on what it printed."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes ParseConfiguredCatalog with Airbyte configured catalogs.
+//
 // An Airbyte configured catalog (`read --catalog`), as ParseConfiguredCatalog reads it. Every
 // stream it accepts must be a known stream.
 #include <cstdint>

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes one API page through the engine's read path.
+//
 // One page of the Segment API read the way the engine reads it. The first byte picks the stream,
 // so every list key (and every single-object stream) is reached; the rest is the body of a 200
 // response. The body goes through SegmentClient (JSON, the `data` envelope), the stream's list

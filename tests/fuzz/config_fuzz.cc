@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes LoadConfig with configuration files.
+//
 // A configuration file (`--config`), read by LoadConfig through its path. The token comes from
 // the command line so that the registry of secrets stays at one entry however many inputs run.
 #include <cstdint>

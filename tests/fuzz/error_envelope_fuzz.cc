@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes the Segment API's error answers: envelope, 429 waits, pacer.
+//
 // An error answer of the Segment API. The first byte picks the HTTP status; then come header
 // lines ("name: value", names as the client lower-cases them) up to an empty line, then the
 // body. The envelope is parsed directly and through SegmentClient, whose 429 path reads

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Pieces shared by the libFuzzer targets.
+//
 // Pieces shared by the libFuzzer targets: a clock that never sleeps, an HTTP client that answers
 // every request with one scripted response, and an in-memory file for APIs that take a path.
 #pragma once

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes the JSONL destination's state file and the bookmark read from it.
+//
 // The stream state a run resumes from: a crafted `_segsync_state.json` of the JSONL destination,
 // read by Destination::ReadState; each state then goes through what the engine does with it
 // (the `bookmark` string, parsed as RFC 3339).

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes the COPY text encoder: every cell must decode back to its value.
+//
 // The COPY text encoder of the PostgreSQL destination (src/dest/pg_copy.h): byte 0 picks the
 // value's kind and the column's kind, the rest is the value. Every cell must decode back to what
 // it encodes (NUL as U+FFFD) and carry no raw tab, newline or carriage return, so no value can

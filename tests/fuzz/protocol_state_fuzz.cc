@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes the Singer and Airbyte state readers.
+//
 // A state file of the protocol modes: the first byte picks the reader, Singer's
 // (`singer --state`, ParseSingerState) or Airbyte's (`airbyte read --state`, ParseAirbyteState);
 // the rest is the file. Each stream's state that comes out must be JSON again, and is then

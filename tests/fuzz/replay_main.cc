@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Replays fuzz inputs through a target in builds without libFuzzer.
+//
 // A driver for builds without libFuzzer: replays each file given (every file of a directory) once
 // through the target, so the seed corpus and every past crash run as a regression test, under the
 // sanitizers too.

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Fuzzes SelectSingerStreams with Singer catalogs.
+//
 // A Singer catalog (`--catalog`/`--properties`), as SelectSingerStreams applies it. Every stream
 // it selects must name a known stream and carry a schema that is JSON.
 #include <simdjson.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Clock: timestamp and date parsing and formatting, and calendar arithmetic.
 #include "core/clock.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The configuration: the settings table and its resolution from flags, env, file.
 #include "core/config.h"
 
 #include <gtest/gtest.h>

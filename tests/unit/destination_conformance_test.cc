@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// One suite run against every Destination: SQLite, PostgreSQL, JSONL.
+//
 // One suite for every Destination (Arrow's GenericFileSystemTest idea): the same tests run against
 // SQLite, PostgreSQL (a private server, see pg_test_server.h) and JSONL. Where a destination
 // differs by design, a capability flag says so and the test checks what it does instead: JSONL

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The sync engine against a scripted API and an in-memory destination.
 #include "sync/engine.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// Inputs the fuzzers found harmful, each a test of what it broke.
+//
 // Inputs the fuzzers of tests/fuzz found harmful, each kept as a test of the behaviour it broke.
 // The raw inputs also stay in tests/fuzz/corpus, which every build replays (ctest label `fuzz`).
 #include <gtest/gtest.h>

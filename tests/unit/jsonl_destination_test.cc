@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// What only the JSONL destination does.
+//
 // What only the JSONL destination does: its line format, the temporary file a stream is written
 // to, its state file, and its buffer. What every destination does is in
 // destination_conformance_test.cc.

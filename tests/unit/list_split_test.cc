@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// SplitDataList: finding a page's list and its items without parsing them.
 #include "api/list_split.h"
 
 #include <gtest/gtest.h>

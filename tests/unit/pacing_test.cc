@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// RateLimitPacer: the shared request budget and waits after a 429.
 #include "http/pacing.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// Pagination, query strings, the error envelope and the status-to-action table.
 #include "api/pagination.h"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+// A private PostgreSQL server for the tests of one process, on a Unix socket in a temporary folder.
 #pragma once
 
-// A private PostgreSQL server for the tests of one process: `initdb` in a temporary folder and
-// `pg_ctl start` listening only on a Unix socket inside that folder, stopped and removed when the
+// `initdb`, then `pg_ctl start` listening only on that socket; stopped and removed when the
 // process's tests end. As root (CI), the server runs as the `postgres` system user (created by
 // Debian's postgresql package), or `nobody`, because initdb refuses to run as root.
 //

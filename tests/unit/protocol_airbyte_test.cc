@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Airbyte writer, the Destination built on it, and reading Airbyte state.
 #include <gtest/gtest.h>
 
 #include <sstream>

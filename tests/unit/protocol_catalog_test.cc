@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Singer and Airbyte catalogs, stream selection and the settings schema.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 

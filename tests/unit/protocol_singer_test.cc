@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The Singer writer, the Destination built on it, and reading Singer state.
 #include <gtest/gtest.h>
 
 #include <sstream>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The simulator in-process: pagination, errors, gates, faults and its data.
 #include "sim/simulator.h"
 
 #include <gtest/gtest.h>

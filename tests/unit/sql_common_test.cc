@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The SQL both SQL destinations share (src/dest/sql_common.h): quoting, DDL, the upsert and the
-// field-to-column map, checked as text without a database.
+// The SQL both SQL destinations share, checked as text without a database.
 #include "dest/sql_common.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// What only the SQLite destination does.
+//
 // What only the SQLite destination does: its declared types and storage classes, its bookkeeping
 // rows, WAL, and the failures a file brings. What every destination does is in
 // destination_conformance_test.cc.
