@@ -3,12 +3,14 @@
 installed by scripts/install-deps) reads every page of every operation the 18 streams use from the
 simulator (tests/sdk/drive.js). Any SDK exception, any non-2xx answer, and any key, JSON type or
 enum value of the simulator's answers that the SDK's models do not know fails the test, except the
-keys tests/sdk/allowed_unknown_keys.json lists with their reason."""
+keys tests/sdk/allowed_unknown_keys.json lists with their reason. Also: the fields Segment's newer
+(v73) models add are declared in the stream schemas, and the top-level ones are typed columns."""
 
 import datetime
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import unittest
 
@@ -110,6 +112,68 @@ console.log(JSON.stringify([...d.findings.keys()]));
         self.assertTrue(any(f.startswith('component.type: "CLOUD" is not one of') for f in found),
                         found)
         self.assertFalse(any(f.startswith("allowed") for f in found), found)
+
+
+# The fields Segment's v73 models add to the streams' records (segmentio/public-api-sdk-python
+# 73.2.0), as paths into each stream's schema: "a.b[].c" descends properties a, then b's items.
+V73_FIELDS = {
+    "audit_events": ["actorEmail"],
+    "sources": ["metadata.status", "metadata.partnerOwned"],
+    "catalog_sources": ["status", "partnerOwned"],
+    "transformations": ["drop", "allowProperties", "hashPropertiesConfiguration"],
+    "destination_subscriptions": ["reverseETLSchedule"],
+}
+for _stream, _prefix in [("destinations", "metadata."), ("source_connected_destinations",
+                                                          "metadata."),
+                         ("catalog_destinations", "")]:
+    V73_FIELDS[_stream] = [_prefix + f for f in (
+        "supportedPlatforms.warehouse", "supportedPlatforms.cloudAppObject",
+        "supportedPlatforms.linkedAudiences", "actions[].fields[].hidden",
+        "multiInstanceSupportedVersion")]
+# Top-level ones are typed columns (SQLite declared type).
+V73_COLUMNS = {
+    "audit_events": {"actorEmail": "TEXT"},
+    "transformations": {"drop": "BOOLEAN", "allowProperties": "TEXT",
+                        "hashPropertiesConfiguration": "TEXT"},
+    "destination_subscriptions": {"reverseETLSchedule": "TEXT"},
+}
+
+
+def schema_at(schema, dotted):
+    for part in dotted.split("."):
+        items = part.endswith("[]")
+        schema = schema["properties"][part[:-2] if items else part]
+        if items:
+            schema = schema["items"]
+    return schema
+
+
+class NewerFields(unittest.TestCase):
+    def test_every_v73_field_is_declared_in_the_stream_schemas(self):
+        for stream, fields in V73_FIELDS.items():
+            with open(os.path.join(h.su.SCHEMA_DIR, stream + ".json"), encoding="utf-8") as f:
+                schema = json.load(f)
+            for field in fields:
+                with self.subTest(stream=stream, field=field):
+                    self.assertIn("type", schema_at(schema, field))
+
+    def test_top_level_v73_fields_are_typed_columns_and_arrive(self):
+        with h.TempDir() as d:
+            db = os.path.join(d, "v73.db")
+            with h.start_simulator(TOKEN, "--scale", "small", "--seed", "5") as sim:
+                result = h.sync(sim, db, "--streams", ",".join(V73_COLUMNS))
+                self.assertEqual(result.returncode, 0, result.stderr)
+            con = sqlite3.connect(db)
+            try:
+                for table, columns in V73_COLUMNS.items():
+                    declared = {c[1]: c[2] for c in con.execute(f'PRAGMA table_info("{table}")')}
+                    for column, sql_type in columns.items():
+                        self.assertEqual(declared.get(column), sql_type, (table, column))
+                        filled = con.execute(f'SELECT count(*) FROM "{table}" '
+                                             f'WHERE "{column}" IS NOT NULL').fetchone()[0]
+                        self.assertGreater(filled, 0, (table, column))
+            finally:
+                con.close()
 
 
 if __name__ == "__main__":
