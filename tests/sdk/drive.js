@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Drives a simulator with Segment's official TypeScript SDK through every read the streams use.
 //
-//   node drive.js <base-url> <token> <page-count>
+//   node drive.js <base-url> <token> [page-count] [child-page-count]
 //
 // Every list is followed to its last page. The raw JSON of every 200 answer is compared with the
 // SDK's own type information (each model's attributeTypeMap, recursively, enums included): a key
@@ -26,6 +26,7 @@ try {
 }
 
 let pageCount = 200;
+let childPageCount = 200;  // for the lists under a source or destination
 
 const allowed = JSON.parse(fs.readFileSync(path.join(__dirname, 'allowed_unknown_keys.json'), 'utf8'));
 const allowedSeen = {};  // category -> Set of "Model.key" met
@@ -43,7 +44,7 @@ let apis;
 
 const findings = new Map();   // problem, indices elided -> {count, example}; the test fails on any
 const calls = {};             // operation -> responses
-let pagesBeyondFirst = 0;
+const pagesBeyondFirst = {};  // operation -> pages after the first
 
 function finding(text) {
   const kind = text.replace(/\[\d+\]/g, '[]').replace(/\{[^}]*\}/g, '');
@@ -154,12 +155,12 @@ async function call(operation, responseType, promise, where) {
 }
 
 // Every page of one list; returns its items (as the SDK deserialised them).
-async function all(operation, responseType, listKey, fetchPage, where = '') {
+async function all(operation, responseType, listKey, fetchPage, where = '', count = pageCount) {
   const items = [];
   let cursor;
   for (let page = 0;; ++page) {
     const pagination = new sdk.PaginationInput();
-    pagination.count = pageCount;
+    pagination.count = count;
     if (cursor !== undefined) {
       pagination.cursor = cursor;
     }
@@ -169,7 +170,7 @@ async function all(operation, responseType, listKey, fetchPage, where = '') {
     }
     items.push(...data[listKey]);
     if (page > 0) {
-      ++pagesBeyondFirst;
+      pagesBeyondFirst[operation] = (pagesBeyondFirst[operation] || 0) + 1;
     }
     cursor = data.pagination ? data.pagination.next : undefined;
     if (!cursor) {
@@ -231,11 +232,11 @@ async function main() {
     const destinations = await all(
         'listConnectedDestinationsFromSource', 'ListConnectedDestinationsFromSource200Response',
         'destinations', (p) => apis.sources.listConnectedDestinationsFromSource(source.id, p),
-        source.id);
+        source.id, childPageCount);
     const warehouses = await all(
         'listConnectedWarehousesFromSource', 'ListConnectedWarehousesFromSource200Response',
         'warehouses', (p) => apis.sources.listConnectedWarehousesFromSource(source.id, p),
-        source.id);
+        source.id, childPageCount);
     children.connectedDestinations += destinations.length;
     children.connectedWarehouses += warehouses.length;
   });
@@ -244,7 +245,7 @@ async function main() {
         'listSubscriptionsFromDestination', 'ListSubscriptionsFromDestination200Response',
         'subscriptions',
         (p) => apis.destinations.listSubscriptionsFromDestination(destination.id, p),
-        destination.id);
+        destination.id, childPageCount);
     children.subscriptions += subscriptions.length;
     await call(
         'listDeliveryMetricsSummaryFromDestination',
@@ -284,12 +285,13 @@ async function main() {
 }
 
 function run() {
-  const [baseUrl, token, countText] = process.argv.slice(2);
+  const [baseUrl, token, countText, childCountText] = process.argv.slice(2);
   if (!baseUrl || !token) {
-    console.error('usage: node drive.js <base-url> <token> [page-count]');
+    console.error('usage: node drive.js <base-url> <token> [page-count] [child-page-count]');
     process.exit(2);
   }
   pageCount = Number(countText || '200');
+  childPageCount = Number(childCountText || pageCount);
   apis = sdk.configureApis(token);
   for (const api of Object.values(apis)) {
     api.basePath = baseUrl;
