@@ -325,18 +325,33 @@ std::string DeliveryMetrics(uint64_t seed, const std::string& destination_id,
   return w.Take();
 }
 
+// The catalog entry of the hub destination: the first with actions, so that it can carry many
+// subscriptions; nullptr when no entry has actions.
+const CatalogEntry* FirstWithActions(const std::vector<CatalogEntry>& catalog) {
+  auto it = std::find_if(catalog.begin(), catalog.end(),
+                         [](const CatalogEntry& entry) { return !entry.actions.empty(); });
+  return it == catalog.end() ? nullptr : &*it;
+}
+
 void GenerateDestinations(Workspace& ws, const std::vector<CatalogEntry>& catalog,
-                          const std::vector<GeneratedSource>& sources, int count, int max_depth) {
+                          const std::vector<GeneratedSource>& sources, int count, int max_depth,
+                          int hub_children) {
   if (sources.empty()) {
     return;
   }
+  const CatalogEntry* hub_metadata = FirstWithActions(catalog);
   for (int i = 0; i < count; ++i) {
     Rng rng = Rng::For(ws.seed, "destinations", static_cast<uint64_t>(i));
-    // Squaring the draw piles destinations onto the first sources and leaves some with none.
+    // Squaring the draw piles destinations onto the first sources and leaves some with none;
+    // the first hub_children all go to the first source, whose list then spans several pages.
     const double u = rng.Unit();
     const GeneratedSource& source =
-        sources[static_cast<size_t>(u * u * static_cast<double>(sources.size()))];
-    const CatalogEntry& metadata = rng.Pick(catalog);
+        i < hub_children
+            ? sources.front()
+            : sources[static_cast<size_t>(u * u * static_cast<double>(sources.size()))];
+    const CatalogEntry& picked = rng.Pick(catalog);
+    const bool hub = i == 0 && hub_children > 0 && hub_metadata != nullptr;
+    const CatalogEntry& metadata = hub ? *hub_metadata : picked;
     Item item;
     item.id = Base58Id(rng);
     item.source_id = source.id;
@@ -366,6 +381,16 @@ void GenerateDestinations(Workspace& ws, const std::vector<CatalogEntry>& catalo
         extras.subscriptions.push_back(sub.Take());
       }
     }
+    if (hub) {
+      // Several subscriptions per action, as when one action maps many events.
+      Rng hub_rng = Rng::For(ws.seed, "hub_subscriptions");
+      extras.subscriptions.clear();
+      for (size_t a = 0; a < static_cast<size_t>(hub_children); ++a) {
+        JsonWriter sub;
+        WriteSubscription(sub, hub_rng, item.id, metadata.actions[a % metadata.actions.size()]);
+        extras.subscriptions.push_back(sub.Take());
+      }
+    }
     extras.delivery_metrics = DeliveryMetrics(ws.seed, item.id, source.id, metadata.id);
     ws.destination_extras.emplace(item.id, std::move(extras));
     ws.audit_resources.push_back(
@@ -374,15 +399,19 @@ void GenerateDestinations(Workspace& ws, const std::vector<CatalogEntry>& catalo
   }
 }
 
-void ConnectWarehouses(Workspace& ws) {
+void ConnectWarehouses(Workspace& ws, int hub_children) {
   const auto& warehouses = ws.list(ListStream::kWarehouses);
   for (size_t i = 0; i < ws.list(ListStream::kSources).size(); ++i) {
     const std::string& source_id = ws.list(ListStream::kSources)[i].id;
     Rng rng = Rng::For(ws.seed, "connected_warehouses", i);
     std::vector<std::string>& connected = ws.connected_warehouses[source_id];
-    const auto n = static_cast<size_t>(
+    auto n = static_cast<size_t>(
         rng.Between(0, std::min<int64_t>(3, static_cast<int64_t>(warehouses.size()))));
     const size_t start = warehouses.empty() ? 0 : rng.Below(warehouses.size());
+    if (i == 0 && hub_children > 0) {
+      // The hub source loads into many warehouses (a warehouse per team or region).
+      n = std::min(warehouses.size(), static_cast<size_t>(hub_children));
+    }
     for (size_t k = 0; k < n; ++k) {
       connected.push_back(warehouses[(start + k) % warehouses.size()].id);
     }
@@ -647,7 +676,7 @@ const Item* Workspace::Find(ListStream s, std::string_view id) const {
 Result<ScaleSpec> ScaleNamed(std::string_view name) {
   using enum ListStream;
   auto make = [](std::initializer_list<std::pair<ListStream, int>> counts, int audit,
-                 int max_actions, int max_fields, int depth, int usage_sources) {
+                 int max_actions, int max_fields, int depth, int usage_sources, int hub_children) {
     ScaleSpec spec;
     for (const auto& [stream, n] : counts) {
       spec.counts[static_cast<size_t>(stream)] = n;
@@ -657,6 +686,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
     spec.max_fields = max_fields;
     spec.max_settings_depth = depth;
     spec.usage_sources = usage_sources;
+    spec.hub_children = hub_children;
     return spec;
   };
   if (name == "small") {
@@ -669,33 +699,34 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
                  {kUsers, 20},
                  {kGroups, 6},
                  {kTransformations, 15}},
-                300, 4, 6, 5, 24);
+                300, 4, 6, 5, 24, 0);
   }
   if (name == "large") {
     // Several pages of 200 everywhere, and more than 1000 where a client at count 1000 must
-    // still page.
+    // still page: in the top-level lists and in one parent's list of every child stream.
     return make({{kSources, 1100},
                  {kDestinations, 1500},
-                 {kWarehouses, 450},
+                 {kWarehouses, 1050},
                  {kCatalogSources, 450},
                  {kCatalogDestinations, 650},
                  {kCatalogWarehouses, 410},
                  {kUsers, 1200},
                  {kGroups, 450},
                  {kTransformations, 1100}},
-                2500, 6, 8, 5, 40);
+                2500, 6, 8, 5, 40, 1010);
   }
   if (name == "bench") {
+    // One parent of every child stream has more than two pages at count 1000.
     return make({{kSources, 1000},
                  {kDestinations, 3000},
-                 {kWarehouses, 300},
+                 {kWarehouses, 2100},
                  {kCatalogSources, 170},
                  {kCatalogDestinations, 500},
                  {kCatalogWarehouses, 20},
                  {kUsers, 2000},
                  {kGroups, 200},
                  {kTransformations, 1500}},
-                100000, 30, 15, 6, 1000);
+                100000, 30, 15, 6, 1000, 2050);
   }
   return Status::Config("scale '" + std::string(name) + "' is not one of small, large, bench");
 }
@@ -722,8 +753,8 @@ Workspace GenerateWorkspace(uint64_t seed, const ScaleSpec& scale, UnixMillis no
   GenerateSources(ws, catalog.sources, count(kSources), sources);
   GenerateWarehouses(ws, catalog.warehouses, count(kWarehouses), scale.max_settings_depth);
   GenerateDestinations(ws, catalog.destinations, sources, count(kDestinations),
-                       scale.max_settings_depth);
-  ConnectWarehouses(ws);
+                       scale.max_settings_depth, scale.hub_children);
+  ConnectWarehouses(ws, scale.hub_children);
   GenerateUsersAndGroups(ws, count(kUsers), count(kGroups));
   GenerateTransformations(ws, catalog.destinations, count(kTransformations));
   AddAuditResourcesAndActors(ws, sources);

@@ -85,6 +85,10 @@ struct ScaleSpec {
   int max_fields = 0;   // per action
   int max_settings_depth = 0;
   int usage_sources = 0;  // sources with traffic; the others have no usage rows
+  // The first source's connected destinations and connected warehouses, and the first
+  // destination's subscriptions, number this many (0: no such hub), so that every child list has
+  // a parent whose list spans several pages.
+  int hub_children = 0;
 };
 
 /// The sizes for "small", "large" or "bench"; anything else is a configuration error.

@@ -13,12 +13,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
 #include "sim/paging.h"
+#include "sim/workspace.h"
 #include "status_matchers.h"
 
 namespace segsync::sim {
@@ -206,6 +209,36 @@ TEST(SimulatorTest, CursorWalkVisitsEveryItemOnceInOrder) {
     const std::vector<std::string> walked = WalkIds(client, "/users", "users", count);
     EXPECT_EQ(walked, expected) << "count " << count;
     EXPECT_EQ(std::set<std::string>(walked.begin(), walked.end()).size(), walked.size());
+  }
+}
+
+// The largest child list of each paginated child stream: at `large` more than one page at 1000
+// (so also several at 200), at `bench` more than two pages at 1000.
+TEST(SimulatorTest, SomeParentOfEveryChildListSpansSeveralPages) {
+  for (const auto& [scale_name, more_than] : {std::pair{"large", 1000}, std::pair{"bench", 2000}}) {
+    auto scale = ScaleNamed(scale_name);
+    ASSERT_TRUE(scale.ok());
+    scale->audit_events = 0;
+    const Workspace ws = GenerateWorkspace(1, *scale, 1'700'000'000'000);
+    std::map<std::string, size_t> per_source;
+    for (const Item& destination : ws.list(ListStream::kDestinations)) {
+      ++per_source[destination.source_id];
+    }
+    size_t destinations = 0;
+    size_t warehouses = 0;
+    size_t subscriptions = 0;
+    for (const auto& [source, n] : per_source) {
+      destinations = std::max(destinations, n);
+    }
+    for (const auto& [source, ids] : ws.connected_warehouses) {
+      warehouses = std::max(warehouses, ids.size());
+    }
+    for (const auto& [destination, extras] : ws.destination_extras) {
+      subscriptions = std::max(subscriptions, extras.subscriptions.size());
+    }
+    EXPECT_GT(destinations, static_cast<size_t>(more_than)) << scale_name;
+    EXPECT_GT(warehouses, static_cast<size_t>(more_than)) << scale_name;
+    EXPECT_GT(subscriptions, static_cast<size_t>(more_than)) << scale_name;
   }
 }
 
