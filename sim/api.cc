@@ -462,8 +462,7 @@ ApiResponse SimulatedApi::AuditEvents(const QueryParams& query, UnixMillis now) 
 }
 
 UnixMillis SimulatedApi::AuditKeptFrom(UnixMillis now) const {
-  return entitlements_.audit_old_start == AuditOldStart::kKeepAll ? 0
-                                                                   : now - kAuditRetentionMillis;
+  return entitlements_.audit_old_start == AuditOldStart::kKeepAll ? 0 : now - kAuditRetentionMillis;
 }
 
 bool SimulatedApi::OmitsPagination(std::string_view path, int64_t position) const {

@@ -91,8 +91,8 @@ std::optional<UnixMillis> EarliestTimeAfter(std::string_view text, UnixMillis af
       continue;
     }
     size_t end = i;
-    while (end < text.size() && (digit(end) || std::string_view("-:.+TZ").find(text[end]) !=
-                                                   std::string_view::npos)) {
+    while (end < text.size() &&
+           (digit(end) || std::string_view("-:.+TZ").find(text[end]) != std::string_view::npos)) {
       ++end;
     }
     std::string_view candidate = text.substr(i, end - i);

@@ -101,9 +101,8 @@ TEST(Partitions, TheAuditWindowStartsAtTheStartDateOrJustBeforeTheBookmark) {
   ASSERT_TRUE(fresh.ok());
   ASSERT_EQ(fresh->partitions.size(), 1u);
   // Nothing assumed about how long the API keeps events: the start date, years back, as is.
-  EXPECT_EQ(fresh->partitions[0].query,
-            (QueryParams{{"startTime", "2020-01-01T00:00:00.000Z"},
-                         {"endTime", FormatRfc3339Millis(kNow)}}));
+  EXPECT_EQ(fresh->partitions[0].query, (QueryParams{{"startTime", "2020-01-01T00:00:00.000Z"},
+                                                     {"endTime", FormatRfc3339Millis(kNow)}}));
 
   const UnixMillis bookmark = kNow - 3'600'000;
   auto resumed = PlanPartitions(spec, nullptr, bookmark, kNow, options);
@@ -126,17 +125,16 @@ QueryParams AuditQuery(UnixMillis start) {
 }
 
 Status Refusal(int http_status, const std::string& message) {
-  return {StatusCode::kInvalid, "GET /audit-events answered HTTP " + std::to_string(http_status) +
-                                    " " + message,
+  return {StatusCode::kInvalid,
+          "GET /audit-events answered HTTP " + std::to_string(http_status) + " " + message,
           http_status};
 }
 
 TEST(AuditRetry, ARefusalNamingStartTimeRetriesFrom90DaysBeforeTheWindowsEnd) {
   const UnixMillis start = kNow - 365 * kDay;
   // Segment's envelope; the refused value is echoed, which is not a time the server accepts.
-  const Status refusal =
-      Refusal(422, "ValidationFailure: startTime " + FormatRfc3339Millis(start) +
-                       " is older than the audit trail keeps (field startTime)");
+  const Status refusal = Refusal(422, "ValidationFailure: startTime " + FormatRfc3339Millis(start) +
+                                          " is older than the audit trail keeps (field startTime)");
   EXPECT_TRUE(RefusesStartTime(refusal));
   auto retry = AuditRetryQuery(AuditQuery(start), refusal);
   ASSERT_TRUE(retry.has_value());
@@ -173,12 +171,12 @@ TEST(AuditRetry, ARefusedStartAlreadyWithinTheRetentionIsNotRetried) {
   const Status refusal = Refusal(422, "ValidationFailure: bad startTime (field startTime)");
   EXPECT_FALSE(AuditRetryQuery(AuditQuery(kNow - 3'600'000), refusal));
   // A named time at or after the window's end leaves nothing to ask for.
-  EXPECT_FALSE(AuditRetryQuery(AuditQuery(kNow - 365 * kDay),
-                               Refusal(422, "startTime must be after " +
-                                                FormatRfc3339Millis(kNow) + " (field startTime)")));
+  EXPECT_FALSE(AuditRetryQuery(
+      AuditQuery(kNow - 365 * kDay),
+      Refusal(422, "startTime must be after " + FormatRfc3339Millis(kNow) + " (field startTime)")));
   // Without both bounds there is no window to move.
-  EXPECT_FALSE(AuditRetryQuery({{"startTime", "2020-01-01T00:00:00Z"}},
-                               Refusal(422, "(field startTime)")));
+  EXPECT_FALSE(
+      AuditRetryQuery({{"startTime", "2020-01-01T00:00:00Z"}}, Refusal(422, "(field startTime)")));
 }
 
 }  // namespace
