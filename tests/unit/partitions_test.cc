@@ -116,7 +116,7 @@ TEST(Partitions, TheAuditWindowStartsAtTheStartDateOrJustBeforeTheBookmark) {
 }
 
 const int64_t kDay = 86'400'000;
-const int64_t kMargin = 10 * 60'000;
+const int64_t kMargin = int64_t{10} * 60'000;
 
 QueryParams AuditQuery(UnixMillis start) {
   return {{"startTime", FormatRfc3339Millis(start)},
