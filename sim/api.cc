@@ -406,6 +406,14 @@ ApiResponse SimulatedApi::AuditEvents(const QueryParams& query, UnixMillis now) 
     position.end = end->value_or(now);
     position.end_text = FormatRfc3339Millis(position.end);
   }
+  const UnixMillis kept_from = AuditKeptFrom(now);
+  if (entitlements_.audit_old_start == AuditOldStart::kReject && start->has_value() &&
+      **start < kept_from) {
+    // Names the parameter and echoes the refused value, but not the oldest one accepted: the
+    // client must find a start of its own.
+    return Error(Invalid("startTime", "startTime " + FormatRfc3339Millis(**start) +
+                                          " is older than the audit trail keeps"));
+  }
   const int64_t count = page_request->count;
   const int64_t skip = (position.page - 1) * count;
 
@@ -414,9 +422,9 @@ ApiResponse SimulatedApi::AuditEvents(const QueryParams& query, UnixMillis now) 
   std::shared_lock lock(mutex_);
   const auto& events = workspace_.audit_events;  // oldest first
   auto by_time = [](const AuditEvent& e, UnixMillis t) { return e.timestamp < t; };
-  // "after startTime" and "before endTime": both bounds exclusive; 90 days kept.
+  // "after startTime" and "before endTime": both bounds exclusive; what is kept, at most.
   const auto hi = std::lower_bound(events.begin(), events.end(), position.end, by_time);
-  auto lo = std::lower_bound(events.begin(), hi, now - kAuditRetentionMillis, by_time);
+  auto lo = std::lower_bound(events.begin(), hi, kept_from, by_time);
   if (start->has_value()) {
     lo = std::max(
         lo, std::upper_bound(events.begin(), hi, **start,
@@ -452,6 +460,10 @@ ApiResponse SimulatedApi::AuditEvents(const QueryParams& query, UnixMillis now) 
     pagination.reset();
   }
   return Ok(ListBody("events", items, pagination));
+}
+
+UnixMillis SimulatedApi::AuditKeptFrom(UnixMillis now) const {
+  return entitlements_.audit_old_start == AuditOldStart::kKeepAll ? 0 : now - kAuditRetentionMillis;
 }
 
 bool SimulatedApi::OmitsPagination(std::string_view path, int64_t position) const {
@@ -598,7 +610,7 @@ std::string SimulatedApi::Dump(UnixMillis now, const std::vector<std::string>& o
   if (wanted("audit_events")) {
     w.Key("audit_events").BeginArray();
     for (auto it = ws.audit_events.rbegin(); it != ws.audit_events.rend(); ++it) {
-      if (it->timestamp >= now - kAuditRetentionMillis) {
+      if (it->timestamp >= AuditKeptFrom(now)) {
         w.Raw(it->json);
       }
     }

@@ -19,11 +19,20 @@
 
 namespace segsync::sim {
 
+/// What `/audit-events` does with a `startTime` older than it keeps (undocumented: each is a
+/// plausible Segment; see sim/README.md).
+enum class AuditOldStart {
+  kIgnore,   // keeps 90 days and answers what it keeps
+  kReject,   // keeps 90 days and refuses an older startTime with 422
+  kKeepAll,  // keeps everything (its history reaches back 200 days)
+};
+
 /// Which plan-gated features the workspace has.
 struct Entitlements {
   bool audit_trail = true;    // Business plan
   bool protocols = true;      // /transformations
   bool subscriptions = true;  // /destinations/{id}/subscriptions
+  AuditOldStart audit_old_start = AuditOldStart::kKeepAll;
 };
 
 struct ApiResponse {
@@ -60,6 +69,8 @@ class SimulatedApi {
                               UnixMillis now);
   ApiResponse Usage(UsageEndpoint endpoint, const QueryParams& query, UnixMillis now);
   ApiResponse AuditEvents(const QueryParams& query, UnixMillis now);
+  /// The oldest audit event time kept at `now`.
+  UnixMillis AuditKeptFrom(UnixMillis now) const;
 
   /// Rows of one usage month, computed once and shared.
   std::shared_ptr<const std::vector<std::string>> UsageRowsCached(UsageEndpoint endpoint,

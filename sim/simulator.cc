@@ -197,11 +197,23 @@ bool IsAuthorized(const httplib::Request& req, const std::string& token) {
   return header.compare(kScheme.size(), std::string::npos, token) == 0;
 }
 
+// A server that keeps everything has history older than the 90 days a clamping client asks for.
+constexpr int kKeepAllAuditHistoryDays = 200;
+
 Result<Entitlements> EntitlementsFrom(const SimOptions& options) {
   if (options.plan != "business" && options.plan != "team") {
     return Status::Config("plan '" + options.plan + "' is not one of business, team");
   }
-  return Entitlements{options.plan == "business", options.protocols, options.subscriptions};
+  Entitlements entitlements{options.plan == "business", options.protocols, options.subscriptions};
+  if (options.audit_old_start == "ignore") {
+    entitlements.audit_old_start = AuditOldStart::kIgnore;
+  } else if (options.audit_old_start == "reject") {
+    entitlements.audit_old_start = AuditOldStart::kReject;
+  } else if (options.audit_old_start != "keep-all") {
+    return Status::Config("audit_old_start '" + options.audit_old_start +
+                          "' is not one of ignore, reject, keep-all");
+  }
+  return entitlements;
 }
 
 Status CheckOptions(const SimOptions& options) {
@@ -486,6 +498,9 @@ Result<std::unique_ptr<Simulator>> Simulator::Start(const SimOptions& options) {
   SEGSYNC_ASSIGN_OR_RETURN(Entitlements entitlements, EntitlementsFrom(options));
   if (options.audit_events >= 0) {
     scale.audit_events = static_cast<int>(std::min<int64_t>(options.audit_events, 10'000'000));
+  }
+  if (entitlements.audit_old_start == AuditOldStart::kKeepAll) {
+    scale.audit_history_days = kKeepAllAuditHistoryDays;
   }
   std::unique_ptr<RequestLog> log;
   if (!options.request_log.empty()) {

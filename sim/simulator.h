@@ -27,6 +27,9 @@ struct SimOptions {
   double faults = 0;          // fraction of requests that fail (mixed kinds)
   int stall_ms = 35000;       // how long a "stall" fault hangs (longer than a client timeout)
   int64_t audit_events = -1;  // override the scale's audit event count
+  /// What /audit-events does with a startTime older than 90 days: "keep-all" (default: keeps
+  /// 200 days of history), "ignore" (keeps 90 days, answers those), "reject" (keeps 90, 422).
+  std::string audit_old_start = "keep-all";
 };
 
 class SimServer;

@@ -16,9 +16,6 @@ namespace segsync::sim {
 namespace {
 
 constexpr int64_t kMillisPerDay = 86'400'000;
-// Generated history stays inside the 90 days the audit trail keeps, with a day to spare so a
-// long test run does not see events expire.
-constexpr int64_t kAuditHistoryMillis = 89 * kMillisPerDay;
 
 constexpr std::array<ListStreamInfo, kListStreamCount> kListStreams = {{
     {ListStream::kSources, "sources", "/sources", "sources"},
@@ -603,10 +600,10 @@ void AddAuditResourcesAndActors(Workspace& ws, const std::vector<GeneratedSource
   }
 }
 
-void GenerateAuditHistory(Workspace& ws, int count, UnixMillis now) {
+void GenerateAuditHistory(Workspace& ws, int count, int64_t history_millis, UnixMillis now) {
   Rng rng = Rng::For(ws.seed, "audit_events");
-  const UnixMillis begin = now - kAuditHistoryMillis;
-  const int64_t span_seconds = (kAuditHistoryMillis - 60'000) / 1000;
+  const UnixMillis begin = now - history_millis;
+  const int64_t span_seconds = (history_millis - 60'000) / 1000;
   std::vector<UnixMillis> stamps;
   stamps.reserve(static_cast<size_t>(count));
   while (stamps.size() < static_cast<size_t>(count)) {
@@ -758,7 +755,7 @@ Workspace GenerateWorkspace(uint64_t seed, const ScaleSpec& scale, UnixMillis no
   GenerateUsersAndGroups(ws, count(kUsers), count(kGroups));
   GenerateTransformations(ws, catalog.destinations, count(kTransformations));
   AddAuditResourcesAndActors(ws, sources);
-  GenerateAuditHistory(ws, scale.audit_events, now);
+  GenerateAuditHistory(ws, scale.audit_events, scale.audit_history_days * kMillisPerDay, now);
   GenerateUsageProfiles(ws, scale.usage_sources);
   return ws;
 }

@@ -81,6 +81,9 @@ struct UsageProfile {
 struct ScaleSpec {
   std::array<int, kListStreamCount> counts{};  // indexed by ListStream
   int audit_events = 0;
+  /// How far back the generated audit events reach: by default inside the 90 days the trail
+  /// keeps, with a day to spare so a long test run does not see events expire.
+  int audit_history_days = 89;
   int max_actions = 0;  // per Actions destination in the catalog
   int max_fields = 0;   // per action
   int max_settings_depth = 0;

@@ -55,6 +55,10 @@ void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {
       ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--stall-ms", sim.stall_ms, "how long a stall fault hangs");
   cmd.add_option("--audit-events", sim.audit_events, "number of audit events (overrides scale)");
+  cmd.add_option("--audit-old-start", sim.audit_old_start,
+                 "what /audit-events does with a startTime older than 90 days: keep-all "
+                 "(default, 200 days kept), ignore (90 kept) or reject (422)")
+      ->check(CLI::IsMember({"keep-all", "ignore", "reject"}));
 }
 
 int RunDemo(const std::string& db_path, bool quiet) {

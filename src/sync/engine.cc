@@ -70,6 +70,7 @@ struct SyncEngine::StreamTask {
   std::deque<Slice> queue;
   size_t queued_bytes = 0;
   RequestStats requests;
+  std::string warning;  // a partition's read started later than asked (ChainProgress::warning)
   /// This stream's records reduced to parent_key_fields; complete once read_done.
   std::vector<Record> keys;
   UnixMillis began = 0;          // partitions built: the read's start, as the API sees it
@@ -470,6 +471,9 @@ void SyncEngine::WorkerLoop(size_t worker) {
                                 stats, sink, should_pause, &paused);
     std::lock_guard lock(mu_);
     AddStats(task->requests, stats, published);
+    if (!task->progress[index].warning.empty()) {
+      task->warning = task->progress[index].warning;
+    }
     FinishPartition(*task, index, status, paused);
   }
 }
@@ -540,6 +544,7 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
   {
     std::lock_guard lock(mu_);
     report.duration_ms = task.first_request == 0 ? 0 : clock_.Now() - task.first_request;
+    report.warning = task.warning;
   }
   if (status.ok()) {
     report.outcome = StreamOutcome::kOk;

@@ -10,7 +10,12 @@
 namespace segsync {
 namespace {
 
+// The in-app audit trail's retention (https://segment.com/docs/segment-app/iam/audit-trail/):
+// where to start again when a server refuses an older startTime without saying what it keeps.
 constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
+// Added to the oldest startTime a server accepts: its limit moves on with its clock, and later
+// pages send the same startTime, so the retried read has this long before it is refused again.
+constexpr int64_t kAuditRetryMarginMs = 10LL * 60 * 1000;
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kAuditOverlapMs = 1;
 
@@ -67,7 +72,77 @@ void PerParent(const StreamSpec& spec, const std::vector<Record>& parents,
   }
 }
 
+const std::string* FindParam(const QueryParams& query, std::string_view name) {
+  for (const auto& [key, value] : query) {
+    if (key == name) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
+
+/// The earliest RFC 3339 time in `text` later than `after`, if any.
+std::optional<UnixMillis> EarliestTimeAfter(std::string_view text, UnixMillis after) {
+  std::optional<UnixMillis> earliest;
+  auto digit = [&](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+  for (size_t i = 0; i + 10 < text.size(); ++i) {
+    if (!(digit(i) && digit(i + 1) && digit(i + 2) && digit(i + 3) && text[i + 4] == '-' &&
+          text[i + 10] == 'T') ||
+        (i > 0 && digit(i - 1))) {
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() &&
+           (digit(end) || std::string_view("-:.+TZ").find(text[end]) != std::string_view::npos)) {
+      ++end;
+    }
+    std::string_view candidate = text.substr(i, end - i);
+    while (!candidate.empty() && candidate.back() == '.') {
+      candidate.remove_suffix(1);  // the end of a sentence
+    }
+    auto parsed = ParseRfc3339(candidate);
+    if (parsed.ok() && *parsed > after && (!earliest || *parsed < *earliest)) {
+      earliest = *parsed;
+    }
+  }
+  return earliest;
+}
+
 }  // namespace
+
+bool RefusesStartTime(const Status& status) {
+  return status.code() == StatusCode::kInvalid &&
+         (status.http_status() == 422 || status.http_status() == 400) &&
+         status.message().find("startTime") != std::string::npos;
+}
+
+std::optional<QueryParams> AuditRetryQuery(const QueryParams& query, const Status& refusal) {
+  const std::string* start_text = FindParam(query, "startTime");
+  const std::string* end_text = FindParam(query, "endTime");
+  if (!RefusesStartTime(refusal) || start_text == nullptr || end_text == nullptr) {
+    return std::nullopt;
+  }
+  auto start = ParseRfc3339(*start_text);
+  auto end = ParseRfc3339(*end_text);
+  if (!start.ok() || !end.ok()) {
+    return std::nullopt;
+  }
+  // A time the refusal names after the one refused is the oldest the server accepts (the
+  // refused one may be echoed too); without one, the retention the app documents.
+  const UnixMillis oldest =
+      EarliestTimeAfter(refusal.message(), *start).value_or(*end - kAuditRetentionMs);
+  const UnixMillis retry = oldest + kAuditRetryMarginMs;
+  if (retry <= *start || retry >= *end) {
+    return std::nullopt;  // not refused for its age, or nothing left to ask for
+  }
+  QueryParams retried = query;
+  for (auto& [key, value] : retried) {
+    if (key == "startTime") {
+      value = FormatRfc3339Millis(retry);
+    }
+  }
+  return retried;
+}
 
 QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
                                 std::string_view granularity) {
@@ -118,12 +193,13 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
       break;
     }
     case Partitioning::kAuditWindow: {
-      // One pinned endTime for the whole read; startTime at the bookmark (the audit trail
-      // keeps 90 days, so nothing older exists). The server's startTime is exclusive and events
-      // share a second, so start 1 ms before the bookmark: events stamped in the bookmark's
-      // instant but unseen last run are read (and upserted), and nothing older is asked for.
-      UnixMillis start = bookmark ? *bookmark - kAuditOverlapMs : options.start_date;
-      start = std::max(start, now - kAuditRetentionMs);
+      // One pinned endTime for the whole read; startTime at the bookmark, else the start date.
+      // How long the API keeps events is undocumented (the app shows 90 days), so nothing is
+      // assumed here: only a server that refuses the startTime makes the read start later
+      // (AuditRetryQuery). The server's startTime is exclusive and events share a second, so
+      // start 1 ms before the bookmark: events stamped in the bookmark's instant but unseen last
+      // run are read (and upserted), and nothing older is asked for.
+      const UnixMillis start = bookmark ? *bookmark - kAuditOverlapMs : options.start_date;
       partitions.push_back(
           {path,
            {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(now)}},

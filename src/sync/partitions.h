@@ -46,9 +46,20 @@ QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
 /// The partitions of `spec` for a read that starts at `now`: one list; one per parent record
 /// (`parent_keys`, whose records the partitions point into, so they must outlive them); one per
 /// month from the bookmark's (else the start date's) through now's; or one audit window from the
-/// bookmark. A parent record without the ids its child needs is skipped with a warning.
+/// bookmark (else the start date). A parent record without the ids its child needs is skipped
+/// with a warning.
 Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<Record>* parent_keys,
                                      std::optional<UnixMillis> bookmark, UnixMillis now,
                                      const PartitionOptions& options);
+
+/// Whether the API refused a request for its `startTime`: a validation error (422 or 400)
+/// whose message names startTime.
+bool RefusesStartTime(const Status& status);
+
+/// The audit window's query to send after `refusal` of `query`: the same, from the oldest time
+/// the server accepts (the earliest time its message names after the refused one, else the
+/// 90 days the app keeps, before the window's endTime), plus a margin. None when the refusal is
+/// not about an old startTime, or when nothing would be left to ask for.
+std::optional<QueryParams> AuditRetryQuery(const QueryParams& query, const Status& refusal);
 
 }  // namespace segsync

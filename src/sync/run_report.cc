@@ -57,6 +57,9 @@ std::string RunReport::StreamsJson() const {
     if (!s.message.empty()) {
       w.Key("message").String(s.message);
     }
+    if (!s.warning.empty()) {
+      w.Key("warning").String(s.warning);
+    }
     w.EndObject();
   }
   w.EndArray();

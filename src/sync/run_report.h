@@ -17,6 +17,7 @@ struct StreamReport {
   bool selected = true;  // false: read only because a selected child needs its ids
   StreamOutcome outcome = StreamOutcome::kNotRun;
   std::string message;                // why it failed or was skipped
+  std::string warning;                // what it could not read as asked, though it did not fail
   StatusCode code = StatusCode::kOk;  // why: its row in the failure table (sync/outcome.h)
   bool stopped_run = false;           // its failure ended the whole run (401, unreachable, signal)
   int64_t rows_written = 0;

@@ -2,6 +2,7 @@
 // The stream reader: one partition's pages fetched (one ahead), split, and built into records.
 #include "sync/stream_reader.h"
 
+#include <algorithm>
 #include <future>
 #include <optional>
 #include <utility>
@@ -23,7 +24,34 @@ Status StreamReader::Read(const Partition& partition, ChainProgress& progress,
                           SegmentClient& client, simdjson::dom::parser& parser, RequestStats& stats,
                           const PageSink& sink, const PauseCheck& should_pause,
                           bool* paused) const {
-  Status status = ReadPages(partition, progress, client, parser, stats, sink, should_pause, paused);
+  if (progress.retried_query.empty()) {
+    Status status =
+        ReadPages(partition, progress, client, parser, stats, sink, should_pause, paused);
+    // Only a refusal of the first page is retried: nothing of the window was handed on yet.
+    std::optional<QueryParams> retry;
+    if (spec_.partitioning == Partitioning::kAuditWindow && progress.cursor.empty()) {
+      retry = AuditRetryQuery(partition.query, status);
+    }
+    if (!retry) {
+      return Finish(partition, std::move(status));
+    }
+    progress.retried_query = std::move(*retry);
+    const auto asked = std::find_if(partition.query.begin(), partition.query.end(),
+                                    [](const auto& p) { return p.first == "startTime"; });
+    const auto from = std::find_if(progress.retried_query.begin(), progress.retried_query.end(),
+                                   [](const auto& p) { return p.first == "startTime"; });
+    progress.warning = "the API refused startTime " + asked->second + " (" + status.message() +
+                       "); read from " + from->second +
+                       " instead: older events, if the API has any, were not read";
+    LogWarn(std::string(spec_.name) + ": " + progress.warning);
+  }
+  Partition retried = partition;
+  retried.query = progress.retried_query;
+  return Finish(partition,
+                ReadPages(retried, progress, client, parser, stats, sink, should_pause, paused));
+}
+
+Status StreamReader::Finish(const Partition& partition, Status status) const {
   if (status.code() == StatusCode::kNotFound && partition.parent != nullptr) {
     LogDebug(std::string(spec_.name) + ": " + status.message() + "; parent gone, skipped");
     return Status::Ok();

@@ -35,6 +35,11 @@ using PauseCheck = std::function<bool()>;
 struct ChainProgress {
   std::string cursor;  // the next page's cursor, when resumed
   std::set<std::string, std::less<>> seen_cursors;
+  /// The query sent in place of the partition's, after the server refused its startTime
+  /// (an audit window the server does not keep all of); empty: the partition's own.
+  QueryParams retried_query;
+  /// Said once when the read had to start later than asked; empty if it did not.
+  std::string warning;
 };
 
 struct ReaderOptions {
@@ -66,7 +71,9 @@ class StreamReader {
   /// Reads the pages of `partition` with `client` from `progress`, handing each page's records
   /// to `sink`, until its last page or until `should_pause` says so between pages (then
   /// `*paused`, with `progress` at the next page). A partition whose parent record disappeared
-  /// since it was listed (404) has nothing left to read: that is not an error.
+  /// since it was listed (404) has nothing left to read: that is not an error. An audit window
+  /// whose startTime the server refuses is read again from the oldest time it accepts, with a
+  /// warning (`progress.warning`).
   Status Read(const Partition& partition, ChainProgress& progress, SegmentClient& client,
               simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink,
               const PauseCheck& should_pause, bool* paused) const;
@@ -75,6 +82,8 @@ class StreamReader {
   Status ReadPages(const Partition& partition, ChainProgress& progress, SegmentClient& client,
                    simdjson::dom::parser& parser, RequestStats& stats, const PageSink& sink,
                    const PauseCheck& should_pause, bool* paused) const;
+  /// A partition whose parent is gone (404) is done, not failed.
+  Status Finish(const Partition& partition, Status status) const;
   /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
   Status AddRecord(simdjson::dom::element item, const Partition& partition, Slice& slice,
                    const PageSink& sink) const;

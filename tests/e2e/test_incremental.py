@@ -91,7 +91,11 @@ class SecondRun(unittest.TestCase):
         self.assertEqual(len({q.get("endTime") for q in audit}), 1)
 
     def test_rows_are_unique_and_equal_the_simulator(self):
-        self.assertEqual(h.diff_stream(self.db, self.truth, "audit_events"), [])
+        # The trail from the start date on (the simulator keeps 200 days by default).
+        start = datetime.datetime.combine(self.start, datetime.time(), datetime.timezone.utc)
+        trail = [e for e in self.truth["audit_events"] if h.parse_time(e["timestamp"]) > start]
+        truth = dict(self.truth, audit_events=trail)
+        self.assertEqual(h.diff_stream(self.db, truth, "audit_events"), [])
         months = h.months_since(self.start)
         for s in h.su.STREAMS:
             if s.name.startswith("usage_"):

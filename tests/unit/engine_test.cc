@@ -424,6 +424,26 @@ TEST(Engine, AChainReadAheadPausesAtAFullSpoolAndResumesAtItsCursor) {
   EXPECT_EQ(h.destination.tables["users"].size(), 1u);
 }
 
+TEST(Engine, ARefusedAuditStartIsAWarningOfAnOkStreamInTheRunReport) {
+  Harness h;
+  h.http.Expect(
+      std::string(kBase) + "/audit-events?startTime=2025-01-01T00%3A00%3A00.000Z&endTime=" +
+          PercentEncode(FormatRfc3339Millis(kNow)) + "&pagination.count=1000",
+      422, R"({"errors":[{"type":"ValidationFailure","message":"too old","field":"startTime"}]})");
+  ExpectAuditPages(h, FormatRfc3339Millis(kNow - int64_t{90} * 86'400'000 + 600'000));
+  RunReport run = h.Run({"audit_events"}, "2025-01-01");
+  ASSERT_EQ(run.ExitCode(), 0) << ReportOf(run, "audit_events").message;
+  const StreamReport& audit = ReportOf(run, "audit_events");
+  EXPECT_EQ(audit.outcome, StreamOutcome::kOk);
+  EXPECT_TRUE(audit.message.empty());
+  EXPECT_NE(audit.warning.find("refused startTime 2025-01-01T00:00:00.000Z"), std::string::npos)
+      << audit.warning;
+  EXPECT_EQ(h.destination.tables["audit_events"].size(), 6u);
+  EXPECT_NE(run.StreamsJson().find(R"("warning":"the API refused startTime)"), std::string::npos)
+      << run.StreamsJson();
+  EXPECT_EQ(run.StatusName(), "ok");
+}
+
 TEST(Engine, StreamsAreReportedInCatalogOrderWhateverOrderTheyWereWrittenIn) {
   Harness h;
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,

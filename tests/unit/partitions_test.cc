@@ -92,20 +92,87 @@ TEST(Partitions, UsageIsOnePartitionPerMonthFromTheBookmarksThroughNows) {
   EXPECT_EQ(from_bookmark.partitions[0].query, (QueryParams{{"period", "2026-10-01"}}));
 }
 
-TEST(Partitions, TheAuditWindowStartsJustBeforeTheBookmarkWithin90Days) {
+TEST(Partitions, TheAuditWindowStartsAtTheStartDateOrJustBeforeTheBookmark) {
   const StreamSpec& spec = *FindStream("audit_events");
   PartitionOptions options;
   options.start_date = *ParseStartDate("2020-01-01");
   ASSERT_OK_AND_ASSIGN(auto fresh, PlanPartitions(spec, nullptr, std::nullopt, kNow, options));
   ASSERT_EQ(fresh.partitions.size(), 1u);
-  const int64_t days90 = int64_t{90} * 86'400'000;
-  EXPECT_EQ(fresh.partitions[0].query,
-            (QueryParams{{"startTime", FormatRfc3339Millis(kNow - days90)},
-                         {"endTime", FormatRfc3339Millis(kNow)}}));
+  // Nothing assumed about how long the API keeps events: the start date, years back, as is.
+  EXPECT_EQ(fresh.partitions[0].query, (QueryParams{{"startTime", "2020-01-01T00:00:00.000Z"},
+                                                    {"endTime", FormatRfc3339Millis(kNow)}}));
 
   const UnixMillis bookmark = kNow - 3'600'000;
   ASSERT_OK_AND_ASSIGN(auto resumed, PlanPartitions(spec, nullptr, bookmark, kNow, options));
   EXPECT_EQ(resumed.partitions[0].query[0].second, FormatRfc3339Millis(bookmark - 1));
+
+  const UnixMillis old_bookmark = kNow - int64_t{200} * 86'400'000;
+  ASSERT_OK_AND_ASSIGN(auto stale, PlanPartitions(spec, nullptr, old_bookmark, kNow, options));
+  EXPECT_EQ(stale.partitions[0].query[0].second, FormatRfc3339Millis(old_bookmark - 1));
+}
+
+const int64_t kDay = 86'400'000;
+const int64_t kMargin = int64_t{10} * 60'000;
+
+QueryParams AuditQuery(UnixMillis start) {
+  return {{"startTime", FormatRfc3339Millis(start)},
+          {"endTime", FormatRfc3339Millis(kNow)},
+          {"resourceType", "source"}};
+}
+
+Status Refusal(int http_status, const std::string& message) {
+  return {StatusCode::kInvalid,
+          "GET /audit-events answered HTTP " + std::to_string(http_status) + " " + message,
+          http_status};
+}
+
+TEST(AuditRetry, ARefusalNamingStartTimeRetriesFrom90DaysBeforeTheWindowsEnd) {
+  const UnixMillis start = kNow - 365 * kDay;
+  // Segment's envelope; the refused value is echoed, which is not a time the server accepts.
+  const Status refusal = Refusal(422, "ValidationFailure: startTime " + FormatRfc3339Millis(start) +
+                                          " is older than the audit trail keeps (field startTime)");
+  EXPECT_TRUE(RefusesStartTime(refusal));
+  auto retry = AuditRetryQuery(AuditQuery(start), refusal);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(*retry, AuditQuery(kNow - 90 * kDay + kMargin));  // the other parameters kept
+}
+
+TEST(AuditRetry, TheOldestTimeTheServerNamesWins) {
+  const UnixMillis start = kNow - 365 * kDay;
+  const UnixMillis oldest = kNow - 30 * kDay;
+  auto retry = AuditRetryQuery(
+      AuditQuery(start), Refusal(400, "input-validation: \"startTime\" must be after " +
+                                          FormatRfc3339Millis(oldest) + ". (field startTime)"));
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(*retry, AuditQuery(oldest + kMargin));
+  // Seconds without a fraction, and an offset, are times too.
+  retry = AuditRetryQuery(AuditQuery(start),
+                          Refusal(422, "startTime too old; earliest 2026-11-01T02:00:00+02:00"));
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->front().second, "2026-11-01T00:10:00.000Z");
+}
+
+TEST(AuditRetry, OtherFailuresAreNotRetried) {
+  const QueryParams query = AuditQuery(kNow - 365 * kDay);
+  // Not about startTime, not a validation error, or no error at all.
+  EXPECT_FALSE(AuditRetryQuery(query, Refusal(422, "ValidationFailure (field endTime)")));
+  EXPECT_FALSE(AuditRetryQuery(query, Status(StatusCode::kTransient, "startTime 500", 500)));
+  EXPECT_FALSE(AuditRetryQuery(query, Status(StatusCode::kNotEntitled, "startTime", 403)));
+  EXPECT_FALSE(AuditRetryQuery(query, Status::Ok()));
+  EXPECT_FALSE(RefusesStartTime(Status(StatusCode::kInvalid, "startTime", 409)));
+}
+
+TEST(AuditRetry, ARefusedStartAlreadyWithinTheRetentionIsNotRetried) {
+  // Retrying later than asked would not help: the refusal is about something else.
+  const Status refusal = Refusal(422, "ValidationFailure: bad startTime (field startTime)");
+  EXPECT_FALSE(AuditRetryQuery(AuditQuery(kNow - 3'600'000), refusal));
+  // A named time at or after the window's end leaves nothing to ask for.
+  EXPECT_FALSE(AuditRetryQuery(
+      AuditQuery(kNow - 365 * kDay),
+      Refusal(422, "startTime must be after " + FormatRfc3339Millis(kNow) + " (field startTime)")));
+  // Without both bounds there is no window to move.
+  EXPECT_FALSE(
+      AuditRetryQuery({{"startTime", "2020-01-01T00:00:00Z"}}, Refusal(422, "(field startTime)")));
 }
 
 }  // namespace

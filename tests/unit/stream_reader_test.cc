@@ -171,5 +171,60 @@ TEST(StreamReader, AMonthKeepsOnlyItsOwnMonthsRows) {
   EXPECT_EQ(h.Texts("timestamp"), (std::vector<std::string>{"2026-10-31T00:00:00.000Z"}));
 }
 
+/// The audit trail's first request for a window from `start` to kNow (then `more`).
+std::string AuditUrl(std::string_view start, std::string_view more = "") {
+  return std::string(kBase) + "/audit-events?startTime=" + PercentEncode(start) +
+         "&endTime=" + PercentEncode(FormatRfc3339Millis(kNow)) + "&pagination.count=1000" +
+         std::string(more);
+}
+
+TEST(StreamReader, ARefusedAuditStartIsReadAgainFromTheOldestKeptOnEveryPage) {
+  ReaderHarness h("audit_events");
+  const std::string asked = "2025-06-01T00:00:00.000Z";
+  // 90 days before the window's end, plus the margin (sync/partitions.cc).
+  const std::string kept = FormatRfc3339Millis(kNow - int64_t{90} * 86'400'000 + 600'000);
+  h.http.Expect(AuditUrl(asked), 422,
+                R"({"errors":[{"type":"ValidationFailure","message":"startTime )" + asked +
+                    R"( is older than the audit trail keeps","field":"startTime"}]})");
+  h.http.Expect(AuditUrl(kept), 200, Page("events", R"({"id":"e1"})", "YQ=="));
+  const Partition partition{"/audit-events",
+                            {{"startTime", asked}, {"endTime", FormatRfc3339Millis(kNow)}},
+                            nullptr,
+                            std::nullopt};
+  ChainProgress progress;
+  bool paused = false;
+  ASSERT_OK(h.Read(partition, progress, &paused, [] { return true; }));
+  EXPECT_TRUE(paused);
+  EXPECT_NE(progress.warning.find("refused startTime " + asked), std::string::npos)
+      << progress.warning;
+  EXPECT_NE(progress.warning.find("read from " + kept), std::string::npos) << progress.warning;
+
+  // Resumed, the chain goes on with the start the server took, and is not retried again.
+  h.http.Expect(AuditUrl(kept, "&pagination.cursor=YQ%3D%3D"), 200,
+                Page("events", R"({"id":"e2"})"));
+  const std::string warning = progress.warning;
+  paused = false;
+  ASSERT_OK(h.Read(partition, progress, &paused));
+  EXPECT_FALSE(paused);
+  EXPECT_EQ(progress.warning, warning);
+  EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"e1", "e2"}));
+}
+
+TEST(StreamReader, OtherRefusalsOfTheAuditTrailAreNotRetried) {
+  ReaderHarness h("audit_events");
+  const std::string asked = "2025-06-01T00:00:00.000Z";
+  h.http.Expect(AuditUrl(asked), 422,
+                R"({"errors":[{"type":"ValidationFailure","message":"bad","field":"endTime"}]})");
+  ChainProgress progress;
+  const Status status = h.Read({"/audit-events",
+                                {{"startTime", asked}, {"endTime", FormatRfc3339Millis(kNow)}},
+                                nullptr,
+                                std::nullopt},
+                               progress);
+  EXPECT_EQ(status.code(), StatusCode::kInvalid);
+  EXPECT_TRUE(progress.warning.empty());
+  EXPECT_EQ(h.http.sent().size(), 1u);
+}
+
 }  // namespace
 }  // namespace segsync
