@@ -277,7 +277,9 @@ async function main() {
     }
   }
 
-  const start = new Date(Date.now() - 89 * 86400000).toISOString();
+  // From well before the oldest event the simulator keeps (200 days under its default,
+  // --audit-old-start keep-all), so the whole trail is read.
+  const start = new Date(Date.now() - 400 * 86400000).toISOString();
   const events = await all('listAuditEvents', 'ListAuditEvents200Response', 'events',
                            (p) => apis.auditTrail.listAuditEvents(p, start), start);
   counts.listAuditEvents = events.length;
