@@ -145,8 +145,7 @@ RateDecision RateLimiter::TokenBucket(State& state, UnixMillis now) const {
 }
 
 Result<RateLimits> RateLimits::Make(std::string_view mode_name, int64_t limit, int64_t window_ms,
-                                    int64_t burst,
-                                    const std::vector<std::string>& endpoint_specs) {
+                                    int64_t burst, const std::vector<std::string>& endpoint_specs) {
   SEGSYNC_ASSIGN_OR_RETURN(RateLimitMode mode, RateLimitModeNamed(mode_name));
   if (limit < 0 || window_ms <= 0 || burst < 0) {
     return Status::Config(

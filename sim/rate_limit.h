@@ -30,8 +30,8 @@ Result<RateLimitMode> RateLimitModeNamed(std::string_view name);
 /// What the limiter says about one request.
 struct RateDecision {
   bool allowed = true;
-  int64_t consumed = 0;   // X-RateLimit-Consumed
-  int64_t remaining = 0;  // X-RateLimit-Remaining
+  int64_t consumed = 0;     // X-RateLimit-Consumed
+  int64_t remaining = 0;    // X-RateLimit-Remaining
   UnixMillis reset_at = 0;  // X-RateLimit-Reset: when the whole limit is available again
   UnixMillis retry_at = 0;  // when the next request would be admitted (a 429's msBeforeNext)
 };

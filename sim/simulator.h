@@ -27,7 +27,7 @@ struct SimOptions {
   // How requests are counted: "clock-window" | "first-request-window" | "sliding-window" |
   // "token-bucket" (sim/README.md, "Rate limits").
   std::string rate_limit_mode = "clock-window";
-  int rate_burst = 0;              // token bucket capacity; 0 = rate_limit
+  int rate_burst = 0;               // token bucket capacity; 0 = rate_limit
   bool rate_reset_round_up = true;  // X-RateLimit-Reset's whole second: rounded up or down
   // "PATH=N/WINDOW" (e.g. "/events/volume=60/60s"): that endpoint's own limit, same mode.
   std::vector<std::string> endpoint_limits;

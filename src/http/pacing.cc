@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace segsync {
 namespace {
@@ -103,6 +102,12 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
       std::lock_guard lock(mu_);
       Budget& budget = BudgetFor(pattern);
       const UnixMillis now = clock_.Now();
+      // Where the count has been seen to restart (fixed windows), the window ends one measured
+      // window after the last restart, whatever a whole-second Reset says.
+      if (budget.reset_at != 0 && budget.turn_ms > 0 && budget.last_turn != 0 &&
+          budget.last_turn + budget.turn_ms <= now) {
+        budget.reset_at = now;
+      }
       if (budget.reset_at != 0 && budget.reset_at <= now) {
         // The window rolled over: a full budget again, until a response says otherwise.
         budget.remaining = budget.limit;
@@ -110,29 +115,33 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
       }
       const int64_t in_flight = InFlight(pattern);
       const double interval = IntervalMs(budget);
+      const int64_t step = interval > 0 ? static_cast<int64_t>(std::ceil(interval)) : 5;
       if (budget.blocked_until > now) {
         wait = budget.blocked_until - now;
       } else if (budget.remaining >= 0 && budget.remaining - in_flight <= 0) {
-        // Spent, as far as we know: the requests in flight will tell more; with none, the
-        // window may slide (a slot frees before the whole budget does), so try one request
-        // after an interval.
-        wait = interval > 0 ? static_cast<int64_t>(std::ceil(interval)) : 5;
-        if (budget.reset_at > now) {
-          wait = std::min(wait, budget.reset_at - now);
-        }
-        if (in_flight == 0 && budget.probe_at != 0 && budget.probe_at <= now) {
-          budget.remaining = 1;
+        // Spent, as far as we know. The requests in flight will tell more. With none: a fixed
+        // window turns at its Reset; elsewhere (a sliding window, a bucket) a slot frees before
+        // the whole budget does, so one request tries after an interval (a 429 names the wait).
+        const int64_t until_reset = budget.reset_at > now ? budget.reset_at - now : step;
+        if (in_flight > 0) {
+          wait = std::min(step, until_reset);
           budget.probe_at = 0;
-          wait = 0;
-        } else if (in_flight == 0 && budget.probe_at == 0) {
-          budget.probe_at = now + wait;
+        } else if (budget.turn_ms > 0) {
+          wait = until_reset;
+        } else if (budget.probe_at == 0) {
+          budget.probe_at = now + std::min(step, until_reset);
+          wait = budget.probe_at - now;
+        } else if (budget.probe_at > now) {
+          wait = budget.probe_at - now;
+        } else {
+          budget.probe_at = 0;
+          budget.remaining = in_flight + 1;
         }
       } else if (budget.next_start > static_cast<double>(now)) {
         wait = static_cast<int64_t>(std::ceil(budget.next_start - static_cast<double>(now)));
       }
       if (wait <= 0) {
         ++in_flight_[pattern];
-        budget.probe_at = 0;
         if (interval > 0) {
           // At most one interval of credit: a late start is made up once, not saved up.
           budget.next_start =
@@ -196,8 +205,8 @@ void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view p
   Learn(BudgetFor(pattern), used, left, *reset_at, now);
 }
 
-void RateLimitPacer::Learn(Budget& budget, int64_t consumed, int64_t remaining,
-                           UnixMillis reset_at, UnixMillis now) {
+void RateLimitPacer::Learn(Budget& budget, int64_t consumed, int64_t remaining, UnixMillis reset_at,
+                           UnixMillis now) {
   if (reset_at <= now || reset_at < budget.reset_at) {
     return;  // a late answer from a window that has already ended, or older news
   }
@@ -207,8 +216,8 @@ void RateLimitPacer::Learn(Budget& budget, int64_t consumed, int64_t remaining,
     const int64_t limit = consumed + remaining;
     // The count restarted (a fixed window turned): the time between two restarts measures
     // the window better than a whole-second Reset can.
-    if (consumed < budget.last_consumed &&
-        consumed <= std::max<int64_t>(2, limit / 10) && reset_at > budget.reset_at) {
+    if (consumed < budget.last_consumed && consumed <= std::max<int64_t>(2, limit / 10) &&
+        reset_at > budget.reset_at) {
       if (budget.last_turn != 0) {
         const int64_t since = now - budget.last_turn;
         budget.turn_ms = budget.turn_ms == 0 ? since : std::min(budget.turn_ms, since);

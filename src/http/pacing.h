@@ -62,7 +62,7 @@ class RateLimitPacer {
     UnixMillis last_turn = 0;    // when the count last restarted
     int64_t last_consumed = -1;  // Consumed of the newest response
     double next_start = 0;       // spacing: the earliest the next request may start (ms)
-    UnixMillis probe_at = 0;     // spent with nothing in flight: when to try one request anyway
+    UnixMillis probe_at = 0;     // spent with nothing in flight: when one request may try
     UnixMillis blocked_until = 0;
     double margin = kBaseMargin;
     UnixMillis last_bump = 0;    // when a 429 last grew the margin
@@ -82,7 +82,7 @@ class RateLimitPacer {
   // Which limit (Consumed + Remaining) each endpoint's headers show; the one most endpoints
   // show is the shared limit.
   std::map<std::string, int64_t, std::less<>> limit_of_;
-  std::set<std::string, std::less<>> own_;  // endpoints with a budget of their own
+  std::set<std::string, std::less<>> own_;                 // endpoints with a budget of their own
   std::map<std::string, int64_t, std::less<>> in_flight_;  // requests in flight per endpoint
 };
 

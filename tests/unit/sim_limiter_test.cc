@@ -93,8 +93,9 @@ TEST(SimLimiter, ResetRoundsToWholeSeconds) {
 }
 
 TEST(SimLimiter, EndpointLimitsMatchByPatternAndParse) {
-  auto limits = RateLimits::Make("clock-window", 50, 1000, 0,
-                                 {"/events/volume=60/60s", "/destinations/*/delivery-metrics=2/1m"});
+  auto limits =
+      RateLimits::Make("clock-window", 50, 1000, 0,
+                       {"/events/volume=60/60s", "/destinations/*/delivery-metrics=2/1m"});
   ASSERT_TRUE(limits.ok()) << limits.status().ToString();
   RateLimiter* shared = limits->For("/sources");
   ASSERT_NE(shared, nullptr);
