@@ -80,6 +80,13 @@ int64_t RateLimitPacer::InFlight(std::string_view pattern) const {
   return shared;
 }
 
+bool RateLimitPacer::Sliding(const Budget& budget, UnixMillis now) {
+  // No restart of the count in two windows: the window slides, or a bucket refills; as old
+  // requests leave it, those in flight enter it, so they do not spend the Remaining shown.
+  return budget.last_turn == 0 && budget.first_header != 0 &&
+         now - budget.first_header > 2 * std::max<int64_t>(WindowMs(budget), 1000);
+}
+
 int64_t RateLimitPacer::WindowMs(const Budget& budget) {
   // A restart of the count measures the window to the ms; Reset has whole seconds only.
   return budget.turn_ms > 0 ? budget.turn_ms : budget.reach_ms;
@@ -118,7 +125,8 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
       const int64_t step = interval > 0 ? static_cast<int64_t>(std::ceil(interval)) : 5;
       if (budget.blocked_until > now) {
         wait = budget.blocked_until - now;
-      } else if (budget.remaining >= 0 && budget.remaining - in_flight <= 0) {
+      } else if (budget.remaining >= 0 &&
+                 budget.remaining - (Sliding(budget, now) ? 0 : in_flight) <= 0) {
         // Spent, as far as we know. The requests in flight will tell more. With none: a fixed
         // window turns at its Reset; elsewhere (a sliding window, a bucket) a slot frees before
         // the whole budget does, so one request tries after an interval (a 429 names the wait).
@@ -238,6 +246,7 @@ void RateLimitPacer::Learn(Budget& budget, int64_t consumed, int64_t remaining, 
   }
   if (budget.clean_since == 0) {
     budget.clean_since = now;
+    budget.first_header = now;
   }
   const int64_t window = std::max<int64_t>(WindowMs(budget), 1);
   if (budget.margin > kBaseMargin && now - budget.clean_since >= window) {

@@ -65,8 +65,9 @@ class RateLimitPacer {
     UnixMillis probe_at = 0;     // spent with nothing in flight: when one request may try
     UnixMillis blocked_until = 0;
     double margin = kBaseMargin;
-    UnixMillis last_bump = 0;    // when a 429 last grew the margin
-    UnixMillis clean_since = 0;  // last 429, or when the margin last shrank
+    UnixMillis last_bump = 0;     // when a 429 last grew the margin
+    UnixMillis clean_since = 0;   // last 429, or when the margin last shrank
+    UnixMillis first_header = 0;  // when the first rate-limit headers arrived
   };
 
   Budget& BudgetFor(std::string_view pattern);
@@ -74,6 +75,7 @@ class RateLimitPacer {
   void Learn(Budget& budget, int64_t consumed, int64_t remaining, UnixMillis reset_at,
              UnixMillis now);
   static int64_t WindowMs(const Budget& budget);
+  static bool Sliding(const Budget& budget, UnixMillis now);
   static double IntervalMs(const Budget& budget);
 
   Clock& clock_;

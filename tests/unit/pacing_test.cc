@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -307,6 +309,9 @@ void ExpectWithinTargets(const RunResult& r, int64_t needed, double rate_per_s,
   const std::string figures = name + ": " + std::to_string(r.sent) + " sent, " +
                               std::to_string(r.limited) + " 429s, wall/floor " +
                               std::to_string(static_cast<double>(r.elapsed) / floor_ms);
+  if (std::getenv("PACER_FIGURES") != nullptr) {
+    std::fprintf(stderr, "%s\n", figures.c_str());
+  }
   EXPECT_LE(static_cast<double>(r.limited), 0.01 * static_cast<double>(r.sent)) << figures;
   EXPECT_LE(static_cast<double>(r.elapsed), 1.05 * floor_ms) << figures;
 }
