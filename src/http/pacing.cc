@@ -89,7 +89,10 @@ bool RateLimitPacer::Sliding(const Budget& budget, UnixMillis now) {
 
 int64_t RateLimitPacer::WindowMs(const Budget& budget) {
   // A restart of the count measures the window to the ms; Reset has whole seconds only.
-  return budget.turn_ms > 0 ? budget.turn_ms : budget.reach_ms;
+  if (budget.turn_ms > 0) {
+    return budget.turn_ms;
+  }
+  return budget.reach_ms > 0 ? budget.reach_ms : budget.raw_reach_ms;
 }
 
 double RateLimitPacer::IntervalMs(const Budget& budget) {
@@ -218,8 +221,10 @@ void RateLimitPacer::Learn(Budget& budget, int64_t consumed, int64_t remaining, 
   if (reset_at <= now || reset_at < budget.reset_at) {
     return;  // a late answer from a window that has already ended, or older news
   }
-  // A whole-second Reset may have been rounded up by up to a second.
+  // A whole-second Reset may have been rounded up by up to a second (or down: then the
+  // uncorrected reach is all there is).
   budget.reach_ms = std::max(budget.reach_ms, reset_at - now - (reset_at % 1000 == 0 ? 1000 : 0));
+  budget.raw_reach_ms = std::max(budget.raw_reach_ms, reset_at - now);
   if (consumed >= 0) {
     const int64_t limit = consumed + remaining;
     // The count restarted (a fixed window turned): the time between two restarts measures

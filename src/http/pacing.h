@@ -57,7 +57,8 @@ class RateLimitPacer {
     int64_t limit = -1;          // requests per window (Consumed + Remaining); -1 while unknown
     int64_t remaining = -1;      // left in the current window; -1 while unknown
     UnixMillis reset_at = 0;     // when the current window ends; 0 while unknown
-    int64_t reach_ms = 0;        // the furthest Reset seen ahead of a response
+    int64_t reach_ms = 0;        // the furthest Reset seen ahead of a response, less rounding
+    int64_t raw_reach_ms = 0;    // the same, as sent
     int64_t turn_ms = 0;         // the shortest time between two restarts of the count; 0: none
     UnixMillis last_turn = 0;    // when the count last restarted
     int64_t last_consumed = -1;  // Consumed of the newest response

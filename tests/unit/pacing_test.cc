@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cmath>
 #include <deque>
 #include <functional>
 #include <queue>
@@ -300,6 +300,7 @@ std::vector<Case> Semantics() {
       {"token bucket 500/10s", {Counting::kTokenBucket, 500, 10'000}},
       {"sliding window 50/1s", {Counting::kSlidingWindow, 50, 1000}},
       {"token bucket 50/1s", {Counting::kTokenBucket, 50, 1000}},
+      {"sliding window 50/1s, Reset rounded down", {Counting::kSlidingWindow, 50, 1000, 0, false}},
   };
 }
 
