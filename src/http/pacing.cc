@@ -114,9 +114,8 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
       const UnixMillis now = clock_.Now();
       // Where the count has been seen to restart (fixed windows), the window ends one measured
       // window after the last restart, whatever a whole-second Reset says.
-      if (budget.reset_at != 0 && budget.turn_ms > 0 && budget.last_turn != 0 &&
-          budget.last_turn + budget.turn_ms <= now) {
-        budget.reset_at = now;
+      if (budget.reset_at != 0 && budget.turn_ms > 0 && budget.last_turn != 0) {
+        budget.reset_at = std::min(budget.reset_at, budget.last_turn + budget.turn_ms);
       }
       if (budget.reset_at != 0 && budget.reset_at <= now) {
         // The window rolled over: a full budget again, until a response says otherwise.
