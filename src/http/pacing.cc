@@ -2,6 +2,7 @@
 #include "http/pacing.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -231,8 +232,13 @@ void RateLimitPacer::Learn(Budget& budget, int64_t consumed, int64_t remaining, 
     if (consumed < budget.last_consumed && consumed <= std::max<int64_t>(2, limit / 10) &&
         reset_at > budget.reset_at) {
       if (budget.last_turn != 0) {
-        const int64_t since = now - budget.last_turn;
-        budget.turn_ms = budget.turn_ms == 0 ? since : std::min(budget.turn_ms, since);
+        // The median of the latest restarts: one answer delayed or early moves it little.
+        budget.turns[budget.turn_count++ % budget.turns.size()] = now - budget.last_turn;
+        std::array<int64_t, kTurns> sorted{};
+        const size_t n = std::min(budget.turn_count, sorted.size());
+        std::copy_n(budget.turns.begin(), n, sorted.begin());
+        std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+        budget.turn_ms = sorted[n / 2];
       }
       budget.last_turn = now;
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -51,15 +52,18 @@ class RateLimitPacer {
   double margin(std::string_view path = {});
 
   static constexpr double kBaseMargin = 0.02;
+  static constexpr size_t kTurns = 9;
 
  private:
   struct Budget {
-    int64_t limit = -1;          // requests per window (Consumed + Remaining); -1 while unknown
-    int64_t remaining = -1;      // left in the current window; -1 while unknown
-    UnixMillis reset_at = 0;     // when the current window ends; 0 while unknown
-    int64_t reach_ms = 0;        // the furthest Reset seen ahead of a response, less rounding
-    int64_t raw_reach_ms = 0;    // the same, as sent
-    int64_t turn_ms = 0;         // the shortest time between two restarts of the count; 0: none
+    int64_t limit = -1;        // requests per window (Consumed + Remaining); -1 while unknown
+    int64_t remaining = -1;    // left in the current window; -1 while unknown
+    UnixMillis reset_at = 0;   // when the current window ends; 0 while unknown
+    int64_t reach_ms = 0;      // the furthest Reset seen ahead of a response, less rounding
+    int64_t raw_reach_ms = 0;  // the same, as sent
+    int64_t turn_ms = 0;       // the usual time between two restarts of the count; 0: none seen
+    std::array<int64_t, kTurns> turns{};  // the latest times between restarts
+    size_t turn_count = 0;
     UnixMillis last_turn = 0;    // when the count last restarted
     int64_t last_consumed = -1;  // Consumed of the newest response
     double next_start = 0;       // spacing: the earliest the next request may start (ms)
