@@ -22,13 +22,13 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/digits.h"
 #include "core/json_writer.h"
 #include "sim/api.h"
 #include "sim/random.h"
+#include "sim/rate_limit.h"
 
 namespace segsync::sim {
 namespace {
@@ -62,41 +62,6 @@ Fault FaultFor(uint64_t seed, double fraction, uint64_t n) {
                                                   Fault::kInvalidJson,   Fault::kStall};
   return kKinds[SplitMix64(h) % kKinds.size()];
 }
-
-// Fixed windows aligned to multiples of the window length since the epoch, per token.
-class RateLimiter {
- public:
-  struct Decision {
-    bool allowed = true;
-    int64_t consumed = 0;
-    int64_t remaining = 0;
-    UnixMillis window_end = 0;
-  };
-
-  RateLimiter(int limit, int window_ms) : limit_(limit), window_ms_(window_ms) {}
-
-  Decision Admit(const std::string& token, UnixMillis now) {
-    const UnixMillis window_start = now - now % window_ms_;
-    std::lock_guard lock(mutex_);
-    Window& window = windows_[token];
-    if (window.start != window_start) {
-      window = {window_start, 0};
-    }
-    ++window.count;
-    return {window.count <= limit_, window.count, std::max<int64_t>(0, limit_ - window.count),
-            window_start + window_ms_};
-  }
-
- private:
-  struct Window {
-    UnixMillis start = -1;
-    int64_t count = 0;
-  };
-  const int64_t limit_;
-  const int64_t window_ms_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Window> windows_;
-};
 
 // One JSON line per request, appended and flushed so a test can read it at any moment.
 class RequestLog {
@@ -220,9 +185,6 @@ Status CheckOptions(const SimOptions& options) {
   if (options.port < 0 || options.port > 65535) {
     return Status::Config("port " + std::to_string(options.port) + " is not in 0..65535");
   }
-  if (options.rate_limit < 0 || options.rate_window_ms <= 0) {
-    return Status::Config("rate limit must be >= 0 requests per window of > 0 ms");
-  }
   if (!(options.faults >= 0 && options.faults <= 1)) {
     return Status::Config("faults must be a fraction between 0 and 1");
   }
@@ -239,10 +201,10 @@ Status CheckOptions(const SimOptions& options) {
 class SimServer {
  public:
   SimServer(const SimOptions& options, Workspace workspace, Entitlements entitlements,
-            std::unique_ptr<RequestLog> log)
+            RateLimits limits, std::unique_ptr<RequestLog> log)
       : options_(options),
         api_(std::move(workspace), entitlements),
-        limiter_(options.rate_limit, options.rate_window_ms),
+        limits_(std::move(limits)),
         log_(std::move(log)) {}
 
   ~SimServer() { Stop(); }
@@ -325,10 +287,12 @@ class SimServer {
                    ErrorBody({401, "Unauthorized",
                               "The request is missing a valid Authorization bearer token", ""}));
     }
-    std::optional<RateLimiter::Decision> quota;
-    if (options_.rate_limit > 0) {
+    // Counted on arrival, after the latency: a request sent late in a window may land in the
+    // next one.
+    std::optional<RateDecision> quota;
+    if (RateLimiter* limiter = limits_.For(req.path); limiter != nullptr) {
       const UnixMillis now = SystemClock::Instance().Now();
-      quota = limiter_.Admit(options_.token, now);
+      quota = limiter->Admit(options_.token, now);
       if (!quota->allowed) {
         return Reply(res, 429, RateLimitedBody(*quota, now));
       }
@@ -364,8 +328,10 @@ class SimServer {
     if (quota.has_value() && response.status < 300) {
       res.set_header("X-RateLimit-Consumed", std::to_string(quota->consumed));
       res.set_header("X-RateLimit-Remaining", std::to_string(quota->remaining));
-      // Rounded up: a client that waits until the stated second is never early.
-      res.set_header("X-RateLimit-Reset", FormatRfc5322((quota->window_end + 999) / 1000 * 1000));
+      // Whole seconds, as RFC 5322 has them; rounded up by default, so that a client waiting
+      // until the stated second is never early.
+      res.set_header("X-RateLimit-Reset",
+                     FormatRfc5322(RoundToSecond(quota->reset_at, options_.rate_reset_round_up)));
     }
     if (fault == Fault::kInvalidJson) {
       response.status = 200;
@@ -439,14 +405,14 @@ class SimServer {
     return status;
   }
 
-  static std::string RateLimitedBody(const RateLimiter::Decision& quota, UnixMillis now) {
+  static std::string RateLimitedBody(const RateDecision& quota, UnixMillis now) {
     JsonWriter w;
     w.BeginObject().Key("errors").BeginArray().BeginObject();
     w.Key("type").String("RequestError");
     w.Key("message").String("Too many requests");
     w.Key("data").BeginObject();
     w.Key("remainingPoints").Int(0);
-    w.Key("msBeforeNext").Int(quota.window_end - now);
+    w.Key("msBeforeNext").Int(std::max<int64_t>(0, quota.retry_at - now));
     w.Key("consumedPoints").Int(quota.consumed);
     w.EndObject();
     w.EndObject().EndArray().EndObject();
@@ -479,7 +445,7 @@ class SimServer {
 
   const SimOptions options_;
   SimulatedApi api_;
-  RateLimiter limiter_;
+  RateLimits limits_;
   std::unique_ptr<RequestLog> log_;
   std::atomic<uint64_t> fault_counter_{0};
 
@@ -502,6 +468,10 @@ Result<std::unique_ptr<Simulator>> Simulator::Start(const SimOptions& options) {
   if (entitlements.audit_old_start == AuditOldStart::kKeepAll) {
     scale.audit_history_days = kKeepAllAuditHistoryDays;
   }
+  SEGSYNC_ASSIGN_OR_RETURN(
+      RateLimits limits,
+      RateLimits::Make(options.rate_limit_mode, options.rate_limit, options.rate_window_ms,
+                       options.rate_burst, options.endpoint_limits));
   std::unique_ptr<RequestLog> log;
   if (!options.request_log.empty()) {
     SEGSYNC_ASSIGN_OR_RETURN(log, RequestLog::Open(options.request_log));
@@ -513,7 +483,7 @@ Result<std::unique_ptr<Simulator>> Simulator::Start(const SimOptions& options) {
   }
   auto server = std::make_unique<SimServer>(
       options, GenerateWorkspace(options.seed, scale, SystemClock::Instance().Now()), entitlements,
-      std::move(log));
+      std::move(limits), std::move(log));
   SEGSYNC_RETURN_NOT_OK(server->Listen());
   return std::unique_ptr<Simulator>(new Simulator(std::move(server)));
 }

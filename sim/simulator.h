@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -24,6 +25,13 @@ struct SimOptions {
   bool subscriptions = true;        // false: /destinations/{id}/subscriptions 403
   int rate_limit = 0;               // requests per window per token; 0 = unlimited
   int rate_window_ms = 1000;
+  // How requests are counted: "clock-window" | "first-request-window" | "sliding-window" |
+  // "token-bucket" (sim/README.md, "Rate limits").
+  std::string rate_limit_mode = "clock-window";
+  int rate_burst = 0;               // token bucket capacity; 0 = rate_limit
+  bool rate_reset_round_up = true;  // X-RateLimit-Reset's whole second: rounded up or down
+  // "PATH=N/WINDOW" (e.g. "/events/volume=60/60s"): that endpoint's own limit, same mode.
+  std::vector<std::string> endpoint_limits;
   double faults = 0;          // fraction of requests that fail (mixed kinds)
   int stall_ms = 35000;       // how long a "stall" fault hangs (longer than a client timeout)
   int64_t audit_events = -1;  // override the scale's audit event count

@@ -41,12 +41,8 @@ std::optional<int64_t> RateLimitWaitMs(const HttpResponse& response, UnixMillis 
       return *date - now;
     }
   }
-  const std::string_view reset = response.Header("x-ratelimit-reset");
-  if (!reset.empty()) {
-    auto date = ParseRfc5322(reset);
-    if (date.ok()) {
-      return *date - now;
-    }
+  if (auto reset = ParseRateLimitReset(response.Header("x-ratelimit-reset"), now)) {
+    return *reset - now;
   }
   return std::nullopt;
 }
@@ -87,11 +83,11 @@ Result<ApiPage> SegmentClient::GetPage(std::string_view path, const QueryParams&
   int rate_limit_waits = 0;
   std::string last_cause;
   while (true) {
-    stats.waited_ms += pacer_.BeforeRequest();
+    stats.waited_ms += pacer_.BeforeRequest(path);
     ++stats.requests;
     const UnixMillis sent_at = clock_.Now();
     Result<HttpResponse> sent = http_.Send(request);
-    pacer_.OnComplete(sent.ok() ? &*sent : nullptr);
+    pacer_.OnComplete(sent.ok() ? &*sent : nullptr, path);
     if (GetLogLevel() == LogLevel::kDebug) {
       // The URL carries no secret (the token travels in a header).
       LogDebug("GET " + request.url.substr(options_.base_url.size()) + " -> " +
@@ -197,7 +193,7 @@ Result<ApiPage> SegmentClient::GetPage(std::string_view path, const QueryParams&
                            .value_or(options_.retry.BackoffMs(rate_limit_waits, jitter_()));
         wait = std::clamp<int64_t>(wait, 0, 3'600'000);
         // A few ms of margin so we do not arrive just before the window opens.
-        pacer_.BlockUntil(now + wait + 5);
+        pacer_.BlockUntil(now + wait + 5, path);
         LogDebug("GET " + std::string(path) + ": rate limited; waiting " + std::to_string(wait) +
                  " ms");
         continue;

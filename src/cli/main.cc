@@ -51,6 +51,16 @@ void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {
                "answer destination subscriptions with 403");
   cmd.add_option("--rate-limit", sim.rate_limit, "requests per window; 0 = unlimited");
   cmd.add_option("--rate-window-ms", sim.rate_window_ms, "length of a rate-limit window");
+  cmd.add_option("--rate-limit-mode", sim.rate_limit_mode,
+                 "clock-window (default), first-request-window, sliding-window or token-bucket")
+      ->check(CLI::IsMember(
+          {"clock-window", "first-request-window", "sliding-window", "token-bucket"}));
+  cmd.add_option("--rate-burst", sim.rate_burst, "token bucket capacity (default: --rate-limit)");
+  cmd.add_flag("!--rate-reset-round-down", sim.rate_reset_round_up,
+               "round X-RateLimit-Reset down to its second instead of up");
+  cmd.add_option("--endpoint-limit", sim.endpoint_limits,
+                 "PATH=N/WINDOW: that endpoint's own limit, e.g. /events/volume=60/60s "
+                 "(repeatable; * matches one path segment)");
   cmd.add_option("--faults", sim.faults, "fraction of requests that fail, 0 to 1")
       ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--stall-ms", sim.stall_ms, "how long a stall fault hangs");

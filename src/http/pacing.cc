@@ -2,14 +2,15 @@
 // The shared request budget, learned from the X-RateLimit-* headers.
 #include "http/pacing.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
-#include <optional>
+#include <cmath>
 
 namespace segsync {
 namespace {
 
-std::optional<int64_t> HeaderInt(const HttpResponse& response, std::string_view name) {
-  const std::string_view text = response.Header(name);
+std::optional<int64_t> ParseInt(std::string_view text) {
   int64_t value = 0;
   auto res = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || res.ec != std::errc() || res.ptr != text.data() + text.size()) {
@@ -18,30 +19,146 @@ std::optional<int64_t> HeaderInt(const HttpResponse& response, std::string_view 
   return value;
 }
 
+bool IsWord(std::string_view segment) {
+  return !segment.empty() && std::all_of(segment.begin(), segment.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+  });
+}
+
+// The margin grows by this much on a 429 (at most once per half window) and shrinks by a
+// quarter of it per clean window.
+constexpr double kMarginStep = 0.02;
+constexpr double kMaxMargin = 0.5;
+
 }  // namespace
 
-int64_t RateLimitPacer::BeforeRequest() {
+std::string EndpointPattern(std::string_view path) {
+  path = path.substr(0, path.find('?'));
+  std::string out;
+  while (!path.empty()) {
+    const size_t slash = path.find('/');
+    const std::string_view segment = path.substr(0, slash);
+    if (!segment.empty()) {
+      out += '/';
+      out += IsWord(segment) ? segment : std::string_view("*");
+    }
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::optional<UnixMillis> ParseRateLimitReset(std::string_view text, UnixMillis now) {
+  if (auto date = ParseRfc5322(text); date.ok()) {
+    return *date;
+  }
+  const auto value = ParseInt(text);
+  if (!value || *value < 0) {
+    return std::nullopt;
+  }
+  if (*value >= 100'000'000'000) {
+    return *value;  // epoch milliseconds
+  }
+  if (*value >= 1'000'000'000) {
+    return *value * 1000;  // epoch seconds
+  }
+  return now + std::min<int64_t>(*value, 100'000'000) * 1000;  // seconds from now
+}
+
+RateLimitPacer::Budget& RateLimitPacer::BudgetFor(std::string_view pattern) {
+  return budgets_[own_.contains(pattern) ? std::string(pattern) : std::string()];
+}
+
+int64_t RateLimitPacer::InFlight(std::string_view pattern) const {
+  if (own_.contains(pattern)) {
+    auto it = in_flight_.find(pattern);
+    return it == in_flight_.end() ? 0 : it->second;
+  }
+  int64_t shared = 0;
+  for (const auto& [key, count] : in_flight_) {
+    if (!own_.contains(key)) {
+      shared += count;
+    }
+  }
+  return shared;
+}
+
+bool RateLimitPacer::Sliding(const Budget& budget, UnixMillis now) {
+  // No restart of the count in two windows: the window slides, or a bucket refills; as old
+  // requests leave it, those in flight enter it, so they do not spend the Remaining shown.
+  return budget.last_turn == 0 && budget.first_header != 0 &&
+         now - budget.first_header > 2 * std::max<int64_t>(WindowMs(budget), 1000);
+}
+
+int64_t RateLimitPacer::WindowMs(const Budget& budget) {
+  // A restart of the count measures the window to the ms; Reset has whole seconds only.
+  if (budget.turn_ms > 0) {
+    return budget.turn_ms;
+  }
+  return budget.reach_ms > 0 ? budget.reach_ms : budget.raw_reach_ms;
+}
+
+double RateLimitPacer::IntervalMs(const Budget& budget) {
+  const int64_t window = WindowMs(budget);
+  if (budget.limit <= 0 || window <= 0) {
+    return 0;
+  }
+  return static_cast<double>(window) / (static_cast<double>(budget.limit) * (1 - budget.margin));
+}
+
+int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
+  const std::string pattern = EndpointPattern(path);
   int64_t waited = 0;
   while (true) {
     int64_t wait = 0;
     {
       std::lock_guard lock(mu_);
+      Budget& budget = BudgetFor(pattern);
       const UnixMillis now = clock_.Now();
-      if (reset_at_ != 0 && reset_at_ <= now) {
-        // The window rolled over: a full budget again, until a response says otherwise.
-        remaining_ = limit_;
-        reset_at_ = 0;
+      // Where the count has been seen to restart (fixed windows), the window ends one measured
+      // window after the last restart, whatever a whole-second Reset says.
+      if (budget.reset_at != 0 && budget.turn_ms > 0 && budget.last_turn != 0) {
+        budget.reset_at = std::min(budget.reset_at, budget.last_turn + budget.turn_ms);
       }
-      if (blocked_until_ > now) {
-        wait = blocked_until_ - now;
-      } else if (remaining_ >= 0 && remaining_ - in_flight_ <= 0 && reset_at_ > now) {
-        wait = reset_at_ - now;
-      } else if (remaining_ >= 0 && remaining_ - in_flight_ <= 0 && in_flight_ > 0) {
-        // Budget spent but the window end is unknown: let the requests in flight report it.
-        wait = 5;
+      if (budget.reset_at != 0 && budget.reset_at <= now) {
+        // The window rolled over: a full budget again, until a response says otherwise.
+        budget.remaining = budget.limit;
+        budget.reset_at = 0;
+      }
+      const int64_t in_flight = InFlight(pattern);
+      const double interval = IntervalMs(budget);
+      const int64_t step = interval > 0 ? static_cast<int64_t>(std::ceil(interval)) : 5;
+      if (budget.blocked_until > now) {
+        wait = budget.blocked_until - now;
+      } else if (budget.remaining >= 0 &&
+                 budget.remaining - (Sliding(budget, now) ? 0 : in_flight) <= 0) {
+        // Spent, as far as we know. The requests in flight will tell more. With none: a fixed
+        // window turns at its Reset; elsewhere (a sliding window, a bucket) a slot frees before
+        // the whole budget does, so one request tries after an interval (a 429 names the wait).
+        const int64_t until_reset = budget.reset_at > now ? budget.reset_at - now : step;
+        if (in_flight > 0) {
+          wait = std::min(step, until_reset);
+          budget.probe_at = 0;
+        } else if (budget.turn_ms > 0) {
+          wait = until_reset;
+        } else if (budget.probe_at == 0) {
+          budget.probe_at = now + std::min(step, until_reset);
+          wait = budget.probe_at - now;
+        } else if (budget.probe_at > now) {
+          wait = budget.probe_at - now;
+        } else {
+          budget.probe_at = 0;
+          budget.remaining = in_flight + 1;
+        }
+      } else if (budget.next_start > static_cast<double>(now)) {
+        wait = static_cast<int64_t>(std::ceil(budget.next_start - static_cast<double>(now)));
       }
       if (wait <= 0) {
-        ++in_flight_;
+        ++in_flight_[pattern];
+        if (interval > 0) {
+          // At most one interval of credit: a late start is made up once, not saved up.
+          budget.next_start =
+              std::max(budget.next_start, static_cast<double>(now) - interval) + interval;
+        }
         return waited;
       }
     }
@@ -50,38 +167,122 @@ int64_t RateLimitPacer::BeforeRequest() {
   }
 }
 
-void RateLimitPacer::OnComplete(const HttpResponse* response) {
+void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view path) {
+  const std::string pattern = EndpointPattern(path);
   std::lock_guard lock(mu_);
-  if (in_flight_ > 0) {
-    --in_flight_;
+  if (auto it = in_flight_.find(pattern); it != in_flight_.end() && it->second > 0) {
+    --it->second;
   }
   if (response == nullptr) {
     return;
   }
-  const auto remaining = HeaderInt(*response, "x-ratelimit-remaining");
-  const std::string_view reset = response->Header("x-ratelimit-reset");
-  if (!remaining || reset.empty()) {
+  const auto consumed = ParseInt(response->Header("x-ratelimit-consumed"));
+  const auto remaining = ParseInt(response->Header("x-ratelimit-remaining"));
+  const UnixMillis now = clock_.Now();
+  const auto reset_at = ParseRateLimitReset(response->Header("x-ratelimit-reset"), now);
+  if (!remaining || !reset_at) {
     return;
   }
-  auto reset_at = ParseRfc5322(reset);
-  if (!reset_at.ok() || *reset_at <= clock_.Now()) {
-    return;  // a late answer from a window that has already ended
+  const int64_t used = consumed ? std::max<int64_t>(0, *consumed) : -1;
+  const int64_t left = std::max<int64_t>(0, *remaining);
+  if (used >= 0) {
+    // The shared limit is the one most endpoints show; an endpoint showing another has its own.
+    limit_of_[pattern] = used + left;
+    std::map<int64_t, int> votes;
+    for (const auto& [key, limit] : limit_of_) {
+      ++votes[limit];
+    }
+    const int64_t shared =
+        std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
+          return a.second < b.second;
+        })->first;
+    std::set<std::string, std::less<>> own;
+    for (const auto& [key, limit] : limit_of_) {
+      if (limit != shared) {
+        own.insert(key);
+        if (!own_.contains(key)) {
+          // The shared budget may have learned from this endpoint's headers: start it over.
+          Budget& common = budgets_[""];
+          common = Budget{.blocked_until = common.blocked_until, .margin = common.margin};
+        }
+      }
+    }
+    for (const std::string& key : own_) {
+      if (!own.contains(key)) {
+        budgets_.erase(key);
+      }
+    }
+    own_ = std::move(own);
   }
-  if (*reset_at < reset_at_) {
-    return;  // older news than what we know
+  Learn(BudgetFor(pattern), used, left, *reset_at, now);
+}
+
+void RateLimitPacer::Learn(Budget& budget, int64_t consumed, int64_t remaining, UnixMillis reset_at,
+                           UnixMillis now) {
+  if (reset_at <= now || reset_at < budget.reset_at) {
+    return;  // a late answer from a window that has already ended, or older news
   }
-  remaining_ = *remaining < 0 ? 0 : *remaining;
-  reset_at_ = *reset_at;
-  if (const auto consumed = HeaderInt(*response, "x-ratelimit-consumed")) {
-    limit_ = *consumed + remaining_;
+  // A whole-second Reset may have been rounded up by up to a second (or down: then the
+  // uncorrected reach is all there is).
+  budget.reach_ms = std::max(budget.reach_ms, reset_at - now - (reset_at % 1000 == 0 ? 1000 : 0));
+  budget.raw_reach_ms = std::max(budget.raw_reach_ms, reset_at - now);
+  if (consumed >= 0) {
+    const int64_t limit = consumed + remaining;
+    // The count restarted (a fixed window turned): the time between two restarts measures
+    // the window better than a whole-second Reset can.
+    if (consumed < budget.last_consumed && consumed <= std::max<int64_t>(2, limit / 10) &&
+        reset_at > budget.reset_at) {
+      if (budget.last_turn != 0) {
+        // The median of the latest restarts: one answer delayed or early moves it little.
+        budget.turns[budget.turn_count++ % budget.turns.size()] = now - budget.last_turn;
+        std::array<int64_t, kTurns> sorted{};
+        const size_t n = std::min(budget.turn_count, sorted.size());
+        std::copy_n(budget.turns.begin(), n, sorted.begin());
+        std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+        budget.turn_ms = sorted[n / 2];
+      }
+      budget.last_turn = now;
+    }
+    budget.last_consumed = consumed;
+    budget.limit = limit;
+  } else if (budget.limit < 0) {
+    budget.limit = remaining;
+  }
+  if (reset_at > budget.reset_at || budget.remaining < 0) {
+    budget.remaining = remaining;
+    budget.reset_at = reset_at;
+  } else {
+    // Same window: answers arrive out of order; the lowest Remaining is the newest.
+    budget.remaining = std::min(budget.remaining, remaining);
+  }
+  if (budget.clean_since == 0) {
+    budget.clean_since = now;
+    budget.first_header = now;
+  }
+  const int64_t window = std::max<int64_t>(WindowMs(budget), 1);
+  if (budget.margin > kBaseMargin && now - budget.clean_since >= window) {
+    budget.margin = std::max(kBaseMargin, budget.margin - kMarginStep / 4);
+    budget.clean_since = now;
   }
 }
 
-void RateLimitPacer::BlockUntil(UnixMillis until) {
+void RateLimitPacer::BlockUntil(UnixMillis until, std::string_view path) {
+  const std::string pattern = EndpointPattern(path);
   std::lock_guard lock(mu_);
-  if (until > blocked_until_) {
-    blocked_until_ = until;
+  Budget& budget = BudgetFor(pattern);
+  budget.blocked_until = std::max(budget.blocked_until, until);
+  const UnixMillis now = clock_.Now();
+  // One 429 or a volley of them (the requests in flight meet the same full window): one step.
+  if (budget.last_bump == 0 || now - budget.last_bump >= WindowMs(budget) / 2) {
+    budget.margin = std::min(kMaxMargin, budget.margin + kMarginStep);
+    budget.last_bump = now;
   }
+  budget.clean_since = now;
+}
+
+double RateLimitPacer::margin(std::string_view path) {
+  std::lock_guard lock(mu_);
+  return BudgetFor(EndpointPattern(path)).margin;
 }
 
 }  // namespace segsync
