@@ -46,13 +46,9 @@ class EmitResult {
   Status first_;
 };
 
-/// Why a stream failed, in Airbyte's terms: its code's row in the failure table. A stream that
-/// never sent a request because its parent failed takes its parent's type.
-///
-/// Kept from before the table, so that the failure types Airbyte sees do not change: a stream
-/// that retried is reported transient even when its last error was not (say, a 422 after a
-/// retried page), and a transient error that was never retried (max_retries 0) as a system
-/// error. The table alone would say system and transient in those two cases.
+/// Why a stream failed, in Airbyte's terms: its code's row in the failure table (what failed,
+/// not how often it was retried). A stream that never sent a request because its parent failed
+/// takes its parent's type.
 FailureType FailureOf(const StreamReport& stream, const RunReport& run) {
   if (stream.requests.requests == 0) {
     const StreamSpec* spec = FindStream(stream.name);
@@ -63,11 +59,7 @@ FailureType FailureOf(const StreamReport& stream, const RunReport& run) {
       }
     }
   }
-  FailureType type = MeaningOf(stream.code).failure_type;
-  if (type != FailureType::kConfig) {
-    type = stream.requests.retries > 0 ? FailureType::kTransient : FailureType::kSystem;
-  }
-  return type;
+  return MeaningOf(stream.code).failure_type;
 }
 
 int AirbyteSpec(AirbyteWriter& writer) {

@@ -410,6 +410,16 @@ class AirbyteFailures(AirbyteTestCase):
                          if e.get("stream_descriptor", {}).get("name") == name]
                 self.assertEqual([e["failure_type"] for e in found], ["transient_error"])
 
+    def test_a_transient_failure_is_transient_without_retries_too(self):
+        # The failure type says what failed (src/sync/outcome.cc), not how often it was retried.
+        config = pu.write_json(os.path.join(self.dir, "unreachable-no-retry.json"),
+                               {"api_token": TOKEN, "api_url": pu.closed_port_url(),
+                                "max_retries": 0})
+        messages, _ = self.read(config, configured(self.catalog, {"sources"}), expect_code=1)
+        found = [e for e in errors(messages)
+                 if e.get("stream_descriptor", {}).get("name") == "sources"]
+        self.assertEqual([e["failure_type"] for e in found], ["transient_error"])
+
     def test_an_unknown_configured_stream_is_a_config_error_of_that_stream_only(self):
         with h.TempDir() as d, h.start_simulator(TOKEN) as sim:
             config = pu.write_config(d, sim, START)
