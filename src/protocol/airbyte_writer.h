@@ -18,9 +18,6 @@
 
 namespace segsync {
 
-/// The old name of FailureType (sync/outcome.h), the `failure_type` of a TRACE ERROR; kept only
-/// until tests/unit/protocol_airbyte_test.cc names FailureType.
-using AirbyteFailure = FailureType;
 /// Airbyte's stream status of a TRACE STREAM_STATUS.
 enum class AirbyteStreamStatus { kStarted, kRunning, kComplete, kIncomplete };
 

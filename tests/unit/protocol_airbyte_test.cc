@@ -133,8 +133,8 @@ TEST(AirbyteWriter, ErrorCarriesFailureTypeStreamAndMaskedMessage) {
   AirbyteWriter writer(out, clock);
   RegisterSecret("tok-airbyte-writer-secret");
   ASSERT_OK(writer.Error("GET /users failed with tok-airbyte-writer-secret",
-                         AirbyteFailure::kTransient, "users"));
-  ASSERT_OK(writer.Error("bad token", AirbyteFailure::kConfig));
+                         FailureType::kTransient, "users"));
+  ASSERT_OK(writer.Error("bad token", FailureType::kConfig));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].find("tok-airbyte-writer-secret"), std::string::npos) << lines[0];
