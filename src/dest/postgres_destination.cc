@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The PostgreSQL destination: COPY into staging, one upsert per flush.
 //
-// The PostgreSQL destination: a stream's batches are COPYed into a staging table and merged into
-// its table with one upsert per flush, all in one transaction.
+// A stream's batches are COPYed into a staging table and merged into its table with one upsert per
+// flush, all in one transaction.
 #include "dest/postgres_destination.h"
 
 #include <libpq-fe.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // What every SQL destination shares: quoting, DDL, the upsert, the column map.
 //
-// What every SQL destination shares: quoting, the bookkeeping columns, create-or-widen DDL, the
-// upsert, and the map from a record's fields to its table's columns.
+// Quoting, the bookkeeping columns, create-or-widen DDL, the upsert, and the map from a record's
+// fields to its table's columns.
 #pragma once
 
 #include <cstddef>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pieces shared by the libFuzzer targets.
 //
-// Pieces shared by the libFuzzer targets: a clock that never sleeps, an HTTP client that answers
-// every request with one scripted response, and an in-memory file for APIs that take a path.
+// A clock that never sleeps, an HTTP client that answers every request with one scripted response,
+// and an in-memory file for APIs that take a path.
 #pragma once
 
 #include <sys/mman.h>

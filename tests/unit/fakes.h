@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test doubles: a scripted HttpClient, a clock that never sleeps, a memory Destination.
 //
-// Test doubles: a scripted HttpClient that fails the test when a scripted request goes unused
-// (Airbyte's HttpMocker idea), a clock that never sleeps, and an in-memory Destination.
+// A scripted HttpClient that fails the test when a scripted request goes unused (Airbyte's
+// HttpMocker idea), a clock that never sleeps, and an in-memory Destination.
 #pragma once
 
 #include <gtest/gtest.h>

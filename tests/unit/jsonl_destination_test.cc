@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // What only the JSONL destination does.
 //
-// What only the JSONL destination does: its line format, the temporary file a stream is written
-// to, its state file, and its buffer. What every destination does is in
-// destination_conformance_test.cc.
+// Its line format, the temporary file a stream is written to, its state file, and its buffer. What
+// every destination does is in destination_conformance_test.cc.
 #include "dest/jsonl_destination.h"
 
 #include <gtest/gtest.h>

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // What only the PostgreSQL destination does.
 //
-// What only the PostgreSQL destination does: its URI, its schema and types, values its column
-// types cannot hold, and the failures a server brings (refused, missing database, wrong password,
-// missing rights, a lost connection, a second writer). What every destination does is in
-// destination_conformance_test.cc.
+// Its URI, its schema and types, values its column types cannot hold, and the failures a server
+// brings (refused, missing database, wrong password, missing rights, a lost connection, a second
+// writer). What every destination does is in destination_conformance_test.cc.
 #include "dest/postgres_destination.h"
 
 #include <gtest/gtest.h>

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // What only the SQLite destination does.
 //
-// What only the SQLite destination does: its declared types and storage classes, its bookkeeping
-// rows, WAL, and the failures a file brings. What every destination does is in
-// destination_conformance_test.cc.
+// Its declared types and storage classes, its bookkeeping rows, WAL, and the failures a file
+// brings. What every destination does is in destination_conformance_test.cc.
 #include "dest/sqlite_destination.h"
 
 #include <gtest/gtest.h>
