@@ -30,12 +30,15 @@
 #include "dest/jsonl_destination.h"
 #include "dest/postgres_destination.h"
 #include "dest/sqlite_destination.h"
+#include "fakes.h"
 #include "pg_test_server.h"
 #include "status_matchers.h"
 #include "sync/record_builder.h"
 
 namespace segsync {
 namespace {
+
+using segsync::testing::MakeRecord;
 
 namespace fs = std::filesystem;
 using testing::PgTestServer;
@@ -52,12 +55,6 @@ struct Capabilities {
   bool marks_deletions = true;  // _deleted_at is set by a complete read
   bool typed_columns = true;    // columns have declared types
 };
-
-Record MakeRecord(std::vector<std::pair<std::string, Value>> fields) {
-  Record record;
-  record.fields = std::move(fields);
-  return record;
-}
 
 Value S(std::string text) { return Value::String(std::move(text)); }
 

@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -18,6 +19,13 @@
 #include "http/http_client.h"
 
 namespace segsync::testing {
+
+/// A record with these fields, in this order.
+inline Record MakeRecord(std::vector<std::pair<std::string, Value>> fields) {
+  Record record;
+  record.fields = std::move(fields);
+  return record;
+}
 
 class FakeHttpClient final : public HttpClient {
  public:

@@ -15,10 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "fakes.h"
 #include "status_matchers.h"
 
 namespace segsync {
 namespace {
+
+using segsync::testing::MakeRecord;
 
 namespace fs = std::filesystem;
 
@@ -39,12 +42,6 @@ std::vector<std::string> ReadLines(const fs::path& path) {
     lines.push_back(line);
   }
   return lines;
-}
-
-Record MakeRecord(std::vector<std::pair<std::string, Value>> fields) {
-  Record record;
-  record.fields = std::move(fields);
-  return record;
 }
 
 TableSpec SourcesTable() {

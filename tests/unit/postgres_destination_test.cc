@@ -11,11 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "fakes.h"
 #include "pg_test_server.h"
 #include "status_matchers.h"
 
 namespace segsync {
 namespace {
+
+using segsync::testing::MakeRecord;
 
 using testing::kPgPassword;
 using testing::PgRow;
@@ -23,12 +26,6 @@ using testing::PgTestServer;
 
 constexpr char kT1[] = "2024-03-01T00:00:00.000Z";
 constexpr char kT2[] = "2024-03-02T00:00:00.000Z";
-
-Record MakeRecord(std::vector<std::pair<std::string, Value>> fields) {
-  Record record;
-  record.fields = std::move(fields);
-  return record;
-}
 
 Value S(std::string text) { return Value::String(std::move(text)); }
 

@@ -13,6 +13,8 @@
 namespace segsync {
 namespace {
 
+using segsync::testing::MakeRecord;
+
 using testing::FakeClock;
 
 constexpr UnixMillis kNow = 1'709'251'200'000;  // 2024-03-01T00:00:00Z
@@ -65,19 +67,14 @@ TableSpec Table(const std::string& name, std::vector<Column> columns = {}) {
   return table;
 }
 
-Record Rec(std::vector<std::pair<std::string, Value>> fields) {
-  Record r;
-  r.fields = std::move(fields);
-  return r;
-}
-
 TEST(SingerDestination, FirstFullTableReadSendsSchemaAndActivatesVersionBeforeAndAfterRecords) {
   std::ostringstream out;
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {SourcesStream()}, {});
   ASSERT_OK(dest.BeginStream(Table("sources")));
-  ASSERT_OK(dest.Write({Rec({{"id", Value::String("a")}}), Rec({{"id", Value::String("b")}})},
-                       kExtracted));
+  ASSERT_OK(dest.Write(
+      {MakeRecord({{"id", Value::String("a")}}), MakeRecord({{"id", Value::String("b")}})},
+      kExtracted));
   ASSERT_OK(dest.CommitStream({}));
 
   const auto lines = Lines(out);
@@ -101,7 +98,7 @@ TEST(SingerDestination, KnownTableVersionIsActivatedOnlyAfterTheRecords) {
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {SourcesStream()}, {{"sources", R"({"version":17})"}});
   ASSERT_OK(dest.BeginStream(Table("sources")));
-  ASSERT_OK(dest.Write({Rec({{"id", Value::String("a")}})}, kExtracted));
+  ASSERT_OK(dest.Write({MakeRecord({{"id", Value::String("a")}})}, kExtracted));
   ASSERT_OK(dest.CommitStream({}));
   EXPECT_EQ(Types(Lines(out)),
             (std::vector<std::string>{"SCHEMA", "RECORD", "ACTIVATE_VERSION", "STATE"}));
@@ -117,7 +114,7 @@ TEST(SingerDestination, IncrementalStateIsTheEngineBookmarkAndKeepsOtherStreams)
   EXPECT_EQ(state.value_or(""), R"({"bookmark":"2024-01-01T00:00:00Z"})");
 
   ASSERT_OK(dest.BeginStream(Table("audit_events")));
-  ASSERT_OK(dest.Write({Rec({{"id", Value::String("e1")}})}, kExtracted));
+  ASSERT_OK(dest.Write({MakeRecord({{"id", Value::String("e1")}})}, kExtracted));
   StreamCommit commit;
   commit.state = R"({"bookmark":"2024-02-01T00:00:00Z"})";
   ASSERT_OK(dest.CommitStream(commit));
@@ -147,7 +144,7 @@ TEST(SingerDestination, AbortedStreamEmitsNeitherActivateVersionNorState) {
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {SourcesStream()}, {{"sources", R"({"version":17})"}});
   ASSERT_OK(dest.BeginStream(Table("sources")));
-  ASSERT_OK(dest.Write({Rec({{"id", Value::String("a")}})}, kExtracted));
+  ASSERT_OK(dest.Write({MakeRecord({{"id", Value::String("a")}})}, kExtracted));
   dest.AbortStream();
   EXPECT_EQ(Types(Lines(out)), (std::vector<std::string>{"SCHEMA", "RECORD"}));
   EXPECT_EQ(dest.StateJson(), R"({"bookmarks":{"sources":{"version":17}}})");
@@ -158,10 +155,10 @@ TEST(SingerDestination, IntegersStayIntegersAndOutputIsAscii) {
   FakeClock clock(kNow);
   SingerDestination dest(out, clock, {AuditStream()}, {});
   ASSERT_OK(dest.BeginStream(Table("audit_events")));
-  ASSERT_OK(dest.Write({Rec({{"id", Value::String("caf\xC3\xA9 \xF0\x9F\x98\x80")},
-                             {"count", Value::Int(1)},
-                             {"ratio", Value::Double(1.5)},
-                             {"nested", Value::Json(R"({"n":2})")}})},
+  ASSERT_OK(dest.Write({MakeRecord({{"id", Value::String("caf\xC3\xA9 \xF0\x9F\x98\x80")},
+                                    {"count", Value::Int(1)},
+                                    {"ratio", Value::Double(1.5)},
+                                    {"nested", Value::Json(R"({"n":2})")}})},
                        kExtracted));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u);
@@ -181,9 +178,9 @@ TEST(SingerDestination, TimestampsLeaveAsRfc3339Utc) {
   ASSERT_OK(dest.BeginStream(Table("audit_events", {{"id", ColumnType::kString},
                                                     {"timestamp", ColumnType::kTimestamp},
                                                     {"at", ColumnType::kTimestamp}})));
-  ASSERT_OK(dest.Write({Rec({{"id", Value::String("2024-03-01T01:00:00+01:00")},
-                             {"timestamp", Value::String("2024-03-01T01:00:00+01:00")},
-                             {"at", Value::String("2024-03-01T00:00:00Z")}})},
+  ASSERT_OK(dest.Write({MakeRecord({{"id", Value::String("2024-03-01T01:00:00+01:00")},
+                                    {"timestamp", Value::String("2024-03-01T01:00:00+01:00")},
+                                    {"at", Value::String("2024-03-01T00:00:00Z")}})},
                        kExtracted));
   const auto lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u);
@@ -202,8 +199,8 @@ TEST(SingerDestination, DeselectedFieldsAreLeftOutOfRecords) {
   sources.excluded_fields = {"name"};
   SingerDestination dest(out, clock, {sources}, {});
   ASSERT_OK(dest.BeginStream(Table("sources")));
-  ASSERT_OK(
-      dest.Write({Rec({{"id", Value::String("a")}, {"name", Value::String("n")}})}, kExtracted));
+  ASSERT_OK(dest.Write({MakeRecord({{"id", Value::String("a")}, {"name", Value::String("n")}})},
+                       kExtracted));
   const auto lines = Lines(out);
   EXPECT_NE(lines.back().find(R"("record":{"id":"a"},)"), std::string::npos) << lines.back();
 }

@@ -8,10 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "fakes.h"
 #include "status_matchers.h"
 
 namespace segsync {
 namespace {
+
+using segsync::testing::MakeRecord;
 
 constexpr SqlDialect kDialect{"TEXT", "INTEGER", "REAL", "BOOLEAN", "STAMP", "JSON"};
 
@@ -25,12 +28,6 @@ TableSpec WarehousesTable() {
                    {"settings", ColumnType::kJson}};
   table.track_deletions = true;
   return table;
-}
-
-Record MakeRecord(std::vector<std::pair<std::string, Value>> fields) {
-  Record record;
-  record.fields = std::move(fields);
-  return record;
 }
 
 TEST(SqlCommonTest, IdentifiersAreQuotedWithInnerQuotesDoubled) {

@@ -14,10 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "fakes.h"
 #include "status_matchers.h"
 
 namespace segsync {
 namespace {
+
+using segsync::testing::MakeRecord;
 
 namespace fs = std::filesystem;
 
@@ -54,12 +57,6 @@ std::optional<std::string> QueryOne(const fs::path& db_path, const std::string& 
   const std::vector<Row> rows = Query(db_path, sql);
   EXPECT_EQ(rows.size(), 1u) << sql;
   return rows.empty() || rows[0].empty() ? std::nullopt : rows[0][0];
-}
-
-Record MakeRecord(std::vector<std::pair<std::string, Value>> fields) {
-  Record record;
-  record.fields = std::move(fields);
-  return record;
 }
 
 TableSpec SourcesTable() {
