@@ -49,6 +49,7 @@ ApiError ParseErrorEnvelope(std::string_view body) {
   if (doc["errors"].get_array().get(errors) != simdjson::SUCCESS || errors.size() == 0) {
     return error;
   }
+  error.envelope = true;
   simdjson::dom::element first = errors.at(0);
   std::string_view text;
   if (first["type"].get_string().get(text) == simdjson::SUCCESS) {
@@ -69,6 +70,19 @@ ApiError ParseErrorEnvelope(std::string_view body) {
     }
   }
   return error;
+}
+
+std::string BodyExcerpt(std::string_view body) {
+  constexpr size_t kMaxExcerpt = 80;
+  std::string out;
+  for (const char c : body.substr(0, kMaxExcerpt)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
+  }
+  if (body.size() > kMaxExcerpt) {
+    out += "...";
+  }
+  return out;
 }
 
 std::string DescribeApiError(const ApiError& error) {

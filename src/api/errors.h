@@ -28,10 +28,16 @@ struct ApiError {
   std::string message;
   std::string field;
   std::optional<int64_t> ms_before_next;  // data.msBeforeNext on a 429
+  /// Whether the body was Segment's envelope at all (a JSON object with a non-empty `errors`
+  /// list); an HTML page from a proxy or a firewall is not.
+  bool envelope = false;
 };
 
 /// Parse an error envelope; an unparseable body yields an ApiError with empty fields.
 ApiError ParseErrorEnvelope(std::string_view body);
+
+/// The start of a body that is not an envelope, on one line, for messages: `<html>...`.
+std::string BodyExcerpt(std::string_view body);
 
 /// "NotFound: Resource not found (field x)": for messages to people.
 std::string DescribeApiError(const ApiError& error);

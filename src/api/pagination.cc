@@ -65,4 +65,19 @@ Result<std::optional<std::string>> NextCursor(simdjson::dom::element data) {
   return std::optional<std::string>(std::string(cursor));
 }
 
+std::optional<int64_t> TotalEntries(simdjson::dom::element data) {
+  int64_t total = 0;
+  if (data.at_pointer("/pagination/totalEntries").get_int64().get(total) != simdjson::SUCCESS ||
+      total < 0) {
+    return std::nullopt;
+  }
+  return total;
+}
+
+bool PagesFarExceed(size_t pages, int64_t total_entries, int page_size) {
+  const int64_t size = page_size > 0 ? page_size : 1;
+  const int64_t expected = total_entries / size + 1;
+  return static_cast<int64_t>(pages) > 2 * expected + 10;
+}
+
 }  // namespace segsync

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +30,13 @@ void AddPagination(QueryParams& params, int count, std::string_view cursor);
 /// The cursor of the next page from `data.pagination.next`, or nullopt on the last page (`next`
 /// absent, null or empty, or no `pagination` at all where the API makes it optional).
 Result<std::optional<std::string>> NextCursor(simdjson::dom::element data);
+
+/// `data.pagination.totalEntries`, when the page says it.
+std::optional<int64_t> TotalEntries(simdjson::dom::element data);
+
+/// Whether `pages` read in one chain far exceed the pages `total_entries` fill at `page_size`:
+/// twice as many plus ten, so entries added while reading never trip it, while an API that hands
+/// out new cursors forever is stopped.
+bool PagesFarExceed(size_t pages, int64_t total_entries, int page_size);
 
 }  // namespace segsync

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "api/errors.h"
+#include "api/json_faults.h"
 #include "api/list_split.h"
 #include "core/cancel.h"
 #include "core/log.h"
@@ -134,7 +135,16 @@ Result<ApiPage> SegmentClient::GetPage(std::string_view path, const QueryParams&
     if (action == ResponseAction::kSuccess) {
       simdjson::dom::element doc;
       simdjson::dom::element data;
-      const auto error = parser.parse(response->body).get(doc);
+      const auto error = ParseKeepingNumbers(parser, sent->body, doc);
+      const std::string fault = error == simdjson::UTF8_ERROR || error == simdjson::STRING_ERROR
+                                    ? DescribeTextFault(response->body)
+                                    : std::string();
+      if (!fault.empty()) {
+        // The page arrived whole: asking again brings the same text back.
+        return Status::Parse("GET " + std::string(path) + ": the response holds " + fault +
+                             ", which is not Unicode text, so the page cannot be stored; "
+                             "report it to Segment support with this message");
+      }
       if (error != simdjson::SUCCESS) {
         last_cause = std::string("the response body is not valid JSON (") +
                      simdjson::error_message(error) + "), perhaps truncated";
@@ -161,9 +171,11 @@ Result<ApiPage> SegmentClient::GetPage(std::string_view path, const QueryParams&
                         "GET " + std::string(path) + " stopped by a signal");
         }
         if (failures >= options_.retry.max_retries) {
-          return Status(StatusCode::kTransient, "GET " + std::string(path) + " failed after " +
-                                                    std::to_string(failures + 1) +
-                                                    " attempts: " + last_cause);
+          return Status(StatusCode::kTransient,
+                        "GET " + std::string(path) + " failed after " +
+                            (failures == 0 ? std::string("1 attempt")
+                                           : std::to_string(failures + 1) + " attempts") +
+                            ": " + last_cause);
         }
         ++failures;
         ++stats.retries;
@@ -206,9 +218,24 @@ Result<ApiPage> SegmentClient::GetPage(std::string_view path, const QueryParams&
                           ". Check the token (api_token or SEGMENT_API_TOKEN); a workspace in the "
                           "EU needs region \"eu\", one in the US region \"us\"",
                       401);
-      case ResponseAction::kNotEntitled:
-        return Status(StatusCode::kNotEntitled,
-                      DescribeApiError(ParseErrorEnvelope(response->body)), response->status);
+      case ResponseAction::kNotEntitled: {
+        const ApiError error = ParseErrorEnvelope(response->body);
+        if (!error.envelope) {
+          // Only Segment's own envelope says "your plan lacks this"; anything else came from
+          // something between segsync and the API, and skipping the stream would hide it.
+          std::string type(response->Header("content-type"));
+          return Status(
+              StatusCode::kInvalid,
+              "GET " + std::string(path) +
+                  " answered HTTP 403 with a body that is not "
+                  "the Segment API's (" +
+                  (type.empty() ? "no content type" : type) + ": '" + BodyExcerpt(response->body) +
+                  "'): a proxy or firewall between segsync and " + HostOf(options_.base_url) +
+                  " refused the request; check HTTPS_PROXY/NO_PROXY and api_url",
+              403);
+        }
+        return Status(StatusCode::kNotEntitled, DescribeApiError(error), response->status);
+      }
       case ResponseAction::kNotFound:
         return Status(StatusCode::kNotFound,
                       "GET " + std::string(path) + " answered 404 " +

@@ -26,7 +26,7 @@
 namespace segsync {
 namespace {
 
-extern "C" void OnStopSignal(int /*signal*/) { RequestCancel(); }
+extern "C" void OnStopSignal(int signal) { RequestCancelBySignal(signal); }
 
 std::vector<std::string> StreamNames() {
   std::vector<std::string> names;
@@ -50,6 +50,20 @@ std::string FormatSeconds(int64_t ms) {
 }
 
 }  // namespace
+
+std::string DescribeCommitted(const RunReport& report) {
+  std::string kept;
+  for (const auto& s : report.streams) {
+    if (s.selected && s.outcome == StreamOutcome::kOk) {
+      kept +=
+          (kept.empty() ? "" : ", ") + s.name + " (" + std::to_string(s.rows_written) + " rows)";
+    }
+  }
+  if (kept.empty()) {
+    return "Nothing was written.";
+  }
+  return "Streams committed before it are kept: " + kept + "; nothing else was written.";
+}
 
 std::string FormatSummary(const RunReport& report) {
   std::string out;
@@ -144,7 +158,9 @@ Status ExecuteSync(const Config& config, Destination& destination, const SyncHoo
 }
 
 int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
-  auto destination = OpenDestination(config.destination);
+  DestinationOptions destination_options;
+  destination_options.timeout_s = config.destination_timeout_s;
+  auto destination = OpenDestination(config.destination, destination_options);
   if (!destination.ok()) {
     LogError(destination.status().message());
     return MeaningOf(destination.status().code()).exit_code;
@@ -171,8 +187,11 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
     if (live) {
       std::fputs("\r\033[K", stderr);
     }
-    if (quiet || !s.selected || s.stopped_run) {
+    if (!s.selected || s.stopped_run) {
       return;  // a failure that ends the run is said once, by the run
+    }
+    if (quiet && s.outcome != StreamOutcome::kFailed) {
+      return;  // quiet is "errors only"
     }
     std::string line = s.name + ": " + std::string(StreamOutcomeName(s.outcome)) + ", " +
                        std::to_string(s.rows_written) + " rows, " +
@@ -193,7 +212,7 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
     return kExitStreamFailed;
   }
   if (report.fatal.code() == StatusCode::kAuth) {
-    LogError(report.fatal.message() + ". Nothing was written.");
+    LogError(report.fatal.message() + ". " + DescribeCommitted(report));
   } else if (report.fatal.code() == StatusCode::kTransient) {
     LogError(report.fatal.message());
   } else if (report.fatal.code() == StatusCode::kInterrupted) {

@@ -58,6 +58,9 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out);
 /// `segsync discover`: the catalog of every stream as one JSON document on stdout.
 int RunDiscover();
 
+/// What a run that stopped early kept: "Nothing was written." or the committed streams.
+std::string DescribeCommitted(const RunReport& report);
+
 /// The per-stream summary table printed after a sync.
 std::string FormatSummary(const RunReport& report);
 

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // segsync: replicate a Segment workspace's configuration and metrics. All wiring lives here.
+#include <sys/prctl.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <new>
+#include <string_view>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -17,6 +22,7 @@
 #include "protocol/singer_command.h"
 #include "sim/simulator.h"
 #include "streams/stream_spec.h"
+#include "sync/outcome.h"
 
 namespace {
 
@@ -34,6 +40,30 @@ void AddConfigFlags(CLI::App& cmd, ConfigFlags& flags) {
       cmd.add_option(name, flags.*(setting.text), help);
     }
   }
+  cmd.add_flag("--allow-insecure-http", flags.allow_insecure_http,
+               "allow an http:// api_url to a host other than this machine (sends the token in "
+               "clear text)");
+}
+
+/// Overwrites the value of every --api-token in argv, so `ps` and /proc/PID/cmdline stop showing
+/// it (CLI11 has copied it by then). Returns whether there was one.
+bool ScrubTokenArguments(int argc, char** argv) {
+  constexpr std::string_view kFlag = "--api-token";
+  bool found = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    char* value = nullptr;
+    if (arg == kFlag && i + 1 < argc) {
+      value = argv[++i];
+    } else if (arg.starts_with(kFlag) && arg.size() > kFlag.size() && arg[kFlag.size()] == '=') {
+      value = argv[i] + kFlag.size() + 1;
+    }
+    if (value != nullptr) {
+      std::memset(value, '*', std::strlen(value));
+      found = true;
+    }
+  }
+  return found;
 }
 
 void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {
@@ -117,6 +147,9 @@ int RunDemo(const std::string& db_path, bool quiet) {
 // CLI11's exceptions are caught below and library errors are Status values; anything else that
 // escapes is a bug, and std::terminate's abort is the loud end it deserves.
 int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+  // The token lives in this process's memory: no core file or ptrace by another user may carry
+  // it away.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #if defined(__GLIBC__)
   // Page bodies of up to 24 MB come and go. A fixed mmap threshold keeps every big buffer in its
   // own mapping, returned when freed (glibc otherwise raises the threshold after the first free
@@ -205,20 +238,35 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
                                  : segsync::LogLevel::kInfo);
   segsync::SetLogFormat(log_format == "json" ? segsync::LogFormat::kJson
                                              : segsync::LogFormat::kText);
-  if (sync->parsed()) {
-    code = segsync::RunSync(flags, quiet);
-  } else if (check->parsed()) {
-    code = segsync::RunCheck(check_flags);
-  } else if (discover->parsed()) {
-    code = segsync::RunDiscover();
-  } else if (demo->parsed()) {
-    code = RunDemo(demo_db, quiet);
-  } else if (simulate->parsed()) {
-    code = segsync::sim::ServeUntilSignal(sim_options);
-  } else if (singer->parsed()) {
-    code = segsync::RunSinger(singer_args);
-  } else if (airbyte->parsed()) {
-    code = segsync::RunAirbyte(airbyte_args);
+  if (ScrubTokenArguments(argc, argv)) {
+    segsync::LogWarn(
+        "--api-token on the command line is readable by every user of this machine (ps); it was "
+        "erased from this process's arguments, but use SEGMENT_API_TOKEN or the --config file "
+        "instead");
+  }
+  try {
+    if (sync->parsed()) {
+      code = segsync::RunSync(flags, quiet);
+    } else if (check->parsed()) {
+      code = segsync::RunCheck(check_flags);
+    } else if (discover->parsed()) {
+      code = segsync::RunDiscover();
+    } else if (demo->parsed()) {
+      code = RunDemo(demo_db, quiet);
+    } else if (simulate->parsed()) {
+      code = segsync::sim::ServeUntilSignal(sim_options);
+    } else if (singer->parsed()) {
+      code = segsync::RunSinger(singer_args);
+    } else if (airbyte->parsed()) {
+      code = segsync::RunAirbyte(airbyte_args);
+    }
+  } catch (const std::bad_alloc&) {
+    // Response bodies are bounded (src/http/curl_http_client.cc); what still runs out of memory
+    // ends like any other failure, with one line instead of an abort.
+    segsync::LogError(
+        "out of memory; raise the memory limit of this process or lower max_concurrency, then "
+        "run again");
+    code = segsync::kExitStreamFailed;
   }
   segsync::GlobalHttpCleanup();
   return code;

@@ -10,5 +10,9 @@ namespace segsync {
 void RequestCancel();
 bool CancelRequested();
 void ResetCancel();
+/// The stop flag, remembering which signal set it (the exit code tells SIGINT from SIGTERM).
+void RequestCancelBySignal(int signal);
+/// The signal that last requested the stop, or 0 when none did.
+int CancelSignal();
 
 }  // namespace segsync

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
-#include <sstream>
 
 #include "core/log.h"
 
@@ -51,6 +50,37 @@ std::string JoinNames(const std::vector<std::string>& names) {
     out += out.empty() ? n : ", " + n;
   }
   return out;
+}
+
+/// The parts of an http(s) URL that matter before connecting.
+struct UrlParts {
+  std::string_view scheme;    // "http" or "https"
+  std::string_view userinfo;  // "user:password", or empty
+  std::string_view host;      // without brackets or port
+};
+
+UrlParts SplitUrl(std::string_view url) {
+  UrlParts parts;
+  const size_t colon = url.find("://");
+  parts.scheme = url.substr(0, colon);
+  std::string_view authority = url.substr(colon + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    parts.userinfo = authority.substr(0, at);
+    authority.remove_prefix(at + 1);
+  }
+  if (authority.starts_with('[')) {
+    parts.host = authority.substr(1, authority.find(']') - 1);
+  } else {
+    parts.host = authority.substr(0, authority.find(':'));
+  }
+  return parts;
+}
+
+/// Whether a host is this machine, where clear text never crosses a network.
+bool IsLoopbackHost(std::string_view host) {
+  return host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") ||
+         host == "::1";
 }
 
 std::vector<Setting> MakeSettings() {
@@ -170,6 +200,19 @@ std::vector<Setting> MakeSettings() {
                .title = "CA bundle",
                .description = "PEM file of CA certificates, for networks that intercept TLS.",
                .text = &ConfigFlags::ca_bundle});
+  s.push_back({.id = SettingId::kDestinationTimeout,
+               .key = "destination_timeout_s",
+               .type = SettingType::kInteger,
+               .flag = "--destination-timeout",
+               .default_value = "300",
+               .title = "Destination timeout (seconds)",
+               .description = "Seconds one statement on the PostgreSQL destination may take, "
+                              "waiting for a lock included, before its stream fails; a server "
+                              "that stops answering is given up this long after that.",
+               .minimum = 1,
+               .maximum = 86400,
+               .unit = "seconds",
+               .number = &ConfigFlags::destination_timeout_s});
   return s;
 }
 
@@ -194,9 +237,15 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
     return Status::Config("configuration error: cannot read the config file '" + path +
                           "'; check the path given to --config and its permissions");
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  std::string text(kMaxConfigFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxConfigFileBytes) {
+    return Status::Config("configuration error: the config file '" + path + "' is larger than " +
+                          std::to_string(kMaxConfigFileBytes >> 20) +
+                          " MiB; it must be one small JSON object such as "
+                          "{\"start_date\": \"2024-01-01\"}");
+  }
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto error = parser.parse(text).get(doc); error != simdjson::SUCCESS) {
@@ -445,6 +494,17 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     return ConfigError("api_url", config.api_url,
                        "expected an http:// or https:// URL such as https://api.segmentapis.com");
   }
+  const UrlParts url = SplitUrl(config.api_url);
+  if (const size_t colon = url.userinfo.find(':'); colon != std::string_view::npos) {
+    // A proxy's credential in the URL is as secret as the token.
+    RegisterSecret(url.userinfo.substr(colon + 1));
+  }
+  if (url.scheme == "http" && !IsLoopbackHost(url.host) && !flags.allow_insecure_http) {
+    return Status::Config("configuration error: api_url " + MaskSecrets(config.api_url) +
+                          " is plain http to " + std::string(url.host) +
+                          ", which would send the API token in clear text over the network; "
+                          "use https://, or pass --allow-insecure-http to send it anyway");
+  }
 
   if (auto start = First(flags.start_date, f.start_date)) {
     auto parsed = ParseStartDate(*start);
@@ -453,6 +513,14 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     }
     if (*parsed > sources.now) {
       return ConfigError("start_date", *start, "the start date must not be in the future");
+    }
+    if (const auto earliest = ParseStartDate(kEarliestStartDate);
+        earliest.ok() && *parsed < *earliest) {
+      return ConfigError("start_date", *start,
+                         "Segment holds no data before " + std::string(kEarliestStartDate) +
+                             ", and every month before it costs requests for nothing (a start "
+                             "in 1900 costs 1,524 requests per usage stream); choose " +
+                             std::string(kEarliestStartDate) + " or later");
     }
     config.start_date = *parsed;
   } else {
@@ -469,6 +537,12 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     names = SplitNames(*flags.streams);
   } else if (file.streams) {
     names = *file.streams;
+  }
+  if ((flags.streams || file.streams) && names.empty()) {
+    // An empty list is more likely a script's mistake than a wish for every stream.
+    return ConfigError("streams", flags.streams.value_or("[]"),
+                       "name at least one stream, or leave streams out to sync all " +
+                           std::to_string(sources.valid_streams.size()));
   }
   if (names.empty()) {
     names = sources.valid_streams;
@@ -507,6 +581,8 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   SEGSYNC_ASSIGN_OR_RETURN(config.max_retries, IntSetting(SettingId::kMaxRetries, flags, f));
   SEGSYNC_ASSIGN_OR_RETURN(config.request_timeout_s,
                            IntSetting(SettingId::kRequestTimeout, flags, f));
+  SEGSYNC_ASSIGN_OR_RETURN(config.destination_timeout_s,
+                           IntSetting(SettingId::kDestinationTimeout, flags, f));
   config.ca_bundle = TextSetting(SettingId::kCaBundle, flags, f);
   if (!config.ca_bundle.empty() && !std::ifstream(config.ca_bundle)) {
     return ConfigError("ca_bundle", config.ca_bundle, "expected a readable PEM file");

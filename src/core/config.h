@@ -28,6 +28,10 @@ struct ConfigFlags {
   std::optional<int> max_retries;
   std::optional<int> request_timeout_s;
   std::optional<std::string> ca_bundle;
+  std::optional<int> destination_timeout_s;
+  // Only as a flag (--allow-insecure-http): sending the token in clear text is a choice made
+  // on purpose for one run, never left behind in a shared config file.
+  bool allow_insecure_http = false;
 };
 
 /// How a setting's value is written.
@@ -47,6 +51,7 @@ enum class SettingId {
   kRequestTimeout,
   kMaxConcurrency,
   kCaBundle,
+  kDestinationTimeout,
 };
 
 /// One setting as data: its names in the config file, on the command line and in the
@@ -121,6 +126,7 @@ struct Config {
   int max_retries = DefaultInt(SettingId::kMaxRetries);
   int request_timeout_s = DefaultInt(SettingId::kRequestTimeout);
   std::string ca_bundle;
+  int destination_timeout_s = DefaultInt(SettingId::kDestinationTimeout);
 };
 
 /// Where the pieces come from, so LoadConfig stays testable.
@@ -135,6 +141,14 @@ struct ConfigSources {
 /// Merge flag > environment > file, validate every value, and resolve defaults. Every failure is
 /// a kConfig Status with one line naming the key, the value and the accepted forms.
 Result<Config> LoadConfig(const ConfigSources& sources);
+
+/// The largest config file read (1 MiB): a real one is a few hundred bytes, and `--config
+/// /dev/zero` must fail at once instead of growing without end.
+inline constexpr size_t kMaxConfigFileBytes = size_t{1} << 20;
+
+/// The earliest start_date accepted: Segment (and so its API's history) began in 2012; an
+/// earlier start only costs requests (1,524 per usage stream from 1900) for months with no data.
+inline constexpr std::string_view kEarliestStartDate = "2012-01-01";
 
 /// "https://api.segmentapis.com" for us, "https://eu1.api.segmentapis.com" for eu.
 std::optional<std::string> HostForRegion(std::string_view region);

@@ -14,7 +14,8 @@ constexpr std::string_view kAcceptedForms =
 
 }  // namespace
 
-Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri) {
+Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri,
+                                                     const DestinationOptions& options) {
   if (uri.starts_with("sqlite:")) {
     const std::string_view path = uri.substr(std::string_view("sqlite:").size());
     if (path.empty()) {
@@ -34,7 +35,7 @@ Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri) {
   }
   if (uri.starts_with("postgresql://") || uri.starts_with("postgres://")) {
     SEGSYNC_ASSIGN_OR_RETURN(std::unique_ptr<PostgresDestination> destination,
-                             PostgresDestination::Make(uri));
+                             PostgresDestination::Make(uri, options.timeout_s));
     return std::unique_ptr<Destination>(std::move(destination));
   }
   return Status::Config("destination \"" + std::string(uri) + "\" is not a destination; " +

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.h"
 #include "core/record.h"
 #include "core/status.h"
 #include "core/table_spec.h"
@@ -57,7 +58,13 @@ class Destination {
   virtual Status RecordRun(const RunRecord& run) = 0;
 };
 
+/// How long a destination may keep segsync waiting (PostgreSQL only: the files answer at once).
+struct DestinationOptions {
+  int timeout_s = DefaultInt(SettingId::kDestinationTimeout);  // one statement, lock waits too
+};
+
 /// Open a destination from its configured URI: `sqlite:PATH`, `postgresql://...`, `jsonl:DIR`.
-Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri);
+Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri,
+                                                     const DestinationOptions& options = {});
 
 }  // namespace segsync

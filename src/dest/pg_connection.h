@@ -30,6 +30,11 @@ class PgConnection {
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
+  /// Bound every statement to `seconds`, lock waits included: the server cancels it then
+  /// (statement_timeout, lock_timeout), and a server that has not answered a few seconds later
+  /// is given up (the connection is dropped). Takes effect at the next Connect.
+  void SetTimeout(int seconds) { timeout_s_ = seconds; }
+
   /// Open the session if it is not open; one that was lost is opened again, but a first
   /// connection that failed is not retried: its failure is returned again at once.
   Status Connect();
@@ -51,10 +56,31 @@ class PgConnection {
     void operator()(pg_conn* conn) const;
   };
 
+  /// Wait, bounded and interruptible, until everything queued is sent (`copy_data` false) or
+  /// the result is ready, then return the statement's results (the first failed one, or the
+  /// last). A stop signal cancels the running statement (PQcancel); a statement sent after the
+  /// stop (the rollback, the run record) gets a few seconds instead.
+  Result<PgResultPtr> Await(std::string_view what);
+  /// Wait until libpq's output buffer is sent (for COPY data in non-blocking mode).
+  Status AwaitFlush(std::string_view what);
+  /// The poll loop shared by both: `done` says when to stop waiting.
+  template <typename Done>
+  Status WaitFor(std::string_view what, bool want_write, const Done& done);
+  /// Ask the server to cancel the running statement, without ever blocking this thread.
+  void SendCancel();
+  /// Error(), or kInterrupted when a stop signal cancelled the statement; a lock timeout names
+  /// the lock's holder.
+  Status Failed(std::string_view what, const pg_result* result);
+  /// The session that holds a lock on a table, from pg_locks (best effort, for messages).
+  std::string DescribeLockHolder();
+
   std::string conninfo_;
   std::string display_;
   std::unique_ptr<pg_conn, Closer> conn_;
   bool ever_connected_ = false;
+  int timeout_s_ = 300;
+  // Set by WaitFor when a stop signal ended the wait; the statement's error is then kInterrupted.
+  bool interrupted_ = false;
   std::optional<Status> connect_failure_;
 };
 

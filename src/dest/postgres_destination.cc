@@ -53,11 +53,15 @@ std::string_view PostgresDestination::DeclaredType(ColumnType type) {
   return kPostgresDialect.TypeOf(type);
 }
 
-Result<std::unique_ptr<PostgresDestination>> PostgresDestination::Make(std::string_view uri) {
+Result<std::unique_ptr<PostgresDestination>> PostgresDestination::Make(std::string_view uri,
+                                                                       int timeout_s) {
   SEGSYNC_ASSIGN_OR_RETURN(PostgresTarget target, ParsePostgresUri(uri));
   // The password is no business of any log line or report, wherever a message might carry it.
   RegisterSecret(target.password);
-  return std::unique_ptr<PostgresDestination>(new PostgresDestination(std::move(target)));
+  auto destination =
+      std::unique_ptr<PostgresDestination>(new PostgresDestination(std::move(target)));
+  destination->connection_.SetTimeout(timeout_s);
+  return destination;
 }
 
 PostgresDestination::PostgresDestination(PostgresTarget target)

@@ -39,7 +39,9 @@ namespace segsync {
 class PostgresDestination final : public Destination {
  public:
   /// Check the URI; nothing is contacted yet.
-  static Result<std::unique_ptr<PostgresDestination>> Make(std::string_view uri);
+  /// `timeout_s` bounds every statement, lock waits included (see PgConnection).
+  static Result<std::unique_ptr<PostgresDestination>> Make(
+      std::string_view uri, int timeout_s = DefaultInt(SettingId::kDestinationTimeout));
   ~PostgresDestination() override;
   PostgresDestination(const PostgresDestination&) = delete;
   PostgresDestination& operator=(const PostgresDestination&) = delete;

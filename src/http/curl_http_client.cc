@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <new>
 
 #include "core/cancel.h"
 
@@ -20,16 +21,39 @@ struct CurlSlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 
+/// Where one transfer's body goes, and why it was cut off, if it was.
+struct BodySink {
+  std::string* body = nullptr;
+  size_t limit = 0;
+  bool too_big = false;
+  bool out_of_memory = false;
+};
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
+  auto* sink = static_cast<BodySink*>(user);
+  std::string* body = sink->body;
   const size_t bytes = size * count;
-  // Keep simdjson's padding free past the end (growing geometrically, as append would), so the
-  // parser reads the body in place instead of first copying it into a padded buffer.
-  const size_t needed = body->size() + bytes + simdjson::SIMDJSON_PADDING;
-  if (needed > body->capacity()) {
-    body->reserve(std::max(needed, body->capacity() * 2));
+  // libcurl hands over decoded bytes (CURLOPT_ACCEPT_ENCODING), so this bounds what a gzip bomb
+  // expands to as well as an endless body; returning less than `bytes` aborts the transfer.
+  if (bytes > sink->limit - std::min(sink->limit, body->size())) {
+    sink->too_big = true;
+    return 0;
   }
-  body->append(data, bytes);
+  try {
+    // Keep simdjson's padding free past the end (growing geometrically, as append would, but
+    // never past the limit), so the parser reads the body in place instead of first copying it
+    // into a padded buffer.
+    const size_t needed = body->size() + bytes + simdjson::SIMDJSON_PADDING;
+    if (needed > body->capacity()) {
+      body->reserve(std::max(
+          needed, std::min(body->capacity() * 2, sink->limit + simdjson::SIMDJSON_PADDING)));
+    }
+    body->append(data, bytes);
+  } catch (const std::bad_alloc&) {
+    // An exception must not unwind through libcurl's C frames.
+    sink->out_of_memory = true;
+    return 0;
+  }
   return bytes;
 }
 
@@ -123,15 +147,29 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
     headers.reset(appended);
   }
   HttpResponse response;
+  BodySink sink{&response.body, impl_->options.max_response_bytes};
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST,
                    request.method == "GET" ? nullptr : request.method.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
   const CURLcode code = curl_easy_perform(h);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  if (sink.too_big) {
+    // The same request would bring the same body again: not worth a retry.
+    return Status(StatusCode::kInvalid,
+                  "the response to " + request.url + " is larger than " +
+                      std::to_string(impl_->options.max_response_bytes >> 20) +
+                      " MiB (decoded), far beyond any page of the Segment API; it was abandoned. "
+                      "Check api_url and any proxy in between");
+  }
+  if (sink.out_of_memory) {
+    return Status(StatusCode::kInternal,
+                  "out of memory reading the response to " + request.url +
+                      "; raise the memory limit of this process or lower max_concurrency");
+  }
   if (code == CURLE_ABORTED_BY_CALLBACK) {
     return Status(StatusCode::kInterrupted, "request to " + request.url + " stopped by a signal");
   }

@@ -14,6 +14,10 @@ struct CurlOptions {
   long connect_timeout_s = 15;  // NOLINT(google-runtime-int)
   std::string ca_bundle;        // empty: the system store
   std::string user_agent = "segsync";
+  /// The largest response body kept, counted after decompression. The biggest real pages are
+  /// about 24 MB (1000 items of a verbose list); 256 MiB is ten times that, so no real page comes
+  /// near it, while an endless body or a gzip bomb is stopped long before it exhausts memory.
+  size_t max_response_bytes = size_t{256} << 20;
 };
 
 /// libcurl client: one easy handle reused for every request, so connections stay alive.

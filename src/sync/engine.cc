@@ -551,9 +551,17 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
     return report;
   }
   destination_.AbortStream();
+  // Rolled back: none of the rows written so far was kept.
+  report.rows_written = 0;
   {
-    // A fatal error found by any worker stops the run on the stream being written.
+    // A fatal error found by any worker stops the run on the stream being written; so does a
+    // signal that stopped the destination itself (every read may be done by then).
     std::lock_guard lock(mu_);
+    if (fatal_.ok() && status.code() == StatusCode::kInterrupted) {
+      fatal_ = status;
+      fatal_task_ = &task;
+      stop_ = true;
+    }
     if (!fatal_.ok()) {
       status = fatal_;
       report.stopped_run = true;

@@ -3,6 +3,9 @@
 #include "sync/outcome.h"
 
 #include <array>
+#include <csignal>
+
+#include "core/cancel.h"
 
 namespace segsync {
 namespace {
@@ -46,6 +49,8 @@ std::string_view StreamOutcomeName(StreamOutcome outcome) {
   }
   return "not_run";
 }
+
+int InterruptedExitCode() { return CancelSignal() == SIGTERM ? kExitTerminated : kExitInterrupted; }
 
 const FailureMeaning& MeaningOf(StatusCode code) {
   const auto index = static_cast<size_t>(code);

@@ -19,6 +19,10 @@ inline constexpr int kExitStreamFailed = 1;
 inline constexpr int kExitConfig = 2;
 inline constexpr int kExitAuth = 3;
 inline constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report it
+inline constexpr int kExitTerminated = 143;   // 128 + SIGTERM: the same stop, by SIGTERM
+
+/// kExitInterrupted, or kExitTerminated when SIGTERM asked for the stop.
+int InterruptedExitCode();
 
 /// Who is to act on a failure; Airbyte's `failure_type`
 /// (https://docs.airbyte.com/understanding-airbyte/airbyte-protocol#airbyteerrortracemessage).

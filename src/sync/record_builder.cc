@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "api/json_faults.h"
+
 namespace segsync {
 namespace {
 
@@ -41,11 +43,22 @@ Value ValueFromJson(simdjson::dom::element value) {
       return Value::Double(static_cast<double>(value.get_uint64().value_unsafe()));
     case simdjson::dom::element_type::DOUBLE:
       return Value::Double(value.get_double().value_unsafe());
-    case simdjson::dom::element_type::STRING:
-      return Value::String(std::string(value.get_string().value_unsafe()));
+    case simdjson::dom::element_type::STRING: {
+      std::string_view text = value.get_string().value_unsafe();
+      if (text.starts_with(kOutsizedNumberPrefix)) {
+        // A number no native type holds (src/api/json_faults.h): its digits, exactly, as text.
+        text.remove_prefix(kOutsizedNumberPrefix.size());
+      }
+      return Value::String(std::string(text));
+    }
     case simdjson::dom::element_type::ARRAY:
-    case simdjson::dom::element_type::OBJECT:
-      return Value::Json(simdjson::to_string(value));
+    case simdjson::dom::element_type::OBJECT: {
+      std::string json = simdjson::to_string(value);
+      if (json.find(kOutsizedNumberJsonPrefix) != std::string::npos) {
+        json = RestoreOutsizedNumbers(std::move(json));  // as the API wrote it
+      }
+      return Value::Json(std::move(json));
+    }
   }
   return Value::Null();
 }

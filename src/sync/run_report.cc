@@ -22,6 +22,9 @@ std::string RunReport::StatusName() const {
 }
 
 int RunReport::ExitCode() const {
+  if (fatal.code() == StatusCode::kInterrupted) {
+    return InterruptedExitCode();
+  }
   if (!fatal.ok()) {
     return MeaningOf(fatal.code()).exit_code;
   }

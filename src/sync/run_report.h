@@ -36,7 +36,7 @@ struct RunReport {
   /// "ok", "partial" (some stream failed), "failed", "interrupted".
   std::string StatusName() const;
   /// 0 all ok or not_entitled; 1 a stream failed; else the fatal failure's (3 token rejected,
-  /// 130 interrupted), from the failure table.
+  /// 130 interrupted, 143 when by SIGTERM), from the failure table.
   int ExitCode() const;
   /// Per-stream JSON for _segsync_runs.streams.
   std::string StreamsJson() const;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "api/json_faults.h"
 #include "core/cancel.h"
 #include "core/log.h"
 
@@ -116,6 +117,13 @@ Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progre
                     "GET " + partition.path + " returned the cursor '" + *next +
                         "' a second time; stopping instead of looping (the API repeated a page)");
     }
+    if (const auto total = TotalEntries(data);
+        next && total && PagesFarExceed(seen_cursors.size(), *total, options_.page_size)) {
+      return Status(StatusCode::kInvalid,
+                    "GET " + partition.path + ": " + std::to_string(seen_cursors.size()) +
+                        " pages read, though the API said it holds " + std::to_string(*total) +
+                        " entries; stopping instead of following new cursors without end");
+    }
     // A chain read ahead for another stream stops at this page while the spool is full.
     const bool pause = next.has_value() && should_pause();
     if (next && !pause && !page->split) {
@@ -130,10 +138,11 @@ Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progre
         item_text.reserve(end - begin + simdjson::SIMDJSON_PADDING);
         item_text.assign(page->body, begin, end - begin);
         simdjson::dom::element item;
-        if (item_parser->parse(item_text.data(), item_text.size(), false).get(item) !=
-            simdjson::SUCCESS) {
+        if (ParseKeepingNumbers(*item_parser, item_text, item) != simdjson::SUCCESS) {
+          const std::string fault = DescribeTextFault(item_text);
           return Status(StatusCode::kParse, "GET " + partition.path + ": an item of data." +
-                                                std::string(spec.list_key) + " is not valid JSON");
+                                                std::string(spec.list_key) + " is not valid JSON" +
+                                                (fault.empty() ? "" : " (it holds " + fault + ")"));
         }
         SEGSYNC_RETURN_NOT_OK(AddRecord(item, partition, slice, sink));
       }
