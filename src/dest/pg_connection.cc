@@ -99,6 +99,10 @@ std::string_view StatementHint(std::string_view sqlstate, bool connection_lost) 
   if (sqlstate.starts_with("53")) {
     return "the server is out of disk space or memory; free some and run again";
   }
+  if (sqlstate == "57014") {
+    return "the statement was cancelled, by destination_timeout_s or by the server's "
+           "administrator; raise destination_timeout_s if the server is merely slow, and run again";
+  }
   if (sqlstate.starts_with("57") || sqlstate.starts_with("40")) {
     return "the server stopped the statement; run again";
   }
@@ -196,10 +200,13 @@ Status PgConnection::Connect() {
   }
   // The server bounds each statement and each lock wait itself, so a blocked statement ends
   // with PostgreSQL's own message (naming a lock timeout as such).
-  const std::string ms = std::to_string(int64_t{timeout_s_} * 1000);
+  // The statement's limit is a second longer, so that a statement waiting for a lock all along
+  // fails as a lock timeout (whose message names the lock), not as a statement timeout.
+  const std::string lock_ms = std::to_string(int64_t{timeout_s_} * 1000);
+  const std::string statement_ms = std::to_string(int64_t{timeout_s_} * 1000 + 1000);
   Result<PgResultPtr> set = Execute(
-      "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)",
-      "setting statement_timeout and lock_timeout", {ms});
+      "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)",
+      "setting statement_timeout and lock_timeout", {statement_ms, lock_ms});
   if (!set.ok()) {
     conn_.reset();
     return set.status();
