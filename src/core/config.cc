@@ -212,6 +212,7 @@ std::vector<Setting> MakeSettings() {
                .minimum = 1,
                .maximum = 86400,
                .unit = "seconds",
+               .in_schema = false,  // Singer and Airbyte write to stdout, not to a database
                .number = &ConfigFlags::destination_timeout_s});
   return s;
 }

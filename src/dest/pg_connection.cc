@@ -199,9 +199,9 @@ Status PgConnection::Connect() {
     return Error("connecting", nullptr);
   }
   // The server bounds each statement and each lock wait itself, so a blocked statement ends
-  // with PostgreSQL's own message (naming a lock timeout as such).
-  // The statement's limit is a second longer, so that a statement waiting for a lock all along
-  // fails as a lock timeout (whose message names the lock), not as a statement timeout.
+  // with PostgreSQL's own message. The statement's limit is a second longer, so that one that
+  // waited for a lock all along fails as a lock timeout (then named as such), not as a
+  // statement timeout.
   const std::string lock_ms = std::to_string(int64_t{timeout_s_} * 1000);
   const std::string statement_ms = std::to_string(int64_t{timeout_s_} * 1000 + 1000);
   Result<PgResultPtr> set = Execute(

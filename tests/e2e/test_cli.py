@@ -154,7 +154,7 @@ class ErrorMessages(unittest.TestCase):
         with h.start_simulator(TOKEN, "--faults", "1") as sim, h.TempDir() as d:
             result = h.sync(sim, os.path.join(d, "x.db"), "--streams", "users",
                             "--max-retries", "0", "--request-timeout", "2")
-        self.assert_message(result, 1, "users", "failed after 1 attempts")
+        self.assert_message(result, 1, "users", "failed after 1 attempt:")
 
     def test_bad_values_name_key_value_and_accepted_forms(self):
         cases = [

@@ -7,6 +7,7 @@ fails without the fix it stands for."""
 import http.server
 import json
 import os
+import resource
 import signal
 import socketserver
 import sqlite3
@@ -138,6 +139,30 @@ class BodyLimitsTest(unittest.TestCase):
             result = sync(api, "--streams", "users")
             self.assertEqual(result.returncode, 1, result.stderr)
             self.assertIn("larger than 256 MiB (decoded)", result.stderr)
+
+    def test_running_out_of_memory_ends_like_any_failure(self):
+        linked = subprocess.run(["ldd", h.BIN], capture_output=True, text=True).stdout
+        if "asan" in linked or "tsan" in linked or "ASAN_OPTIONS" in os.environ:
+            self.skipTest("a sanitizer reserves more address space than the limit allows")
+        body = b'{"data":{"users":[' + b" " * (200 << 20) + b"]}}"  # below the body limit
+
+        def limit_memory():
+            resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+
+        with HostileApi() as api, h.TempDir() as d:
+            api.routes["/users"] = lambda r: r.send_raw(200, body)
+            db = os.path.join(d, "out.db")
+            result = subprocess.run(
+                [h.BIN, "sync", "--api-url", api.url, "--streams", "users", "--max-retries", "0",
+                 "--destination", "sqlite:" + db], capture_output=True, text=True, timeout=120,
+                env=dict(os.environ, SEGMENT_API_TOKEN=TOKEN), preexec_fn=limit_memory)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+            self.assertIn("out of memory", result.stderr)
+            self.assertNotIn(TOKEN, result.stderr + result.stdout)
+            runs = h.rows(db, "_segsync_runs")
+            self.assertEqual(len(runs), 1)
+            self.assertIn("out of memory", runs[0]["streams"])
 
     def test_a_config_file_without_end_is_refused(self):
         started = time.monotonic()
@@ -282,7 +307,12 @@ class TokenTest(unittest.TestCase):
 
 
 class ScriptsTest(unittest.TestCase):
-    def test_sigterm_exits_143(self):
+    def test_sigterm_exits_143_and_sigint_130(self):
+        for sent, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+            with self.subTest(signal=sent):
+                self.stop_with(sent, code)
+
+    def stop_with(self, sent, code):
         with HostileApi() as api, h.TempDir() as d:
             api.routes["/sources"] = lambda r: r.send_json(200, sources_page([]), delay=30)
             proc = subprocess.Popen(
@@ -293,9 +323,9 @@ class ScriptsTest(unittest.TestCase):
             deadline = time.monotonic() + 20
             while not api.requests and time.monotonic() < deadline:
                 time.sleep(0.05)
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sent)
             _, err = proc.communicate(timeout=20)
-            self.assertEqual(proc.returncode, 143, err)
+            self.assertEqual(proc.returncode, code, err)
             self.assertIn("interrupted", err)
 
     def test_an_empty_stream_list_is_an_error(self):
