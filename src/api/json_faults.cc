@@ -179,7 +179,10 @@ std::string DescribeTextFault(std::string_view json) {
       at += length == 0 ? 1 : length;
     }
     if (!fault.empty()) {
-      return fault + (field.empty() ? std::string() : " in field \"" + field + "\"");
+      if (!field.empty()) {
+        fault.append(" in field \"").append(field).push_back('"');
+      }
+      return fault;
     }
     const size_t close = at;
     ++at;

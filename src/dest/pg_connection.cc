@@ -252,8 +252,12 @@ Status PgConnection::WaitFor(std::string_view what, bool want_write, const Done&
                         " s; the server may be stopped, overloaded or unreachable. Check it and "
                         "run again (destination_timeout_s sets how long segsync waits)");
     }
-    pollfd fd{PQsocket(conn),
-              static_cast<short>(POLLIN | (flushed == 1 || want_write ? POLLOUT : 0)), 0};
+    pollfd fd{};
+    fd.fd = PQsocket(conn);
+    fd.events = POLLIN;
+    if (flushed == 1 || want_write) {
+      fd.events |= POLLOUT;
+    }
     const auto slice = std::min<Clock::duration>(deadline - now, kPollSlice);
     poll(
         &fd, 1,
