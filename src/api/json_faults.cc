@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "api/list_split.h"
+
 namespace segsync {
 namespace {
 
@@ -25,15 +27,6 @@ bool Outsized(std::string_view token) {
   }
   double d = 0;
   return std::from_chars(begin, end, d).ec == std::errc::result_out_of_range;
-}
-
-/// The offset just past the string whose opening quote is at `open`.
-size_t SkipString(std::string_view json, size_t open) {
-  size_t at = open + 1;
-  while (at < json.size() && json[at] != '"') {
-    at += json[at] == '\\' ? size_t{2} : size_t{1};
-  }
-  return at + 1;
 }
 
 unsigned HexValue(std::string_view hex) {
@@ -80,7 +73,8 @@ std::optional<std::string> QuoteOutsizedNumbers(std::string_view json) {
   while (at < json.size()) {
     const char c = json[at];
     if (c == '"') {
-      at = SkipString(json, at);
+      const size_t close = StringEnd(json, at);
+      at = close == std::string_view::npos ? json.size() : close + 1;
       continue;
     }
     if (c == '-' || (c >= '0' && c <= '9')) {

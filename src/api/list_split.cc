@@ -16,27 +16,6 @@ size_t SkipSpace(std::string_view body, size_t at) {
   return at;
 }
 
-/// The offset of the quote closing the string whose opening quote is at `open`, or npos.
-size_t StringEnd(std::string_view body, size_t open) {
-  size_t at = open + 1;
-  while (at < body.size()) {
-    const void* found = std::memchr(body.data() + at, '"', body.size() - at);
-    if (found == nullptr) {
-      return std::string_view::npos;
-    }
-    const auto quote = static_cast<size_t>(static_cast<const char*>(found) - body.data());
-    size_t backslashes = 0;
-    while (quote - backslashes > open + 1 && body[quote - backslashes - 1] == '\\') {
-      ++backslashes;
-    }
-    if (backslashes % 2 == 0) {
-      return quote;
-    }
-    at = quote + 1;
-  }
-  return std::string_view::npos;
-}
-
 /// The items of the list whose '[' is at `open`.
 std::optional<ListSplit> SplitItems(std::string_view body, size_t open) {
   ListSplit split;
@@ -84,6 +63,26 @@ std::optional<ListSplit> SplitItems(std::string_view body, size_t open) {
 }
 
 }  // namespace
+
+size_t StringEnd(std::string_view body, size_t open) {
+  size_t at = open + 1;
+  while (at < body.size()) {
+    const void* found = std::memchr(body.data() + at, '"', body.size() - at);
+    if (found == nullptr) {
+      return std::string_view::npos;
+    }
+    const auto quote = static_cast<size_t>(static_cast<const char*>(found) - body.data());
+    size_t backslashes = 0;
+    while (quote - backslashes > open + 1 && body[quote - backslashes - 1] == '\\') {
+      ++backslashes;
+    }
+    if (backslashes % 2 == 0) {
+      return quote;
+    }
+    at = quote + 1;
+  }
+  return std::string_view::npos;
+}
 
 std::optional<ListSplit> SplitDataList(std::string_view body, std::string_view key) {
   size_t depth = 0;

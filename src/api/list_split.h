@@ -17,6 +17,10 @@ struct ListSplit {
   std::vector<std::pair<size_t, size_t>> items;  // [begin, end) of each item's text
 };
 
+/// The offset of the quote closing the JSON string whose opening quote is at `open`, or npos
+/// when the text ends first.
+size_t StringEnd(std::string_view body, size_t open);
+
 /// Finds `data.<key>` in a response body when it is a list, and the bounds of its items, without
 /// parsing them: a big page can then be parsed one item at a time, so the parser never holds the
 /// whole page (a 24 MB page would otherwise cost ~70 MB of tape, strings and indexes). Only the
