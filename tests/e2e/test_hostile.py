@@ -376,6 +376,14 @@ def server_pids(pg):
     return pids
 
 
+def signal_all(pids, sent):
+    for pid in pids:
+        try:
+            os.kill(pid, sent)
+        except ProcessLookupError:
+            pass  # a backend that was ending (a zombie until the postmaster reaped it)
+
+
 class PostgresTest(unittest.TestCase):
     SCHEMA = "hostile"
 
@@ -452,13 +460,11 @@ class PostgresTest(unittest.TestCase):
         proc = self.start_sync("--destination-timeout", "2")
         self.wait_for_lock_wait()
         pids = server_pids(self.pg)
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+        signal_all(pids, signal.SIGSTOP)
         try:
             _, err = proc.communicate(timeout=60)
         finally:
-            for pid in pids:
-                os.kill(pid, signal.SIGCONT)
+            signal_all(pids, signal.SIGCONT)
         self.assertEqual(proc.returncode, 1, err)
         self.assertIn("got no answer within 7 s", err)
 
