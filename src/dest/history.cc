@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/log.h"
 #include "dest/destination.h"
 #include "dest/sql_common.h"
 
@@ -187,6 +188,16 @@ HistorySql BuildHistorySql(const HistoryTarget& target, const std::vector<Histor
                  " AS t WHERE t." + deleted_at + " IS NULL AND NOT EXISTS (SELECT 1 FROM " +
                  target.history + " AS o WHERE o." + valid_to + " IS NULL" + open_match + ")";
   return sql;
+}
+
+void LogHistory(std::string_view stream, int64_t closed, int64_t opened,
+                std::chrono::steady_clock::time_point began) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - began)
+                          .count();
+  LogDebug("history of table " + std::string(stream) + ": " + std::to_string(closed) +
+           " version(s) closed, " + std::to_string(opened) + " opened in " +
+           std::to_string(micros) + " us");
 }
 
 bool JsonEqualByValue(std::string_view a, std::string_view b) {

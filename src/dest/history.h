@@ -9,7 +9,9 @@
 // _deleted_at, plus _valid_from and _valid_to (NULL while current).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +75,11 @@ std::string CreateOpenVersionIndexSql(std::string_view index_name, std::string_v
 /// The two statements, for `columns` (the first `key_count` are the primary key).
 HistorySql BuildHistorySql(const HistoryTarget& target, const std::vector<HistoryColumn>& columns,
                            size_t key_count);
+
+/// The debug line saying what one commit did to a history and how long it took (bench/run reads
+/// it to weigh the history against the whole sync).
+void LogHistory(std::string_view stream, int64_t closed, int64_t opened,
+                std::chrono::steady_clock::time_point began);
 
 /// Whether two JSON texts hold the same value: objects compare by key whatever their order,
 /// numbers by value. A text that is not JSON compares byte by byte.

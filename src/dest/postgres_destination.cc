@@ -7,7 +7,9 @@
 
 #include <libpq-fe.h>
 
+#include <array>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -468,6 +470,7 @@ Result<int64_t> PostgresDestination::FinishStream(const StreamCommit& commit) {
 }
 
 Status PostgresDestination::UpdateHistory(const std::string& now) {
+  const auto began = std::chrono::steady_clock::now();
   const std::string history = HistoryTableName(stream_->name);
   const std::string quoted = quoted_schema_ + "." + QuoteIdentifier(history);
   std::vector<std::pair<std::string, std::string>> types;
@@ -510,11 +513,16 @@ Status PostgresDestination::UpdateHistory(const std::string& now) {
   const HistorySql sql =
       BuildHistorySql({quoted_table_, quoted, QuoteIdentifier(history), "$1::timestamptz", {}},
                       columns, stream_->primary_key.size());
+  std::array<int64_t, 2> counts{};
+  size_t step = 0;
   for (const std::string* statement : {&sql.close_changed, &sql.open_new}) {
-    SEGSYNC_RETURN_NOT_OK(
-        connection_.Execute(*statement, "writing the history of table " + quoted_table_, {now})
-            .status());
+    SEGSYNC_ASSIGN_OR_RETURN(
+        PgResultPtr done,
+        connection_.Execute(*statement, "writing the history of table " + quoted_table_, {now}));
+    const char* tuples = PQcmdTuples(done.get());
+    std::from_chars(tuples, tuples + std::strlen(tuples), counts[step++]);
   }
+  LogHistory(stream_->name, counts[0], counts[1], began);
   return Status::Ok();
 }
 

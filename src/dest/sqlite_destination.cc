@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <filesystem>
 #include <utility>
 
@@ -420,6 +422,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteDestination::Tabl
 }
 
 Status SqliteDestination::UpdateHistory(const std::string& now) {
+  const auto began = std::chrono::steady_clock::now();
   const std::string history = HistoryTableName(stream_->name);
   SEGSYNC_ASSIGN_OR_RETURN(const auto table_columns, TableColumns(stream_->name));
   SEGSYNC_ASSIGN_OR_RETURN(const auto history_columns, TableColumns(history));
@@ -446,6 +449,8 @@ Status SqliteDestination::UpdateHistory(const std::string& now) {
   const HistorySql sql = BuildHistorySql(
       {QuoteIdentifier(stream_->name), quoted, quoted, "?1", kSqliteJsonSameFunction}, columns,
       stream_->primary_key.size());
+  std::array<int64_t, 2> counts{};
+  size_t step = 0;
   for (const std::string* statement : {&sql.close_changed, &sql.open_new}) {
     const std::string what = "writing the history of table " + Quoted(stream_->name);
     SEGSYNC_ASSIGN_OR_RETURN(StatementPtr prepared, Prepare(*statement, what));
@@ -453,7 +458,9 @@ Status SqliteDestination::UpdateHistory(const std::string& now) {
     if (sqlite3_step(prepared.get()) != SQLITE_DONE) {
       return Error(what);
     }
+    counts[step++] = sqlite3_changes64(db_.get());
   }
+  LogHistory(stream_->name, counts[0], counts[1], began);
   return Status::Ok();
 }
 
