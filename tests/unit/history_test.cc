@@ -3,7 +3,6 @@
 #include "dest/history.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -13,6 +12,7 @@
 
 #include "dest/sqlite_destination.h"
 #include "fakes.h"
+#include "sqlite_query.h"
 #include "status_matchers.h"
 
 namespace segsync {
@@ -100,7 +100,7 @@ TEST(HistorySqlTest, ComparesJsonColumnsByTheFunctionInSqliteAndByJsonbInPostgre
   EXPECT_NE(pg.open_new.find("INSERT INTO \"x\".\"s_history\""), std::string::npos);
 }
 
-using Row = std::vector<std::optional<std::string>>;
+using Row = segsync::testing::SqliteRow;
 
 class SqliteHistoryTest : public ::testing::Test {
  protected:
@@ -135,29 +135,9 @@ class SqliteHistoryTest : public ::testing::Test {
   }
 
   std::vector<Row> History() {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2((dir_ / "h.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-              SQLITE_OK);
-    sqlite3_stmt* statement = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db,
-                                 "SELECT id, name, _valid_from, _valid_to FROM sources_history "
-                                 "ORDER BY id, _valid_from",
-                                 -1, &statement, nullptr),
-              SQLITE_OK);
-    std::vector<Row> rows;
-    while (sqlite3_step(statement) == SQLITE_ROW) {
-      Row row;
-      for (int i = 0; i < 4; ++i) {
-        const unsigned char* text = sqlite3_column_text(statement, i);
-        row.push_back(text == nullptr
-                          ? std::nullopt
-                          : std::optional<std::string>(reinterpret_cast<const char*>(text)));
-      }
-      rows.push_back(std::move(row));
-    }
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return rows;
+    return segsync::testing::QuerySqlite(dir_ / "h.db",
+                                         "SELECT id, name, _valid_from, _valid_to FROM "
+                                         "sources_history ORDER BY id, _valid_from");
   }
 
   fs::path dir_;
