@@ -151,19 +151,21 @@ HistorySql BuildHistorySql(const HistoryTarget& target, const std::vector<Histor
   std::string names;
   for (size_t i = 0; i < columns.size(); ++i) {
     const std::string column = QuoteIdentifier(columns[i].name);
-    names += column + ", ";
+    names.append(column).append(", ");
     const std::string ours = "t." + column;
-    const std::string theirs = h + "." + column;
+    std::string theirs = h;
+    theirs.append(".").append(column);
     if (i < key_count) {
-      keys_match += " AND " + ours + " = " + theirs;
+      keys_match.append(" AND ").append(ours).append(" = ").append(theirs);
     } else if (target.json_same_function.empty()) {
-      same += " AND " + ours + " IS NOT DISTINCT FROM " + theirs;
+      same.append(" AND ").append(ours).append(" IS NOT DISTINCT FROM ").append(theirs);
     } else if (columns[i].json_value) {
       // The byte comparison first: equal text needs no parse.
-      same += " AND (" + ours + " IS " + theirs + " OR " + std::string(target.json_same_function) +
-              "(" + ours + ", " + theirs + "))";
+      same.append(" AND (").append(ours).append(" IS ").append(theirs).append(" OR ");
+      same.append(target.json_same_function).append("(").append(ours).append(", ");
+      same.append(theirs).append("))");
     } else {
-      same += " AND " + ours + " IS " + theirs;
+      same.append(" AND ").append(ours).append(" IS ").append(theirs);
     }
   }
   HistorySql sql;
@@ -174,13 +176,13 @@ HistorySql BuildHistorySql(const HistoryTarget& target, const std::vector<Histor
   const std::string extracted_at = QuoteIdentifier(kExtractedAtColumn);
   std::string selected;
   for (const HistoryColumn& column : columns) {
-    selected += "t." + QuoteIdentifier(column.name) + ", ";
+    selected.append("t.").append(QuoteIdentifier(column.name)).append(", ");
   }
   // `o` is the history table inside the subquery.
   std::string open_match;
   for (size_t k = 0; k < key_count; ++k) {
     const std::string column = QuoteIdentifier(columns[k].name);
-    open_match += " AND o." + column + " = t." + column;
+    open_match.append(" AND o.").append(column).append(" = t.").append(column);
   }
   sql.open_new = "INSERT INTO " + target.history + " (" + names + extracted_at + ", " +
                  QuoteIdentifier(kValidFromColumn) + ", " + valid_to + ") SELECT " + selected +

@@ -41,6 +41,7 @@ class SqliteReader final : public HistoryReader {
         std::vector<TextRow> rows,
         Select("SELECT name, type FROM pragma_table_info(" + QuoteLiteral(table) + ")"));
     std::vector<std::pair<std::string, std::string>> columns;
+    columns.reserve(rows.size());
     for (TextRow& row : rows) {
       columns.emplace_back(row[0].value_or(""), row[1].value_or(""));
     }
@@ -127,6 +128,7 @@ class PostgresReader final : public HistoryReader {
             "to_regclass($1)::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
             "reading the columns of table " + Qualify(table), {Qualify(table)}));
     std::vector<std::pair<std::string, std::string>> columns;
+    columns.reserve(static_cast<size_t>(PQntuples(result.get())));
     for (int row = 0; row < PQntuples(result.get()); ++row) {
       columns.emplace_back(PQgetvalue(result.get(), row, 0), PQgetvalue(result.get(), row, 1));
     }

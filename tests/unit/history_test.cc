@@ -34,7 +34,7 @@ TEST(JsonEqualByValueTest, IgnoresKeyOrderAndSpellingButNotValues) {
   EXPECT_FALSE(JsonEqualByValue("not json", "not  json"));
 }
 
-HistoryVersion Version(std::string id, std::string name, std::string from,
+HistoryVersion Version(const std::string& id, const std::string& name, std::string from,
                        std::optional<std::string> to) {
   return {{"\"" + id + "\"", "\"" + name + "\""}, std::move(from), std::move(to)};
 }
@@ -52,6 +52,7 @@ TEST(DeriveChangesTest, AddedUpdatedDeletedRestored) {
   };
   const std::vector<DetectedChange> all = DeriveChanges(versions, 1, {false, false}, "");
   std::vector<std::string> told;
+  told.reserve(all.size());
   for (const DetectedChange& change : all) {
     told.push_back(change.detected_at.substr(8, 2) + " " +
                    *versions[change.after ? *change.after : *change.before].cells[0] + " " +
