@@ -2,6 +2,8 @@
 // The simulated API's endpoints: routing, lists, children, usage, audit, delivery metrics.
 #include "sim/api.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -476,6 +478,11 @@ void SimulatedApi::RemoveLocked(ListStream stream, std::string_view id) {
   auto remove_where = [](std::vector<Item>& items, auto predicate) {
     items.erase(std::remove_if(items.begin(), items.end(), predicate), items.end());
   };
+  for (const Item& item : workspace_.list(stream)) {
+    if (item.id == id) {
+      removed_[static_cast<size_t>(stream)].push_back(item);
+    }
+  }
   remove_where(workspace_.list(stream), [&](const Item& item) { return item.id == id; });
   if (stream == ListStream::kSources) {
     // A source takes its destinations and transformations with it.
@@ -510,6 +517,89 @@ ApiResponse SimulatedApi::Delete(std::string_view stream, std::string_view id,
   JsonWriter w;
   w.BeginObject().Key("deleted").String(id).Key("stream").String(stream);
   w.Key("when").String(when == "after_list" ? "after_list" : "now").EndObject();
+  return Ok(w.Take());
+}
+
+ApiResponse SimulatedApi::Update(std::string_view stream, std::string_view id,
+                                 std::string_view field, std::string_view value, UnixMillis now) {
+  const std::optional<ListStream> list = ListStreamNamed(stream);
+  if (!list.has_value()) {
+    return Error({400, "BadRequest", "stream must be a top-level stream", "stream"});
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element parsed_value;
+  if (field.empty() ||
+      parser.parse(value.data(), value.size()).get(parsed_value) != simdjson::SUCCESS) {
+    return Error({400, "BadRequest", "field must be named and value must be JSON", "value"});
+  }
+  const std::string new_value = simdjson::minify(parsed_value);
+  std::unique_lock lock(mutex_);
+  auto& items = workspace_.list(*list);
+  const auto item = std::find_if(items.begin(), items.end(),
+                                 [&id](const Item& candidate) { return candidate.id == id; });
+  if (item == items.end()) {
+    return NotFound();
+  }
+  simdjson::dom::parser item_parser;
+  simdjson::dom::object object;
+  if (item_parser.parse(item->json).get(object) != simdjson::SUCCESS) {
+    return Error({500, "InternalError", "the stored object is not JSON", ""});
+  }
+  JsonWriter w;
+  w.BeginObject();
+  bool replaced = false;
+  std::string name;
+  for (const auto member : object) {
+    w.Key(member.key);
+    if (member.key == field) {
+      w.Raw(new_value);
+      replaced = true;
+    } else {
+      w.Raw(simdjson::minify(member.value));
+    }
+    if (member.key == "name" && member.value.is_string()) {
+      name = std::string(std::string_view(member.value));
+    }
+  }
+  if (!replaced) {
+    w.Key(field).Raw(new_value);
+  }
+  w.EndObject();
+  item->json = w.Take();
+  if (*list == ListStream::kSources && !workspace_.actors.empty()) {
+    const UnixMillis stamp = now - now % 1000;
+    JsonWriter event;
+    event.BeginObject();
+    event.Key("id").String("events/" + std::to_string(workspace_.next_audit_number++));
+    event.Key("timestamp").String(FormatRfc3339Millis(stamp).substr(0, 19) + "Z");
+    event.Key("type").String("Source Modified");
+    event.Key("actor").String(workspace_.actors.front());
+    event.Key("resourceId").String(id).Key("resourceType").String("source");
+    event.Key("resourceName").String(name).EndObject();
+    workspace_.audit_events.push_back({stamp, std::string(id), "source", event.Take()});
+  }
+  JsonWriter w2;
+  w2.BeginObject().Key("updated").String(id).Key("stream").String(stream);
+  w2.Key("field").String(field).EndObject();
+  return Ok(w2.Take());
+}
+
+ApiResponse SimulatedApi::Restore(std::string_view stream, std::string_view id) {
+  const std::optional<ListStream> list = ListStreamNamed(stream);
+  if (!list.has_value()) {
+    return Error({400, "BadRequest", "stream must be a top-level stream", "stream"});
+  }
+  std::unique_lock lock(mutex_);
+  auto& removed = removed_[static_cast<size_t>(*list)];
+  const auto item = std::find_if(removed.begin(), removed.end(),
+                                 [&id](const Item& candidate) { return candidate.id == id; });
+  if (item == removed.end() || workspace_.Find(*list, id) != nullptr) {
+    return NotFound();
+  }
+  workspace_.list(*list).push_back(*item);
+  removed.erase(item);
+  JsonWriter w;
+  w.BeginObject().Key("restored").String(id).Key("stream").String(stream).EndObject();
   return Ok(w.Take());
 }
 

@@ -60,6 +60,13 @@ class SimulatedApi {
   /// Appends audit events stamped `now`.
   void AddAuditEvents(int64_t count, UnixMillis now);
 
+  /// Sets top-level field `field` of an object of a top-level stream to the JSON `value` (added
+  /// if absent); a source's change is also written to the audit trail ("Source Modified").
+  ApiResponse Update(std::string_view stream, std::string_view id, std::string_view field,
+                     std::string_view value, UnixMillis now);
+  /// Brings back an object removed by Delete (its dependents stay removed), at the list's end.
+  ApiResponse Restore(std::string_view stream, std::string_view id);
+
  private:
   ApiResponse List(ListStream stream, const QueryParams& query);
   ApiResponse ConnectedDestinations(std::string_view source_id, const QueryParams& query);
@@ -81,9 +88,10 @@ class SimulatedApi {
   bool OmitsPagination(std::string_view path, int64_t position) const;
 
   const Entitlements entitlements_;
-  std::shared_mutex mutex_;  // guards workspace_ and pending_deletions_
+  std::shared_mutex mutex_;  // guards workspace_, pending_deletions_ and removed_
   Workspace workspace_;
   std::array<std::vector<std::string>, kListStreamCount> pending_deletions_;
+  std::array<std::vector<Item>, kListStreamCount> removed_;  // for Restore
 
   std::mutex usage_mutex_;
   // (endpoint, month index, elapsed days of the current month or 0) -> rows

@@ -380,6 +380,18 @@ class SimServer {
       ApiResponse response = api_.Delete(param("stream"), param("id"), param("when"));
       return Reply(res, response.status, std::move(response.body));
     }
+    if (req.method == "POST" && (req.path == "/__sim/update" || req.path == "/__sim/restore")) {
+      const QueryParams query = ParseQuery(RawQuery(req));
+      auto param = [&query](const std::string& name) {
+        auto it = query.find(name);
+        return it == query.end() ? std::string() : it->second;
+      };
+      ApiResponse response =
+          req.path == "/__sim/update"
+              ? api_.Update(param("stream"), param("id"), param("field"), param("value"), now)
+              : api_.Restore(param("stream"), param("id"));
+      return Reply(res, response.status, std::move(response.body));
+    }
     if (req.method == "POST" && req.path == "/__sim/audit") {
       const QueryParams query = ParseQuery(RawQuery(req));
       const auto add = query.find("add");

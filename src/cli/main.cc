@@ -14,6 +14,7 @@
 #include <malloc.h>
 #endif
 
+#include "cli/changes_command.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -206,6 +207,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       app.add_subcommand("simulate", "serve a simulated Segment Public API until stopped");
   AddSimulatorFlags(*simulate, sim_options);
 
+  segsync::ChangesArgs changes_args;
+  CLI::App* changes = segsync::AddChangesCommand(app, changes_args);
+
   segsync::SingerArgs singer_args;
   CLI::App* singer = segsync::AddSingerCommand(app, singer_args);
   segsync::AirbyteArgs airbyte_args;
@@ -255,6 +259,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       code = RunDemo(demo_db, quiet);
     } else if (simulate->parsed()) {
       code = segsync::sim::ServeUntilSignal(sim_options);
+    } else if (changes->parsed()) {
+      code = segsync::RunChanges(changes_args);
     } else if (singer->parsed()) {
       code = segsync::RunSinger(singer_args);
     } else if (airbyte->parsed()) {

@@ -7,13 +7,16 @@
 
 #include <libpq-fe.h>
 
+#include <array>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "dest/history.h"
 
 namespace segsync {
 namespace {
@@ -445,6 +448,8 @@ Result<int64_t> PostgresDestination::FinishStream(const StreamCommit& commit) {
                             {now, *commit.mark_deleted_before}));
     std::from_chars(PQcmdTuples(updated.get()),
                     PQcmdTuples(updated.get()) + std::strlen(PQcmdTuples(updated.get())), marked);
+    // A complete read: the history follows the table in the same transaction.
+    SEGSYNC_RETURN_NOT_OK(UpdateHistory(now));
   }
   if (commit.state) {
     SEGSYNC_RETURN_NOT_OK(
@@ -466,6 +471,63 @@ Result<int64_t> PostgresDestination::FinishStream(const StreamCommit& commit) {
   ReportIssues();
   CloseStream();
   return marked;
+}
+
+Status PostgresDestination::UpdateHistory(const std::string& now) {
+  const auto began = std::chrono::steady_clock::now();
+  const std::string history = HistoryTableName(stream_->name);
+  const std::string quoted = quoted_schema_ + "." + QuoteIdentifier(history);
+  std::vector<std::pair<std::string, std::string>> types;
+  for (size_t slot = 0; slot < columns_.size(); ++slot) {
+    types.emplace_back(columns_.name(slot), column_types_[slot].type);
+  }
+  const std::vector<HistoryColumn> columns = HistoryColumnsOf(*stream_, columns_.names(), types);
+  SEGSYNC_ASSIGN_OR_RETURN(std::optional<std::string> oid, FindRelation(history));
+  if (!oid) {
+    SEGSYNC_RETURN_NOT_OK(
+        connection_
+            .Execute(CreateHistoryTableSql(quoted, columns, kPostgresDialect.timestamp_type),
+                     "creating table " + quoted)
+            .status());
+    SEGSYNC_RETURN_NOT_OK(connection_
+                              .Execute(CreateOpenVersionIndexSql(history + "_open", quoted, columns,
+                                                                 stream_->primary_key.size()),
+                                       "indexing table " + quoted)
+                              .status());
+  } else {
+    SEGSYNC_ASSIGN_OR_RETURN(
+        PgResultPtr info,
+        connection_.Execute("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND "
+                            "attnum > 0 AND NOT attisdropped",
+                            "reading the columns of table " + quoted, {oid}));
+    std::unordered_set<std::string> present;
+    for (int row = 0; row < PQntuples(info.get()); ++row) {
+      present.emplace(PQgetvalue(info.get(), row, 0));
+    }
+    for (const HistoryColumn& column : columns) {
+      if (!present.contains(column.name)) {
+        SEGSYNC_RETURN_NOT_OK(
+            connection_
+                .Execute(AddColumnSql(quoted, column.name, column.type),
+                         "adding column " + Quoted(column.name) + " to table " + quoted)
+                .status());
+      }
+    }
+  }
+  const HistorySql sql =
+      BuildHistorySql({quoted_table_, quoted, QuoteIdentifier(history), "$1::timestamptz", {}},
+                      columns, stream_->primary_key.size());
+  std::array<int64_t, 2> counts{};
+  size_t step = 0;
+  for (const std::string* statement : {&sql.close_changed, &sql.open_new}) {
+    SEGSYNC_ASSIGN_OR_RETURN(
+        PgResultPtr done,
+        connection_.Execute(*statement, "writing the history of table " + quoted_table_, {now}));
+    const char* tuples = PQcmdTuples(done.get());
+    std::from_chars(tuples, tuples + std::strlen(tuples), counts[step++]);
+  }
+  LogHistory(stream_->name, counts[0], counts[1], began);
+  return Status::Ok();
 }
 
 void PostgresDestination::ReportIssues() {

@@ -91,6 +91,8 @@ class PostgresDestination final : public Destination {
   Status Flush();
   Status CopyBuffer();
   Result<int64_t> FinishStream(const StreamCommit& commit);
+  /// Bring <stream>_history in line with the stream's table (a complete read, at commit).
+  Status UpdateHistory(const std::string& now);
   void CloseStream();
   void ReportIssues();
 

@@ -5,11 +5,14 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <filesystem>
 #include <utility>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "dest/history.h"
 #include "dest/sql_common.h"
 
 namespace segsync {
@@ -54,6 +57,20 @@ std::string_view Hint(int code) {
     default:
       return "run again; if it fails the same way, report this message";
   }
+}
+
+/// segsync_json_same(a, b): 1 when two values hold the same JSON value (key order ignored).
+void JsonSame(sqlite3_context* context, int /*argc*/, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_int(context, 0);
+    return;
+  }
+  const auto* a = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  const auto a_size = static_cast<size_t>(sqlite3_value_bytes(argv[0]));
+  const auto* b = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
+  const auto b_size = static_cast<size_t>(sqlite3_value_bytes(argv[1]));
+  sqlite3_result_int(context,
+                     JsonEqualByValue(std::string_view(a, a_size), std::string_view(b, b_size)));
 }
 
 }  // namespace
@@ -114,6 +131,11 @@ Status SqliteDestination::Connect(bool create) {
   }
   if (status.ok()) {
     status = Execute(std::string(kCacheSize), "setting the page cache size");
+  }
+  if (status.ok() && sqlite3_create_function_v2(db_.get(), kSqliteJsonSameFunction.data(), 2,
+                                                SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                                JsonSame, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    status = Error("registering function " + std::string(kSqliteJsonSameFunction));
   }
   if (!status.ok()) {
     db_.reset();
@@ -357,6 +379,8 @@ Result<int64_t> SqliteDestination::FinishStream(const StreamCommit& commit) {
       return Error(what);
     }
     marked = sqlite3_changes64(db_.get());
+    // A complete read: the history follows the table in the same transaction.
+    SEGSYNC_RETURN_NOT_OK(UpdateHistory(now));
   }
   if (commit.state) {
     const std::string what = "saving the state of stream " + stream_->name;
@@ -374,6 +398,70 @@ Result<int64_t> SqliteDestination::FinishStream(const StreamCommit& commit) {
   SEGSYNC_RETURN_NOT_OK(Execute("COMMIT", "committing table " + table));
   CloseStream();
   return marked;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteDestination::TableColumns(
+    const std::string& table) {
+  const std::string what = "reading the columns of table " + Quoted(table);
+  SEGSYNC_ASSIGN_OR_RETURN(StatementPtr info,
+                           Prepare("SELECT name, type FROM pragma_table_info(?1)", what));
+  sqlite3_bind_text64(info.get(), 1, table.data(), table.size(), SQLITE_STATIC, SQLITE_UTF8);
+  std::vector<std::pair<std::string, std::string>> columns;
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(info.get())) == SQLITE_ROW) {
+    const auto text = [&info](int i) {
+      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), i)),
+                         static_cast<size_t>(sqlite3_column_bytes(info.get(), i)));
+    };
+    columns.emplace_back(text(0), text(1));
+  }
+  if (rc != SQLITE_DONE) {
+    return Error(what);
+  }
+  return columns;
+}
+
+Status SqliteDestination::UpdateHistory(const std::string& now) {
+  const auto began = std::chrono::steady_clock::now();
+  const std::string history = HistoryTableName(stream_->name);
+  SEGSYNC_ASSIGN_OR_RETURN(const auto table_columns, TableColumns(stream_->name));
+  SEGSYNC_ASSIGN_OR_RETURN(const auto history_columns, TableColumns(history));
+  const std::vector<HistoryColumn> columns =
+      HistoryColumnsOf(*stream_, columns_.names(), table_columns);
+  const std::string quoted = QuoteIdentifier(history);
+  if (history_columns.empty()) {
+    SEGSYNC_RETURN_NOT_OK(Execute(CreateHistoryTableSql(quoted, columns, "TEXT"),
+                                  "creating table " + Quoted(history)));
+    SEGSYNC_RETURN_NOT_OK(Execute(
+        CreateOpenVersionIndexSql(history + "_open", quoted, columns, stream_->primary_key.size()),
+        "indexing table " + Quoted(history)));
+  } else {
+    for (const HistoryColumn& column : columns) {
+      const bool present = std::any_of(history_columns.begin(), history_columns.end(),
+                                       [&column](const auto& c) { return c.first == column.name; });
+      if (!present) {
+        SEGSYNC_RETURN_NOT_OK(
+            Execute(AddColumnSql(quoted, column.name, column.type),
+                    "adding column " + Quoted(column.name) + " to table " + Quoted(history)));
+      }
+    }
+  }
+  const HistorySql sql = BuildHistorySql(
+      {QuoteIdentifier(stream_->name), quoted, quoted, "?1", kSqliteJsonSameFunction}, columns,
+      stream_->primary_key.size());
+  std::array<int64_t, 2> counts{};
+  size_t step = 0;
+  for (const std::string* statement : {&sql.close_changed, &sql.open_new}) {
+    const std::string what = "writing the history of table " + Quoted(stream_->name);
+    SEGSYNC_ASSIGN_OR_RETURN(StatementPtr prepared, Prepare(*statement, what));
+    sqlite3_bind_text64(prepared.get(), 1, now.data(), now.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (sqlite3_step(prepared.get()) != SQLITE_DONE) {
+      return Error(what);
+    }
+    counts[step++] = sqlite3_changes64(db_.get());
+  }
+  LogHistory(stream_->name, counts[0], counts[1], began);
+  return Status::Ok();
 }
 
 void SqliteDestination::AbortStream() {

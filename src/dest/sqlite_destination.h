@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dest/destination.h"
@@ -59,6 +60,10 @@ class SqliteDestination final : public Destination {
   Status WriteOne(const Record& record, std::string_view extracted_at);
   /// Mark deletions, store the state and commit; CommitStream rolls back if this fails.
   Result<int64_t> FinishStream(const StreamCommit& commit);
+  /// Bring <stream>_history in line with the stream's table (a complete read, at commit).
+  Status UpdateHistory(const std::string& now);
+  /// (name, declared type) of each column of `table`; empty if it does not exist.
+  Result<std::vector<std::pair<std::string, std::string>>> TableColumns(const std::string& table);
   void CloseStream();
   /// A kIo Status naming the failed step, the SQLite message, and what the user can do.
   Status Error(std::string_view what) const;

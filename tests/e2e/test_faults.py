@@ -17,7 +17,9 @@ IGNORED_COLUMNS = {"_extracted_at", "startTime", "endTime"}
 
 
 def snapshot(db):
-    """Every table but _segsync_runs, as sorted rows without run-dependent columns."""
+    """Every table but _segsync_runs, as sorted rows without run-dependent columns; a history
+    version keeps whether it is closed, not when (and of the delivery metrics, whose window
+    moves with every run, only the open version counts)."""
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
     out = {}
@@ -29,9 +31,28 @@ def snapshot(db):
             d = {k: r[k] for k in r.keys() if k not in IGNORED_COLUMNS}
             if name == "_segsync_state":
                 d.pop("updated_at", None)
+            if name.endswith("_history"):
+                d.pop("_valid_from")
+                d["_valid_to"] = d["_valid_to"] is not None
+                if name.startswith("destination_delivery_metrics_summary") and d["_valid_to"]:
+                    continue  # each run that committed it kept its own window as a version
             rows.append(json.dumps(d, sort_keys=True))
         out[name] = sorted(rows)
     con.close()
+    return out
+
+
+def history_snapshot(db):
+    """snapshot(), with whether a row is deleted instead of when (a run-dependent moment)."""
+    out = snapshot(db)
+    for name, rows in out.items():
+        fixed = []
+        for row in rows:
+            d = json.loads(row)
+            if "_deleted_at" in d:
+                d["_deleted_at"] = d["_deleted_at"] is not None
+            fixed.append(json.dumps(d, sort_keys=True))
+        out[name] = sorted(fixed)
     return out
 
 
@@ -173,6 +194,51 @@ class KillAnywhere(unittest.TestCase):
                 self.assertEqual(snapshot(db), expected, f"kill point {i} at {delay:.2f}s")
             self.assertGreaterEqual(killed_mid_run, self.KILL_POINTS - 2)
             print(f"\nkill test: {killed_mid_run} kills over a {duration:.1f}s sync", flush=True)
+
+    def test_sigkill_while_history_changes_then_rerun_equals_one_uninterrupted_run(self):
+        """A second run that closes and opens history versions, killed at many moments: the
+        rerun leaves every table and history exactly as one uninterrupted second run does."""
+        with h.TempDir() as d, h.start_simulator(TOKEN, "--latency-ms", "15", "--seed",
+                                                 "12") as sim:
+            base = os.path.join(d, "base.db")
+            self.assertEqual(h.sync(sim, base).returncode, 0)
+            truth = h.dump(sim)
+            source = sorted(truth["sources"], key=lambda s: s["id"])[0]
+            user = sorted(truth["users"], key=lambda u: u["id"])[0]
+            h.admin(sim, "/__sim/update?stream=sources&id=" + source["id"] +
+                    "&field=name&value=%22Renamed%22")
+            h.admin(sim, f"/__sim/delete?stream=users&id={user['id']}")
+            with open(base, "rb") as f:
+                base_bytes = f.read()
+
+            def copy(path):
+                with open(path, "wb") as f:
+                    f.write(base_bytes)
+
+            reference = os.path.join(d, "reference.db")
+            copy(reference)
+            began = time.monotonic()
+            self.assertEqual(h.sync(sim, reference).returncode, 0)
+            duration = time.monotonic() - began
+            expected = history_snapshot(reference)
+            closed = [r for r in h.rows(reference, "sources_history") if r["_valid_to"]]
+            self.assertEqual([r["id"] for r in closed], [source["id"]])
+            env = dict(os.environ, SEGMENT_API_TOKEN=TOKEN)
+            args = [h.BIN, "sync", "--api-url", f"http://127.0.0.1:{sim.port}", "--quiet"]
+            points = self.KILL_POINTS // 2
+            for i in range(points):
+                db = os.path.join(d, f"hist{i}.db")
+                copy(db)
+                delay = duration * (i + 0.5) / points
+                proc = subprocess.Popen(args + ["--destination", "sqlite:" + db], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(delay)
+                proc.kill()
+                proc.wait()
+                rerun = h.sync(sim, db)
+                self.assertEqual(rerun.returncode, 0, rerun.stderr)
+                self.assertEqual(history_snapshot(db), expected,
+                                 f"kill point {i} at {delay:.2f}s")
 
 
 if __name__ == "__main__":

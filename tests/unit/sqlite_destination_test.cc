@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fakes.h"
+#include "sqlite_query.h"
 #include "status_matchers.h"
 
 namespace segsync {
@@ -24,33 +25,14 @@ using segsync::testing::MakeRecord;
 
 namespace fs = std::filesystem;
 
-using Row = std::vector<std::optional<std::string>>;
+using Row = segsync::testing::SqliteRow;
 
 constexpr char kT1[] = "2024-03-01T00:00:00.000Z";
 constexpr char kT2[] = "2024-03-02T00:00:00.000Z";
 constexpr char kT3[] = "2024-03-03T00:00:00.000Z";
 
-/// Every column of every row of `sql` as text (nullopt for NULL), read on its own connection.
 std::vector<Row> Query(const fs::path& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK)
-      << sql << ": " << sqlite3_errmsg(db);
-  std::vector<Row> rows;
-  while (statement != nullptr && sqlite3_step(statement) == SQLITE_ROW) {
-    Row row;
-    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
-      const unsigned char* text = sqlite3_column_text(statement, i);
-      row.push_back(text == nullptr
-                        ? std::nullopt
-                        : std::optional<std::string>(reinterpret_cast<const char*>(text)));
-    }
-    rows.push_back(std::move(row));
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return rows;
+  return segsync::testing::QuerySqlite(db_path, sql);
 }
 
 std::optional<std::string> QueryOne(const fs::path& db_path, const std::string& sql) {
