@@ -4,16 +4,19 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "api/segment_client.h"
+#include "cli/full_refresh.h"
 #include "core/cancel.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/suggest.h"
 #include "core/version.h"
 #include "dest/destination.h"
 #include "http/curl_http_client.h"
@@ -47,6 +50,43 @@ std::string FormatSeconds(int64_t ms) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(ms) / 1000.0);
   return buf;
+}
+
+/// What a failure before the first request affected: "nothing was read or written (streams:
+/// users)", the names when they are few.
+std::string NothingDone(const Config& config) {
+  constexpr size_t kMaxNamed = 3;
+  std::string names;
+  if (config.streams.size() <= kMaxNamed) {
+    for (const auto& name : config.streams) {
+      names += (names.empty() ? "" : ", ") + name;
+    }
+  } else {
+    names = "all " + std::to_string(config.streams.size()) + " selected";
+  }
+  return ". Nothing was read or written (streams: " + names + ")";
+}
+
+/// Streams the workspace is not entitled to still get their (empty) table, so queries written
+/// against them run on every plan. Creates only what is missing; a failure is a warning.
+void CreateNotEntitledTables(const RunReport& report, Destination& destination) {
+  const std::string now = FormatRfc3339Millis(SystemClock::Instance().Now());
+  for (const auto& s : report.streams) {
+    const StreamSpec* spec = FindStream(s.name);
+    if (!s.selected || s.outcome != StreamOutcome::kNotEntitled || spec == nullptr) {
+      continue;
+    }
+    auto table = TableSpecFor(*spec);
+    Status status = table.ok() ? destination.BeginStream(*table) : table.status();
+    if (status.ok()) {
+      StreamCommit commit;
+      commit.now = now;
+      status = destination.CommitStream(commit).status();
+    }
+    if (!status.ok()) {
+      LogWarn("could not create the empty table of " + s.name + ": " + status.message());
+    }
+  }
 }
 
 }  // namespace
@@ -143,12 +183,27 @@ Status ExecuteSync(const Config& config, Destination& destination, const SyncHoo
   return Status::Ok();
 }
 
-int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
-  auto destination = OpenDestination(config.destination);
-  if (!destination.ok()) {
-    LogError(destination.status().message());
-    return MeaningOf(destination.status().code()).exit_code;
+int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
+                   const FullRefresh& full_refresh) {
+  auto opened = OpenDestination(config.destination);
+  if (!opened.ok()) {
+    LogError(opened.status().message());
+    return MeaningOf(opened.status().code()).exit_code;
   }
+  // Before the first API request: a destination that cannot be written fails once, here.
+  if (Status verified = (*opened)->Verify(); !verified.ok()) {
+    LogError(verified.message() + NothingDone(config));
+    return MeaningOf(verified.code()).exit_code;
+  }
+  auto note = StartDateNote(config, **opened, full_refresh);
+  if (!note.ok()) {
+    LogError(note.status().message() + NothingDone(config));
+    return MeaningOf(note.status().code()).exit_code;
+  }
+  if (*note) {
+    LogWarn(**note);
+  }
+  FullRefreshDestination destination(**opened, full_refresh);
   SyncHooks hooks;
   // On a terminal the current stream's line is redrawn in place after every page.
   const bool live = !quiet && isatty(STDERR_FILENO) == 1;
@@ -187,10 +242,13 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
     }
   };
   RunReport report;
-  Status started = ExecuteSync(config, **destination, hooks, report);
+  Status started = ExecuteSync(config, destination, hooks, report);
   if (!started.ok()) {
     LogError(started.message());
     return kExitStreamFailed;
+  }
+  if (report.fatal.ok()) {
+    CreateNotEntitledTables(report, destination);
   }
   if (report.fatal.code() == StatusCode::kAuth) {
     LogError(report.fatal.message() + ". Nothing was written.");
@@ -202,7 +260,9 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
         "kept. Run the same command again to finish.");
   }
   if (!quiet && (report.fatal.ok() || report.fatal.code() == StatusCode::kInterrupted)) {
-    std::cout << FormatSummary(report) << std::flush;
+    std::cout << FormatSummary(report) << "destination: " << DescribeDestination(config.destination)
+              << "\n"
+              << std::flush;
   }
   const int code = report.ExitCode();
   if (report_out != nullptr) {
@@ -211,13 +271,22 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
   return code;
 }
 
-int RunSync(const ConfigFlags& flags, bool quiet) {
+int RunSync(const ConfigFlags& flags, bool quiet, const FullRefresh& full_refresh) {
   auto config = ResolveConfig(flags);
   if (!config.ok()) {
     LogError(config.status().message());
     return kExitConfig;
   }
-  return SyncWithConfig(*config, quiet, nullptr);
+  for (const std::string& name : full_refresh.value_or(std::vector<std::string>{})) {
+    if (std::find(config->streams.begin(), config->streams.end(), name) ==
+        config->streams.end()) {
+      LogError("configuration error: --full-refresh names '" + name +
+               "', which is not a selected stream" + DidYouMean(name, config->streams) +
+               " (selected: " + std::to_string(config->streams.size()) + " streams)");
+      return kExitConfig;
+    }
+  }
+  return SyncWithConfig(*config, quiet, nullptr, full_refresh);
 }
 
 int RunCheck(const ConfigFlags& flags) {
@@ -231,10 +300,20 @@ int RunCheck(const ConfigFlags& flags) {
     LogError(session.status().message());
     return kExitStreamFailed;
   }
+  // The destination is checked as a sync would use it, before the API; it creates nothing.
+  auto destination = OpenDestination(config->destination);
+  if (!destination.ok()) {
+    LogError(destination.status().message());
+    return MeaningOf(destination.status().code()).exit_code;
+  }
+  const Status writable = (*destination)->Verify();
   const std::string& token = config->api_token;
   std::cout << "token:  "
             << (token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****"))
-            << "\nregion: " << config->region << "\nhost:   " << config->api_url << "\n\n"
+            << "\nregion: " << config->region << "\nhost:   " << config->api_url
+            << "\ndest:   " << DescribeDestination(config->destination) << ": "
+            << (writable.ok() ? std::string("ok") : "error: " + MaskSecrets(writable.message()))
+            << "\n\n"
             << std::flush;
   CheckOptions options;
   options.streams = config->streams;
@@ -245,7 +324,7 @@ int RunCheck(const ConfigFlags& flags) {
     LogError(report.fatal.message());
     return kExitAuth;
   }
-  int code = kExitOk;
+  int code = writable.ok() ? kExitOk : MeaningOf(writable.code()).exit_code;
   std::cout << Pad("stream", 38) << "status\n";
   for (const auto& s : report.streams) {
     std::cout << Pad(s.name, 38) << s.outcome;
