@@ -2,8 +2,10 @@
 // `segsync demo`: the built-in simulator synced into a SQLite file the demo owns.
 #include "cli/demo.h"
 
+#include <array>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "core/log.h"
@@ -63,20 +65,21 @@ int RunDemo(const std::string& db_path, bool quiet) {
             << std::flush;
   const int code = SyncWithConfig(config, quiet, nullptr);
   (*sim)->Stop();
-  // The same queries as README.md; tests/e2e/test_ux.py runs them.
-  std::cout << "\nTry it:\n"
-            << "  sqlite3 " << db_path
-            << " 'SELECT s.name AS source, COUNT(d.id) AS destinations FROM sources s LEFT JOIN "
-               "destinations d ON d.sourceId = s.id AND d._deleted_at IS NULL WHERE "
-               "s._deleted_at IS NULL GROUP BY s.id ORDER BY 2 DESC LIMIT 5;'\n"
-            << "  sqlite3 " << db_path
-            << " \"SELECT substr(timestamp, 1, 7) AS month, MAX(identified + anonymous - "
-               "anonymousIdentified) AS mtu FROM usage_mtu_workspace_daily GROUP BY month ORDER "
-               "BY month;\"\n"
-            << "  sqlite3 " << db_path
-            << " 'SELECT timestamp, type, resourceName FROM audit_events ORDER BY timestamp "
-               "DESC LIMIT 5;'\n"
-            << std::flush;
+  // The first three queries of README.md, on one line each (tests/e2e/test_docs_queries.py
+  // checks they match and runs them).
+  static constexpr std::array<std::string_view, 3> kQueries = {
+      "SELECT s.name AS source, COUNT(d.id) AS destinations FROM sources s LEFT JOIN "
+      "destinations d ON d.\"sourceId\" = s.id AND d._deleted_at IS NULL WHERE s._deleted_at IS "
+      "NULL GROUP BY s.id, s.name ORDER BY destinations DESC, source LIMIT 5;",
+      "SELECT \"periodStart\", MAX(identified + anonymous - \"anonymousIdentified\") AS mtu FROM "
+      "usage_mtu_workspace_daily GROUP BY \"periodStart\" ORDER BY \"periodStart\";",
+      "SELECT timestamp, type, \"resourceName\" FROM audit_events ORDER BY timestamp DESC LIMIT "
+      "5;"};
+  std::cout << "\nTry it:\n";
+  for (std::string_view query : kQueries) {
+    std::cout << "  sqlite3 " << db_path << " '" << query << "'\n";
+  }
+  std::cout << std::flush;
   return code;
 }
 
