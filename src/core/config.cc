@@ -84,6 +84,9 @@ std::vector<Setting> MakeSettings() {
                .description = "Earliest data read by the usage and audit streams: MM/DD/YYYY, "
                               "YYYY-MM-DD or RFC 3339. Default: the first day of the month 12 "
                               "months ago.",
+               // The three accepted forms; no JSON Schema `format` names all three.
+               .pattern = "^([0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                          "([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)$",
                .examples = {"2024-01-01", "2024-01-01T00:00:00Z"},
                .text = &ConfigFlags::start_date});
   s.push_back({.id = SettingId::kApiUrl,

@@ -6,6 +6,7 @@ against bookmarks and --full-refresh, and errors that say what was meant."""
 import datetime
 import json
 import os
+import re
 import sqlite3
 import unittest
 
@@ -260,6 +261,42 @@ class ErrorsSayWhatWasMeant(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("sim-token", result.stdout)
         self.assertRegex(result.stdout, r"--seed\s+UINT=1")
+
+
+class ProtocolModes(unittest.TestCase):
+    def test_about_text_is_plain_text_and_markdown_is_markdown(self):
+        text = h.run_segsync(["singer", "--about", "--format", "text"])
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertNotIn("`", text.stdout)
+        self.assertNotRegex(text.stdout, r"(?m)^#")
+        self.assertNotRegex(text.stdout, r"(?m)^- ")
+        for setting in ("api_token", "region", "start_date", "max_concurrency", "streams"):
+            self.assertRegex(text.stdout, rf"(?m)^  {setting}( \(required\))?: ")
+        self.assertEqual(h.run_segsync(["singer", "--about"]).stdout, text.stdout)
+        markdown = h.run_segsync(["singer", "--about", "--format", "markdown"])
+        self.assertTrue(markdown.stdout.startswith("# tap-segsync\n"), markdown.stdout)
+        self.assertIn("- `start_date`: ", markdown.stdout)
+
+    def test_airbyte_spec_has_a_documentation_url_and_a_start_date_pattern(self):
+        result = h.run_segsync(["airbyte", "spec"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        spec = json.loads(result.stdout)["spec"]
+        self.assertRegex(spec.get("documentationUrl") or "", r"^(https://|file:///)\S+$")
+        start = spec["connectionSpecification"]["properties"]["start_date"]
+        pattern = re.compile(start["pattern"])
+        for good in ("2024-01-31", "01/31/2024", "2024-01-31T00:00:00Z",
+                     "2024-01-31T10:00:00.5+02:00"):
+            self.assertTrue(pattern.search(good), good)
+        for bad in ("2024/01/31", "31.01.2024", "yesterday", "2024-1-31"):
+            self.assertFalse(pattern.search(bad), bad)
+
+    def test_meltano_docs_list_every_setting(self):
+        with open(os.path.join(h.su.REPO, "docs", "meltano.md"), encoding="utf-8") as f:
+            text = f.read()
+        block = text[text.index("    settings:\n"):text.index("    settings_group_validation:")]
+        documented = set(re.findall(r"(?m)^    - name: (\w+)$", block))
+        about = json.loads(h.run_segsync(["singer", "--about", "--format", "json"]).stdout)
+        self.assertEqual(documented, set(about["settings"]["properties"]))
 
 
 if __name__ == "__main__":
