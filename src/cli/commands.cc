@@ -278,8 +278,7 @@ int RunSync(const ConfigFlags& flags, bool quiet, const FullRefresh& full_refres
     return kExitConfig;
   }
   for (const std::string& name : full_refresh.value_or(std::vector<std::string>{})) {
-    if (std::find(config->streams.begin(), config->streams.end(), name) ==
-        config->streams.end()) {
+    if (std::find(config->streams.begin(), config->streams.end(), name) == config->streams.end()) {
       LogError("configuration error: --full-refresh names '" + name +
                "', which is not a selected stream" + DidYouMean(name, config->streams) +
                " (selected: " + std::to_string(config->streams.size()) + " streams)");

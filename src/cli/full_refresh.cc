@@ -35,8 +35,7 @@ Result<std::optional<std::string>> StartDateNote(const Config& config, Destinati
         RefreshesStream(full_refresh, name)) {
       continue;
     }
-    SEGSYNC_ASSIGN_OR_RETURN(std::optional<std::string> bookmark,
-                             ReadBookmark(destination, name));
+    SEGSYNC_ASSIGN_OR_RETURN(std::optional<std::string> bookmark, ReadBookmark(destination, name));
     if (!bookmark) {
       continue;
     }

@@ -172,7 +172,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
     return code;
   } catch (const CLI::ParseError& e) {
     std::cerr << "segsync: error: "
-              << segsync::UnknownWordMessage(app, argc, argv).value_or(e.what()) << "\nRun 'segsync --help' or 'segsync <command> --help' for the accepted options.\n";
+              << segsync::UnknownWordMessage(app, argc, argv).value_or(e.what())
+              << "\nRun 'segsync --help' or 'segsync <command> --help' for the accepted options.\n";
     segsync::GlobalHttpCleanup();
     return segsync::kExitConfig;
   }

@@ -85,8 +85,9 @@ std::vector<Setting> MakeSettings() {
                               "YYYY-MM-DD or RFC 3339. Default: the first day of the month 12 "
                               "months ago.",
                // The three accepted forms; no JSON Schema `format` names all three.
-               .pattern = "^([0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
-                          "([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)$",
+               .pattern =
+                   "^([0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                   "([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)$",
                .examples = {"2024-01-01", "2024-01-01T00:00:00Z"},
                .text = &ConfigFlags::start_date});
   s.push_back({.id = SettingId::kApiUrl,
@@ -193,8 +194,8 @@ Status UnknownKeyError(const std::string& path, std::string_view key) {
   for (const Setting& setting : AllSettings()) {
     keys.emplace_back(setting.key);
   }
-  return Status::Config("configuration error: the config file '" + path + "' has the unknown key '" +
-                        std::string(key) + "'" + DidYouMean(key, keys) +
+  return Status::Config("configuration error: the config file '" + path +
+                        "' has the unknown key '" + std::string(key) + "'" + DidYouMean(key, keys) +
                         " (valid keys: " + JoinNames(keys) + ")");
 }
 

@@ -47,8 +47,8 @@ std::optional<std::string> NearestName(std::string_view typed,
     const size_t distance = EditDistance(typed, candidate);
     const size_t longer = std::max(typed.size(), candidate.size());
     const size_t allowed = std::clamp<size_t>(longer / 3, 1, 3);
-    const bool prefix = typed.size() >= 3 && (candidate.starts_with(typed) ||
-                                              typed.starts_with(candidate));
+    const bool prefix =
+        typed.size() >= 3 && (candidate.starts_with(typed) || typed.starts_with(candidate));
     if (distance > allowed && !prefix) {
       continue;
     }

@@ -33,8 +33,8 @@ Result<std::string> SqlitePathOf(std::string_view uri) {
       const std::string name(rest);
       return Status::Config("destination \"" + std::string(uri) + "\" puts \"" + name +
                             "\" where a URI's host goes; write sqlite:" + name +
-                            " (relative to the working directory) or sqlite:" +
-                            Absolute(name) + " (absolute)");
+                            " (relative to the working directory) or sqlite:" + Absolute(name) +
+                            " (absolute)");
     }
     path = rest.substr(1);
   }

@@ -520,7 +520,9 @@ Status PostgresDestination::Verify() {
           "FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = $1",
           "checking the right to create tables in schema " + quoted_schema_,
           {target_.schema, quoted_schema_ + "._segsync_state", quoted_schema_ + "._segsync_runs"}));
-  const auto yes = [&](int column) { return std::string_view(PQgetvalue(rights.get(), 0, column)) == "t"; };
+  const auto yes = [&](int column) {
+    return std::string_view(PQgetvalue(rights.get(), 0, column)) == "t";
+  };
   if (yes(0) || yes(2)) {
     return Status::Ok();
   }

@@ -477,8 +477,8 @@ Status CreateStampedSqliteFile(const std::string& path, uint32_t application_id)
     return Status::Io(path + " already exists");
   }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
   const std::string sql = "PRAGMA application_id=" + std::to_string(application_id);
   if (rc != SQLITE_OK ||
