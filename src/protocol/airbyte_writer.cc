@@ -88,8 +88,8 @@ Status AirbyteWriter::Emit(std::string_view json) {
 Status AirbyteWriter::Spec(std::string_view connection_specification) {
   JsonWriter w;
   w.BeginObject().Key("type").String("SPEC").Key("spec").BeginObject();
-  w.Key("documentationUrl").String(SEGSYNC_DOCUMENTATION_URL);
   w.Key("connectionSpecification").Raw(connection_specification);
+  w.Key("documentationUrl").String(SEGSYNC_DOCUMENTATION_URL);
   // No protocol_version: the platform then applies its default, whereas a version outside
   // the range it supports would make it refuse the connector.
   w.Key("supportsIncremental").Bool(true);
