@@ -526,7 +526,8 @@ Status PostgresDestination::Verify() {
   if (yes(0) || yes(2)) {
     return Status::Ok();
   }
-  return Status::Io("PostgreSQL " + target_.display + ": this role may not create " +
+  return Status::Io("PostgreSQL " + target_.display +
+                    ": permission denied: this role may not create " +
                     (yes(1) ? "schema " + quoted_schema_ + " in the database"
                             : "tables in schema " + quoted_schema_) +
                     "; grant it CREATE on the " + (yes(1) ? "database" : "schema") +
