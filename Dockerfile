@@ -12,8 +12,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN rm -rf build* \
-    && cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
          -DCMAKE_INSTALL_PREFIX=/usr \
     && cmake --build /build -j "$(nproc)" \
     && cd /build && cpack -G DEB && mv segsync_*.deb /segsync.deb

@@ -127,7 +127,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
 
   ConfigFlags check_flags;
   CLI::App* check = app.add_subcommand(
-      "check", "verify the token and region, then report per stream: ok, not_entitled or error");
+      "check",
+      "verify the token, the region and that the destination can be written, then report per "
+      "stream: ok, not_entitled or error");
   AddConfigFlags(*check, check_flags);
   add_output_flags(*check);
 
