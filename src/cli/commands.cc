@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "api/segment_client.h"
 #include "cli/full_refresh.h"
@@ -108,6 +109,32 @@ std::string FormatSummary(const RunReport& report) {
     }
     out += "\n";
   }
+  // The totals: rows and requests of the selected streams, the run's wall time (streams overlap,
+  // so it is not the sum of theirs), and how many streams ended each way.
+  int64_t rows = 0;
+  int64_t deleted = 0;
+  int64_t requests = 0;
+  int64_t retries = 0;
+  std::map<std::string_view, int> outcomes;
+  for (const auto& s : report.streams) {
+    if (s.selected) {
+      rows += s.rows_written;
+      deleted += s.rows_deleted;
+      requests += s.requests.requests;
+      retries += s.requests.retries;
+      ++outcomes[StreamOutcomeName(s.outcome)];
+    }
+  }
+  const auto started = ParseRfc3339(report.started_at);
+  const auto ended = ParseRfc3339(report.ended_at);
+  const int64_t wall = started.ok() && ended.ok() ? *ended - *started : 0;
+  std::string counts;
+  for (const auto& [outcome, count] : outcomes) {
+    counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " " + std::string(outcome);
+  }
+  out += Pad("total", 38) + Pad(std::to_string(rows), 9) + Pad(std::to_string(deleted), 9) +
+         Pad(std::to_string(requests), 10) + Pad(std::to_string(retries), 9) +
+         Pad(FormatSeconds(wall), 8) + counts + "\n";
   return out;
 }
 

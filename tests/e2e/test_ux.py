@@ -95,6 +95,19 @@ class SqliteUriForms(unittest.TestCase):
                     self.assertIn("users", h.tables(os.path.join(d, name)))
                     self.assertIn(f"destination: SQLite file {d}/{name}\n", result.stdout)
 
+    def test_the_summary_ends_with_totals_and_the_destination(self):
+        with h.TempDir() as d:
+            result = self.sync_in(d, "sqlite:t.db")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            lines = result.stdout.splitlines()
+            self.assertTrue(lines[-1].startswith("destination: SQLite file "), lines)
+            total = lines[-2].split()
+            streams = [line.split() for line in lines[1:-2]]
+            self.assertEqual(total[0], "total")
+            for column in (1, 2, 3, 4):
+                self.assertEqual(int(total[column]), sum(int(r[column]) for r in streams))
+            self.assertEqual(total[6:], [f"{len(streams)}", "ok"])
+
     def test_the_host_form_is_refused_with_the_forms_to_use(self):
         with h.TempDir() as d:
             result = self.sync_in(d, "sqlite://segment.db")
