@@ -1,4 +1,7 @@
 # Two entry points for a fresh Debian 12 machine (as root): `make demo` and `make test`.
+# Installing without the tests: `make install` (CMake's install target: bin/segsync, the
+# tap-segsync link, the docs; PREFIX=/usr/local) and `make package` (a Debian package by CPack in
+# build-package/, whose Depends are only the runtime libraries); the Dockerfile is the third route.
 # Hardening (issue 9), each in its own build directory: `make lint` (clang-format + clang-tidy),
 # `make asan` (ASan+UBSan build, whole ctest suite), `make tsan` (ThreadSanitizer build, the
 # concurrency tests), `make fuzz` (every libFuzzer target for FUZZ_SECONDS). CI runs `make test`
@@ -43,7 +46,10 @@ FUZZ_SECONDS ?= 300
 FUZZ_CI_SECONDS ?= 10
 FUZZ_FLAGS ?= -max_len=4096
 
-.PHONY: deps build demo test clean format lint asan tsan fuzz fuzz-build ci-extra ci
+PREFIX ?= /usr/local
+PACKAGE_DIR ?= build-package
+
+.PHONY: deps build demo test clean format lint asan tsan fuzz fuzz-build ci-extra ci install package
 
 deps:
 	./scripts/install-deps
@@ -59,6 +65,17 @@ demo: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# Its own build directory: installed under /usr, without the tests.
+package: deps
+	cmake -S . -B $(PACKAGE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+	  -DSEGSYNC_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr
+	cmake --build $(PACKAGE_DIR) -j $(JOBS)
+	cd $(PACKAGE_DIR) && cpack -G DEB
+	@ls $(PACKAGE_DIR)/segsync_*.deb
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
@@ -104,4 +121,4 @@ ci-extra: lint
 ci: test ci-extra
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(PACKAGE_DIR)

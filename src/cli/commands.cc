@@ -4,16 +4,20 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "api/segment_client.h"
+#include "cli/full_refresh.h"
 #include "core/cancel.h"
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/suggest.h"
 #include "core/version.h"
 #include "dest/destination.h"
 #include "http/curl_http_client.h"
@@ -49,6 +53,43 @@ std::string FormatSeconds(int64_t ms) {
   return buf;
 }
 
+/// What a failure before the first request affected: "nothing was read or written (streams:
+/// users)", the names when they are few.
+std::string NothingDone(const Config& config) {
+  constexpr size_t kMaxNamed = 3;
+  std::string names;
+  if (config.streams.size() <= kMaxNamed) {
+    for (const auto& name : config.streams) {
+      names += (names.empty() ? "" : ", ") + name;
+    }
+  } else {
+    names = "all " + std::to_string(config.streams.size()) + " selected";
+  }
+  return ". Nothing was read or written (streams: " + names + ")";
+}
+
+/// Streams the workspace is not entitled to still get their (empty) table, so queries written
+/// against them run on every plan. Creates only what is missing; a failure is a warning.
+void CreateNotEntitledTables(const RunReport& report, Destination& destination) {
+  const std::string now = FormatRfc3339Millis(SystemClock::Instance().Now());
+  for (const auto& s : report.streams) {
+    const StreamSpec* spec = FindStream(s.name);
+    if (!s.selected || s.outcome != StreamOutcome::kNotEntitled || spec == nullptr) {
+      continue;
+    }
+    auto table = TableSpecFor(*spec);
+    Status status = table.ok() ? destination.BeginStream(*table) : table.status();
+    if (status.ok()) {
+      StreamCommit commit;
+      commit.now = now;
+      status = destination.CommitStream(commit).status();
+    }
+    if (!status.ok()) {
+      LogWarn("could not create the empty table of " + s.name + ": " + status.message());
+    }
+  }
+}
+
 }  // namespace
 
 std::string DescribeCommitted(const RunReport& report) {
@@ -82,6 +123,32 @@ std::string FormatSummary(const RunReport& report) {
     }
     out += "\n";
   }
+  // The totals: rows and requests of the selected streams, the run's wall time (streams overlap,
+  // so it is not the sum of theirs), and how many streams ended each way.
+  int64_t rows = 0;
+  int64_t deleted = 0;
+  int64_t requests = 0;
+  int64_t retries = 0;
+  std::map<std::string_view, int> outcomes;
+  for (const auto& s : report.streams) {
+    if (s.selected) {
+      rows += s.rows_written;
+      deleted += s.rows_deleted;
+      requests += s.requests.requests;
+      retries += s.requests.retries;
+      ++outcomes[StreamOutcomeName(s.outcome)];
+    }
+  }
+  const auto started = ParseRfc3339(report.started_at);
+  const auto ended = ParseRfc3339(report.ended_at);
+  const int64_t wall = started.ok() && ended.ok() ? *ended - *started : 0;
+  std::string counts;
+  for (const auto& [outcome, count] : outcomes) {
+    counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " " + std::string(outcome);
+  }
+  out += Pad("total", 38) + Pad(std::to_string(rows), 9) + Pad(std::to_string(deleted), 9) +
+         Pad(std::to_string(requests), 10) + Pad(std::to_string(retries), 9) +
+         Pad(FormatSeconds(wall), 8) + counts + "\n";
   return out;
 }
 
@@ -157,14 +224,29 @@ Status ExecuteSync(const Config& config, Destination& destination, const SyncHoo
   return Status::Ok();
 }
 
-int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
+int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
+                   const FullRefresh& full_refresh) {
   DestinationOptions destination_options;
   destination_options.timeout_s = config.destination_timeout_s;
-  auto destination = OpenDestination(config.destination, destination_options);
-  if (!destination.ok()) {
-    LogError(destination.status().message());
-    return MeaningOf(destination.status().code()).exit_code;
+  auto opened = OpenDestination(config.destination, destination_options);
+  if (!opened.ok()) {
+    LogError(opened.status().message());
+    return MeaningOf(opened.status().code()).exit_code;
   }
+  // Before the first API request: a destination that cannot be written fails once, here.
+  if (Status verified = (*opened)->Verify(); !verified.ok()) {
+    LogError(verified.message() + NothingDone(config));
+    return MeaningOf(verified.code()).exit_code;
+  }
+  auto note = StartDateNote(config, **opened, full_refresh);
+  if (!note.ok()) {
+    LogError(note.status().message() + NothingDone(config));
+    return MeaningOf(note.status().code()).exit_code;
+  }
+  if (*note) {
+    LogWarn(**note);
+  }
+  FullRefreshDestination destination(**opened, full_refresh);
   SyncHooks hooks;
   // On a terminal the current stream's line is redrawn in place after every page.
   const bool live = !quiet && isatty(STDERR_FILENO) == 1;
@@ -206,10 +288,13 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
     }
   };
   RunReport report;
-  Status started = ExecuteSync(config, **destination, hooks, report);
+  Status started = ExecuteSync(config, destination, hooks, report);
   if (!started.ok()) {
     LogError(started.message());
     return kExitStreamFailed;
+  }
+  if (report.fatal.ok()) {
+    CreateNotEntitledTables(report, destination);
   }
   if (report.fatal.code() == StatusCode::kAuth) {
     LogError(report.fatal.message() + ". " + DescribeCommitted(report));
@@ -221,7 +306,9 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
         "kept. Run the same command again to finish.");
   }
   if (!quiet && (report.fatal.ok() || report.fatal.code() == StatusCode::kInterrupted)) {
-    std::cout << FormatSummary(report) << std::flush;
+    std::cout << FormatSummary(report) << "destination: " << DescribeDestination(config.destination)
+              << "\n"
+              << std::flush;
   }
   const int code = report.ExitCode();
   if (report_out != nullptr) {
@@ -230,13 +317,21 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out) {
   return code;
 }
 
-int RunSync(const ConfigFlags& flags, bool quiet) {
+int RunSync(const ConfigFlags& flags, bool quiet, const FullRefresh& full_refresh) {
   auto config = ResolveConfig(flags);
   if (!config.ok()) {
     LogError(config.status().message());
     return kExitConfig;
   }
-  return SyncWithConfig(*config, quiet, nullptr);
+  for (const std::string& name : full_refresh.value_or(std::vector<std::string>{})) {
+    if (std::find(config->streams.begin(), config->streams.end(), name) == config->streams.end()) {
+      LogError("configuration error: --full-refresh names '" + name +
+               "', which is not a selected stream" + DidYouMean(name, config->streams) +
+               " (selected: " + std::to_string(config->streams.size()) + " streams)");
+      return kExitConfig;
+    }
+  }
+  return SyncWithConfig(*config, quiet, nullptr, full_refresh);
 }
 
 int RunCheck(const ConfigFlags& flags) {
@@ -250,10 +345,22 @@ int RunCheck(const ConfigFlags& flags) {
     LogError(session.status().message());
     return kExitStreamFailed;
   }
+  // The destination is checked as a sync would use it, before the API; it creates nothing.
+  DestinationOptions destination_options;
+  destination_options.timeout_s = config->destination_timeout_s;
+  auto destination = OpenDestination(config->destination, destination_options);
+  if (!destination.ok()) {
+    LogError(destination.status().message());
+    return MeaningOf(destination.status().code()).exit_code;
+  }
+  const Status writable = (*destination)->Verify();
   const std::string& token = config->api_token;
   std::cout << "token:  "
             << (token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****"))
-            << "\nregion: " << config->region << "\nhost:   " << config->api_url << "\n\n"
+            << "\nregion: " << config->region << "\nhost:   " << config->api_url
+            << "\ndest:   " << DescribeDestination(config->destination) << ": "
+            << (writable.ok() ? std::string("ok") : "error: " + MaskSecrets(writable.message()))
+            << "\n\n"
             << std::flush;
   CheckOptions options;
   options.streams = config->streams;
@@ -264,7 +371,7 @@ int RunCheck(const ConfigFlags& flags) {
     LogError(report.fatal.message());
     return kExitAuth;
   }
-  int code = kExitOk;
+  int code = writable.ok() ? kExitOk : MeaningOf(writable.code()).exit_code;
   std::cout << Pad("stream", 38) << "status\n";
   for (const auto& s : report.streams) {
     std::cout << Pad(s.name, 38) << s.outcome;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/segment_client.h"
+#include "cli/full_refresh.h"
 #include "core/config.h"
 #include "dest/destination.h"
 #include "http/pacing.h"
@@ -41,7 +42,8 @@ struct ApiSession {
 /// Connectable client for `config` (libcurl, TLS settings, retries).
 Result<std::unique_ptr<ApiSession>> OpenApiSession(const Config& config);
 
-/// `segsync check`: token, region and host, then per stream ok / not_entitled / error.
+/// `segsync check`: token, region, host and whether the destination is writable, then per stream
+/// ok / not_entitled / error.
 int RunCheck(const ConfigFlags& flags);
 
 /// Run the engine for `config` into `destination`. `report` is always filled; a non-OK Status
@@ -50,10 +52,12 @@ Status ExecuteSync(const Config& config, Destination& destination, const SyncHoo
                    RunReport& report);
 
 /// `segsync sync`: load the configuration, sync, print the summary; returns the exit code.
-int RunSync(const ConfigFlags& flags, bool quiet);
+int RunSync(const ConfigFlags& flags, bool quiet, const FullRefresh& full_refresh = std::nullopt);
 
-/// Sync with a resolved configuration (shared by `sync` and `demo`).
-int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out);
+/// Sync with a resolved configuration (shared by `sync` and `demo`): the destination is opened
+/// and verified before the first API request.
+int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
+                   const FullRefresh& full_refresh = std::nullopt);
 
 /// `segsync discover`: the catalog of every stream as one JSON document on stdout.
 int RunDiscover();

@@ -15,7 +15,9 @@
 #endif
 
 #include "cli/changes_command.h"
+#include "cli/cli_suggest.h"
 #include "cli/commands.h"
+#include "cli/demo.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "http/curl_http_client.h"
@@ -68,11 +70,15 @@ bool ScrubTokenArguments(int argc, char** argv) {
 }
 
 void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {
+  // Every flag's help shows its default, the token above all: a client must send exactly it.
+  cmd.option_defaults()->always_capture_default();
   cmd.add_option("--port", sim.port, "port to listen on; 0 picks a free one (default)");
   cmd.add_option("--seed", sim.seed, "seed of the generated workspace (default 1)");
   cmd.add_option("--scale", sim.scale, "small (default), large or bench")
       ->check(CLI::IsMember({"small", "large", "bench"}));
-  cmd.add_option("--token", sim.token, "the bearer token the simulator accepts");
+  cmd.add_option("--token", sim.token,
+                 "the one bearer token the simulator accepts (default " + sim.token +
+                     "); give the same to segsync through SEGMENT_API_TOKEN");
   cmd.add_option("--request-log", sim.request_log, "append one JSON line per request to FILE");
   cmd.add_option("--latency-ms", sim.latency_ms, "delay added to every response");
   cmd.add_option("--plan", sim.plan, "business (default) or team (no audit trail)")
@@ -100,47 +106,6 @@ void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {
                  "what /audit-events does with a startTime older than 90 days: keep-all "
                  "(default, 200 days kept), ignore (90 kept) or reject (422)")
       ->check(CLI::IsMember({"keep-all", "ignore", "reject"}));
-}
-
-int RunDemo(const std::string& db_path, bool quiet) {
-  segsync::sim::SimOptions sim_options;
-  sim_options.token = "demo-token-not-a-secret";
-  auto sim = segsync::sim::Simulator::Start(sim_options);
-  if (!sim.ok()) {
-    segsync::LogError("could not start the simulator: " + sim.status().message());
-    return 1;
-  }
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::filesystem::remove(db_path + suffix, ignored);
-  }
-  segsync::Config config;
-  config.api_token = sim_options.token;
-  config.api_url = (*sim)->base_url();
-  config.region = "us";
-  config.destination = "sqlite:" + db_path;
-  for (const auto& spec : segsync::AllStreams()) {
-    config.streams.emplace_back(spec.name);
-  }
-  const segsync::UnixMillis now = segsync::SystemClock::Instance().Now();
-  config.start_date = segsync::StartOfMonth(now - 200LL * 24 * 3600 * 1000);
-  std::cout << "segsync demo: a simulated Segment workspace is serving on " << (*sim)->base_url()
-            << "\nsyncing all " << config.streams.size() << " streams into " << db_path << "\n\n"
-            << std::flush;
-  const int code = segsync::SyncWithConfig(config, quiet, nullptr);
-  (*sim)->Stop();
-  std::cout << "\nTry it:\n"
-            << "  sqlite3 " << db_path
-            << " 'SELECT s.name AS source, COUNT(d.id) AS destinations FROM sources s LEFT JOIN "
-               "destinations d ON d.sourceId = s.id GROUP BY s.id ORDER BY 2 DESC LIMIT 5;'\n"
-            << "  sqlite3 " << db_path
-            << " \"SELECT substr(timestamp, 1, 7) AS month, MAX(identified + anonymous) AS mtu "
-               "FROM usage_mtu_workspace_daily GROUP BY month ORDER BY month;\"\n"
-            << "  sqlite3 " << db_path
-            << " 'SELECT timestamp, type, resourceName FROM audit_events ORDER BY timestamp "
-               "DESC LIMIT 5;'\n"
-            << std::flush;
-  return code;
 }
 
 }  // namespace
@@ -186,10 +151,19 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       app.add_subcommand("sync", "replicate the selected streams into the destination");
   AddConfigFlags(*sync, flags);
   add_output_flags(*sync);
+  std::vector<std::string> full_refresh_streams;
+  sync->add_option("--full-refresh", full_refresh_streams,
+                   "re-read these streams (all selected, if none is named) from the start date, "
+                   "ignoring their bookmarks")
+      ->expected(0, -1)
+      ->delimiter(',')
+      ->type_name("[STREAM...]");
 
   ConfigFlags check_flags;
   CLI::App* check = app.add_subcommand(
-      "check", "verify the token and region, then report per stream: ok, not_entitled or error");
+      "check",
+      "verify the token, the region and that the destination can be written, then report per "
+      "stream: ok, not_entitled or error");
   AddConfigFlags(*check, check_flags);
   add_output_flags(*check);
 
@@ -199,12 +173,17 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   std::string demo_db = "segsync-demo.db";
   CLI::App* demo = app.add_subcommand(
       "demo", "start the built-in simulator and sync all streams into segsync-demo.db");
-  demo->add_option("--db", demo_db, "SQLite file to write (default segsync-demo.db)");
+  demo->add_option("--db", demo_db,
+                   "SQLite file to write (default segsync-demo.db); an existing file is replaced "
+                   "only if an earlier demo created it");
   add_output_flags(*demo);
 
   segsync::sim::SimOptions sim_options;
   CLI::App* simulate =
-      app.add_subcommand("simulate", "serve a simulated Segment Public API until stopped");
+      app.add_subcommand("simulate",
+                         "serve a simulated Segment Public API until stopped; it accepts only the "
+                         "token given by --token (default " +
+                             sim_options.token + ")");
   AddSimulatorFlags(*simulate, sim_options);
 
   segsync::ChangesArgs changes_args;
@@ -231,8 +210,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
     segsync::GlobalHttpCleanup();
     return code;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "segsync: error: " << e.what() << "\nRun 'segsync --help' or 'segsync <command> "
-              << "--help' for the accepted options.\n";
+    std::cerr << "segsync: error: "
+              << segsync::UnknownWordMessage(app, argc, argv).value_or(e.what())
+              << "\nRun 'segsync --help' or 'segsync <command> --help' for the accepted options.\n";
     segsync::GlobalHttpCleanup();
     return segsync::kExitConfig;
   }
@@ -250,13 +230,17 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   }
   try {
     if (sync->parsed()) {
-      code = segsync::RunSync(flags, quiet);
+      segsync::FullRefresh full_refresh;
+      if (sync->count("--full-refresh") > 0) {
+        full_refresh = full_refresh_streams;
+      }
+      code = segsync::RunSync(flags, quiet, full_refresh);
     } else if (check->parsed()) {
       code = segsync::RunCheck(check_flags);
     } else if (discover->parsed()) {
       code = segsync::RunDiscover();
     } else if (demo->parsed()) {
-      code = RunDemo(demo_db, quiet);
+      code = segsync::RunDemo(demo_db, quiet);
     } else if (simulate->parsed()) {
       code = segsync::sim::ServeUntilSignal(sim_options);
     } else if (changes->parsed()) {

@@ -5,10 +5,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 
 #include "core/log.h"
+#include "core/suggest.h"
 
 namespace segsync {
 namespace {
@@ -111,6 +114,10 @@ std::vector<Setting> MakeSettings() {
                .description = "Earliest data read by the usage and audit streams: MM/DD/YYYY, "
                               "YYYY-MM-DD or RFC 3339. Default: the first day of the month 12 "
                               "months ago.",
+               // The three accepted forms; no JSON Schema `format` names all three.
+               .pattern =
+                   "^([0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                   "([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?)$",
                .examples = {"2024-01-01", "2024-01-01T00:00:00Z"},
                .text = &ConfigFlags::start_date});
   s.push_back({.id = SettingId::kApiUrl,
@@ -226,6 +233,61 @@ const Setting* FindSetting(std::string_view key) {
   return nullptr;
 }
 
+Status UnknownKeyError(const std::string& path, std::string_view key) {
+  std::vector<std::string> keys;
+  for (const Setting& setting : AllSettings()) {
+    keys.emplace_back(setting.key);
+  }
+  return Status::Config("configuration error: the config file '" + path +
+                        "' has the unknown key '" + std::string(key) + "'" + DidYouMean(key, keys) +
+                        " (valid keys: " + JoinNames(keys) + ")");
+}
+
+/// For a start date written in a valid form whose day does not exist (2025-02-30): the message
+/// saying so, or nullopt.
+std::optional<std::string> NonexistentDate(std::string_view text) {
+  auto number = [](std::string_view digits, int& out) {
+    return std::from_chars(digits.data(), digits.data() + digits.size(), out).ptr ==
+           digits.data() + digits.size();
+  };
+  int y = 0;
+  int m = 0;
+  int d = 0;
+  bool parsed = false;
+  if (text.size() >= 10 && text[4] == '-' && text[7] == '-' &&
+      (text.size() == 10 || text[10] == 'T' || text[10] == 't')) {
+    parsed = number(text.substr(0, 4), y) && number(text.substr(5, 2), m) &&
+             number(text.substr(8, 2), d);
+  } else if (text.size() == 10 && text[2] == '/' && text[5] == '/') {
+    parsed = number(text.substr(0, 2), m) && number(text.substr(3, 2), d) &&
+             number(text.substr(6, 4), y);
+  }
+  if (!parsed || m < 1 || m > 12 || d < 1 || d > 31) {
+    return std::nullopt;
+  }
+  static constexpr std::array<std::string_view, 12> kMonths = {
+      "January", "February", "March",     "April",   "May",      "June",
+      "July",    "August",   "September", "October", "November", "December"};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int days = kDays[static_cast<size_t>(m - 1)] + (m == 2 && leap ? 1 : 0);
+  if (d <= days) {
+    return std::nullopt;
+  }
+  return "that date does not exist: " + std::string(kMonths[static_cast<size_t>(m - 1)]) + " " +
+         std::to_string(y) + " has " + std::to_string(days) + " days";
+}
+
+/// The longest window `rule` allows, in the unit the user wrote ('m', 'h' or 'd') when it is a
+/// whole number of it.
+std::string LimitInUnit(const DeliveryGranularity& rule, char unit) {
+  const int64_t per = unit == 'd' ? int64_t{24} * 60 : unit == 'h' ? 60 : 1;
+  if (rule.max_minutes % per != 0) {
+    return std::string(rule.max_text);
+  }
+  return std::to_string(rule.max_minutes / per) + unit;
+}
+
 /// The configuration file, read as JSON; values not given stay unset.
 struct FileValues {
   ConfigFlags values;
@@ -288,9 +350,10 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
   for (auto [key, value] : object) {
     const Setting* setting = FindSetting(key);
     if (setting == nullptr) {
-      // Orchestrators pass their own keys in the same file; an unknown key is not fatal.
-      LogDebug("config: ignoring unknown key '" + std::string(key) + "'");
-    } else if (setting->type == SettingType::kStringList) {
+      // A mistyped key ("start-date") silently ignored would run with the default instead.
+      return UnknownKeyError(path, key);
+    }
+    if (setting->type == SettingType::kStringList) {
       std::vector<std::string> names;
       simdjson::dom::array array;
       std::string_view s;
@@ -485,6 +548,9 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   }
 
   config.region = TextSetting(SettingId::kRegion, flags, f);
+  // "EU" and "eu" name the same region.
+  std::transform(config.region.begin(), config.region.end(), config.region.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto host = HostForRegion(config.region);
   if (!host) {
     return ConfigError("region", config.region,
@@ -510,6 +576,9 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   if (auto start = First(flags.start_date, f.start_date)) {
     auto parsed = ParseStartDate(*start);
     if (!parsed.ok()) {
+      if (auto nonexistent = NonexistentDate(*start)) {
+        return ConfigError("start_date", *start, *nonexistent);
+      }
       return ConfigError("start_date", *start, kDateForms);
     }
     if (*parsed > sources.now) {
@@ -524,6 +593,7 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
                              std::string(kEarliestStartDate) + " or later");
     }
     config.start_date = *parsed;
+    config.start_date_given = true;
   } else {
     // First day of the month, 12 months ago.
     UnixMillis month = StartOfMonth(sources.now);
@@ -551,8 +621,10 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   for (const auto& name : names) {
     if (std::find(sources.valid_streams.begin(), sources.valid_streams.end(), name) ==
         sources.valid_streams.end()) {
+      const std::string suggestion = DidYouMean(name, sources.valid_streams);
       return ConfigError("streams", name,
-                         "valid stream names: " + JoinNames(sources.valid_streams));
+                         (suggestion.empty() ? std::string() : suggestion.substr(2) + " ") +
+                             "valid stream names: " + JoinNames(sources.valid_streams));
     }
   }
   config.streams = std::move(names);
@@ -574,6 +646,20 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   }
   config.delivery_window_minutes = *minutes;
   config.delivery_granularity = TextSetting(SettingId::kDeliveryMetricsGranularity, flags, f);
+  if (const DeliveryGranularity* rule = FindDeliveryGranularity(config.delivery_granularity);
+      rule != nullptr && *minutes > rule->max_minutes) {
+    // Said in the unit the user wrote: "30d" is over "7d", not over "10080 minutes".
+    std::string accepted = "with granularity " + std::string(rule->name) +
+                           " the window is at most " + LimitInUnit(*rule, window.back());
+    for (const auto& wider : DeliveryGranularities()) {
+      if (wider.max_minutes >= *minutes && *minutes % wider.unit_minutes == 0) {
+        accepted += "; for " + window + " use --delivery-metrics-granularity " +
+                    std::string(wider.name) + " (up to " + std::string(wider.max_text) + ")";
+        break;
+      }
+    }
+    return ConfigError("delivery_metrics_window", window, accepted);
+  }
   SEGSYNC_RETURN_NOT_OK(
       ValidateDeliveryWindow(config.delivery_window_minutes, config.delivery_granularity));
 

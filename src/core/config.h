@@ -118,6 +118,7 @@ struct Config {
   std::string region{SettingOf(SettingId::kRegion).default_value};
   std::string api_url;  // from region unless overridden
   UnixMillis start_date = 0;
+  bool start_date_given = false;     // from a flag or the file, not the default
   std::vector<std::string> streams;  // selected stream names, never empty once resolved
   std::string destination{SettingOf(SettingId::kDestination).default_value};
   int64_t delivery_window_minutes = DefaultDeliveryWindowMinutes();

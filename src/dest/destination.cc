@@ -2,7 +2,10 @@
 // OpenDestination: the destination URI forms and which implementation each opens.
 #include "dest/destination.h"
 
+#include <filesystem>
+
 #include "dest/jsonl_destination.h"
+#include "dest/pg_uri.h"
 #include "dest/postgres_destination.h"
 #include "dest/sqlite_destination.h"
 
@@ -12,17 +15,54 @@ namespace {
 constexpr std::string_view kAcceptedForms =
     "accepted forms: sqlite:PATH, postgresql://... (a libpq URI), jsonl:DIR";
 
+std::string Absolute(std::string_view path) {
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return error ? std::string(path) : absolute.lexically_normal().string();
+}
+
 }  // namespace
+
+Result<std::string> SqlitePathOf(std::string_view uri) {
+  std::string_view path = uri.substr(std::string_view("sqlite:").size());
+  if (path.starts_with("//")) {
+    // A URI with an authority: sqlite://HOST/PATH. Only the empty host is meaningful, and then
+    // SQLAlchemy's convention holds: sqlite:///x.db is relative, sqlite:////x.db absolute.
+    const std::string_view rest = path.substr(2);
+    if (!rest.starts_with("/")) {
+      const std::string name(rest);
+      return Status::Config("destination \"" + std::string(uri) + "\" puts \"" + name +
+                            "\" where a URI's host goes; write sqlite:" + name +
+                            " (relative to the working directory) or sqlite:" + Absolute(name) +
+                            " (absolute)");
+    }
+    path = rest.substr(1);
+  }
+  if (path.empty()) {
+    return Status::Config("destination \"" + std::string(uri) + "\" names no database file; " +
+                          std::string(kAcceptedForms));
+  }
+  return Absolute(path);
+}
+
+std::string DescribeDestination(std::string_view uri) {
+  if (uri.starts_with("sqlite:")) {
+    auto path = SqlitePathOf(uri);
+    return path.ok() ? "SQLite file " + *path : std::string(uri);
+  }
+  if (uri.starts_with("jsonl:")) {
+    return "JSONL directory " + Absolute(uri.substr(std::string_view("jsonl:").size()));
+  }
+  auto target = ParsePostgresUri(uri);
+  return target.ok() ? "PostgreSQL " + target->display + ", schema " + target->schema
+                     : std::string(uri);
+}
 
 Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri,
                                                      const DestinationOptions& options) {
   if (uri.starts_with("sqlite:")) {
-    const std::string_view path = uri.substr(std::string_view("sqlite:").size());
-    if (path.empty()) {
-      return Status::Config("destination \"" + std::string(uri) + "\" names no database file; " +
-                            std::string(kAcceptedForms));
-    }
-    return std::unique_ptr<Destination>(std::make_unique<SqliteDestination>(std::string(path)));
+    SEGSYNC_ASSIGN_OR_RETURN(std::string path, SqlitePathOf(uri));
+    return std::unique_ptr<Destination>(std::make_unique<SqliteDestination>(std::move(path)));
   }
   if (uri.starts_with("jsonl:")) {
     const std::string_view directory = uri.substr(std::string_view("jsonl:").size());

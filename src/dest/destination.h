@@ -56,6 +56,9 @@ class Destination {
   virtual void AbortStream() = 0;
   /// Append one row to _segsync_runs (its own transaction).
   virtual Status RecordRun(const RunRecord& run) = 0;
+  /// Check, before anything is read, that a sync could write here: reachable, writable, allowed
+  /// to create tables. Creates nothing, so `check` leaves no trace.
+  virtual Status Verify() { return Status::Ok(); }
 };
 
 /// How long a destination may keep segsync waiting (PostgreSQL only: the files answer at once).
@@ -66,5 +69,15 @@ struct DestinationOptions {
 /// Open a destination from its configured URI: `sqlite:PATH`, `postgresql://...`, `jsonl:DIR`.
 Result<std::unique_ptr<Destination>> OpenDestination(std::string_view uri,
                                                      const DestinationOptions& options = {});
+
+/// The absolute path of the file a `sqlite:` URI names. The forms, one meaning each:
+/// `sqlite:x.db` and `sqlite:///x.db` (SQLAlchemy's form) are relative to the working directory;
+/// `sqlite:/abs/x.db` and `sqlite:////abs/x.db` are absolute. `sqlite://x.db` would put `x.db`
+/// where a URI's host goes, and is rejected with the form to write instead.
+Result<std::string> SqlitePathOf(std::string_view uri);
+
+/// The destination for people, resolved: "SQLite file /abs/x.db", "PostgreSQL
+/// postgresql://u:****@host/db, schema segment", "JSONL directory /abs/dir".
+std::string DescribeDestination(std::string_view uri);
 
 }  // namespace segsync

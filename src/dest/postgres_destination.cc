@@ -575,6 +575,31 @@ void PostgresDestination::CloseStream() {
   cell_set_.clear();
 }
 
+Status PostgresDestination::Verify() {
+  SEGSYNC_RETURN_NOT_OK(connection_.Connect());
+  SEGSYNC_ASSIGN_OR_RETURN(
+      PgResultPtr rights,
+      connection_.Execute(
+          "SELECT CASE WHEN n.oid IS NULL THEN has_database_privilege(current_database(), "
+          "'CREATE') ELSE has_schema_privilege(n.oid, 'CREATE') END, n.oid IS NULL, "
+          "to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL "
+          "FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = $1",
+          "checking the right to create tables in schema " + quoted_schema_,
+          {target_.schema, quoted_schema_ + "._segsync_state", quoted_schema_ + "._segsync_runs"}));
+  const auto yes = [&](int column) {
+    return std::string_view(PQgetvalue(rights.get(), 0, column)) == "t";
+  };
+  if (yes(0) || yes(2)) {
+    return Status::Ok();
+  }
+  return Status::Io("PostgreSQL " + target_.display +
+                    ": permission denied: this role may not create " +
+                    (yes(1) ? "schema " + quoted_schema_ + " in the database"
+                            : "tables in schema " + quoted_schema_) +
+                    "; grant it CREATE on the " + (yes(1) ? "database" : "schema") +
+                    ", or name a schema it owns with ?schema=NAME");
+}
+
 Status PostgresDestination::RecordRun(const RunRecord& run) {
   if (stream_) {
     return Status::Internal("a run was recorded while stream " + stream_->name + " is open");

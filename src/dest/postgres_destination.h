@@ -52,6 +52,9 @@ class PostgresDestination final : public Destination {
   Result<int64_t> CommitStream(const StreamCommit& commit) override;
   void AbortStream() override;
   Status RecordRun(const RunRecord& run) override;
+  /// Connect, then check the role may create tables in the schema (or the schema in the
+  /// database), unless the bookkeeping tables are already there. Creates nothing.
+  Status Verify() override;
 
   /// The PostgreSQL column type names (format_type spelling) segsync declares for each type.
   static std::string_view DeclaredType(ColumnType type);

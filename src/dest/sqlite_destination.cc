@@ -3,11 +3,13 @@
 #include "dest/sqlite_destination.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "core/clock.h"
@@ -503,6 +505,74 @@ Status SqliteDestination::RecordRun(const RunRecord& run) {
   // Outside a stream the connection is in autocommit mode: this insert is its own transaction.
   if (sqlite3_step(insert.get()) != SQLITE_DONE) {
     return Error(what);
+  }
+  return Status::Ok();
+}
+
+Status SqliteDestination::Verify() {
+  const std::filesystem::path file(path_);
+  const std::filesystem::path directory = file.parent_path();
+  auto fail = [&](const std::string& problem) {
+    return Status::Io("SQLite database " + path_ + ": " + problem);
+  };
+  std::error_code error;
+  if (!std::filesystem::is_directory(directory, error)) {
+    return fail("the directory " + directory.string() +
+                " does not exist; create it, or choose another path");
+  }
+  const auto status = std::filesystem::status(file, error);
+  if (!std::filesystem::exists(status)) {
+    if (access(directory.c_str(), W_OK | X_OK) != 0) {
+      return fail("the directory " + directory.string() +
+                  " is not writable by this user; choose another path");
+    }
+    return Status::Ok();
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return fail("this is not a file; choose another path");
+  }
+  if (std::filesystem::file_size(file, error) > 0 && !SqliteApplicationId(path_)) {
+    return fail("the file is not an SQLite database; choose another path");
+  }
+  // WAL mode writes -wal and -shm files beside the database.
+  if (access(file.c_str(), W_OK) != 0 || access(directory.c_str(), W_OK | X_OK) != 0) {
+    return fail("the file or its directory is not writable by this user; " +
+                std::string(Hint(SQLITE_READONLY)));
+  }
+  return Status::Ok();
+}
+
+std::optional<uint32_t> SqliteApplicationId(const std::string& path) {
+  // https://www.sqlite.org/fileformat.html#the_database_header
+  constexpr std::string_view kMagic("SQLite format 3\0", 16);
+  std::array<char, 72> header{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(header.data(), header.size()) ||
+      std::string_view(header.data(), kMagic.size()) != kMagic) {
+    return std::nullopt;
+  }
+  uint32_t id = 0;
+  for (size_t i = 68; i < 72; ++i) {
+    id = (id << 8) | static_cast<unsigned char>(header[i]);
+  }
+  return id;
+}
+
+Status CreateStampedSqliteFile(const std::string& path, uint32_t application_id) {
+  std::error_code error;
+  if (std::filesystem::exists(std::filesystem::symlink_status(path, error))) {
+    return Status::Io(path + " already exists");
+  }
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+  const std::string sql = "PRAGMA application_id=" + std::to_string(application_id);
+  if (rc != SQLITE_OK ||
+      sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    const int code = sqlite3_errcode(db.get());
+    return Status::Io("SQLite database " + path + ": creating the file failed: " +
+                      sqlite3_errmsg(db.get()) + "; " + std::string(Hint(code)));
   }
   return Status::Ok();
 }

@@ -36,6 +36,9 @@ class SqliteDestination final : public Destination {
   Result<int64_t> CommitStream(const StreamCommit& commit) override;
   void AbortStream() override;
   Status RecordRun(const RunRecord& run) override;
+  /// The directory exists and is writable; an existing file is an SQLite database this user may
+  /// write. Opens nothing.
+  Status Verify() override;
 
  private:
   struct Closer {
@@ -81,5 +84,14 @@ class SqliteDestination final : public Destination {
   // column got a non-null value.
   std::vector<bool> key_present_;
 };
+
+/// The `application_id` in the header of the SQLite file at `path` (offset 68, big-endian), or
+/// nullopt when the file is not an SQLite database (too short, another header). Reads the header
+/// only: nothing is created or locked.
+std::optional<uint32_t> SqliteApplicationId(const std::string& path);
+
+/// Create an empty SQLite database at `path` stamped with `application_id` (which the file keeps
+/// whatever is written to it later). Fails if `path` exists.
+Status CreateStampedSqliteFile(const std::string& path, uint32_t application_id);
 
 }  // namespace segsync

@@ -169,15 +169,19 @@ int AirbyteRead(const AirbyteArgs& args, AirbyteWriter& writer) {
       // A child whose parent failed is never started; its status still goes in order.
       emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kStarted));
     }
+    if (s.outcome == StreamOutcome::kNotEntitled) {
+      // The stream read everything the workspace allows (nothing): COMPLETE, as Airbyte's own
+      // sources end a stream whose 403 they are told to skip, so a Team-plan sync that did all
+      // it could does not look failed. The WARN says why it is empty.
+      emitted.Keep(writer.Log("WARN", s.name + " was skipped: " + s.message));
+      emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kComplete));
+      return;
+    }
     if (s.outcome == StreamOutcome::kOk) {
       emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kComplete));
       return;
     }
     emitted.Keep(writer.StreamStatus(s.name, AirbyteStreamStatus::kIncomplete));
-    if (s.outcome == StreamOutcome::kNotEntitled) {
-      // Not a failure of the sync (the exit code stays 0): say why the stream is empty, and go on.
-      emitted.Keep(writer.Log("WARN", s.name + " was skipped: " + s.message));
-    }
   };
   RunReport report;
   Status started_run = ExecuteSync(*config, destination, hooks, report);

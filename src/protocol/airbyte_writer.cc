@@ -89,6 +89,7 @@ Status AirbyteWriter::Spec(std::string_view connection_specification) {
   JsonWriter w;
   w.BeginObject().Key("type").String("SPEC").Key("spec").BeginObject();
   w.Key("connectionSpecification").Raw(connection_specification);
+  w.Key("documentationUrl").String(SEGSYNC_DOCUMENTATION_URL);
   // No protocol_version: the platform then applies its default, whereas a version outside
   // the range it supports would make it refuse the connector.
   w.Key("supportsIncremental").Bool(true);

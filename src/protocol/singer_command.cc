@@ -57,12 +57,15 @@ int PrintAbout(std::string_view format) {
     std::cout << w.str() << "\n" << std::flush;
     return kExitOk;
   }
-  std::string text = "# " + std::string(kTapName) + "\n\n" + Description() +
-                     "\n\nVersion: " + std::string(kVersion) + "\n\n## Capabilities\n\n";
+  // Markdown for docs; plain text (the default) for a terminal, where `#` and backticks are noise.
+  const bool markdown = format == "markdown";
+  std::string text = (markdown ? "# " : "") + std::string(kTapName) + "\n\n" + Description() +
+                     "\n\nVersion: " + std::string(kVersion) + "\n\n" +
+                     (markdown ? "## Capabilities\n\n" : "Capabilities:\n");
   for (auto capability : kCapabilities) {
-    text += "- " + std::string(capability) + "\n";
+    text += (markdown ? "- " : "  ") + std::string(capability) + "\n";
   }
-  text += "\n## Settings\n\n";
+  text += markdown ? "\n## Settings\n\n" : "\nSettings:\n";
   simdjson::dom::parser parser;
   simdjson::dom::element schema;
   simdjson::dom::object properties;
@@ -86,7 +89,8 @@ int PrintAbout(std::string_view format) {
     if (property["description"].get_string().get(description) != simdjson::SUCCESS) {
       description = "";
     }
-    text += "- `" + std::string(name) + "`" +
+    const std::string quoted = markdown ? "`" + std::string(name) + "`" : std::string(name);
+    text += (markdown ? "- " : "  ") + quoted +
             (required_names.count(name) != 0 ? " (required)" : "") + ": " +
             std::string(description) + "\n";
   }

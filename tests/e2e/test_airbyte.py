@@ -368,7 +368,8 @@ class AirbyteFailures(AirbyteTestCase):
     def tearDownClass(cls):
         cls.tmp.__exit__(None, None, None)
 
-    def test_not_entitled_streams_end_incomplete_with_a_message_while_others_complete(self):
+    def test_not_entitled_streams_complete_empty_with_a_message_while_others_complete(self):
+        # A sync that read all the plan allows must not look failed (issue 19): COMPLETE.
         with h.TempDir() as d, h.start_simulator(TOKEN, "--plan", "team", "--no-protocols") as sim:
             config = pu.write_config(d, sim, START)
             messages, _ = self.read(config, configured(
@@ -376,7 +377,7 @@ class AirbyteFailures(AirbyteTestCase):
         self.assertEqual(statuses(messages, "sources"), ["STARTED", "RUNNING", "COMPLETE"])
         for name, feature in (("audit_events", "Audit Trail"), ("transformations", "Protocols")):
             with self.subTest(stream=name):
-                self.assertEqual(statuses(messages, name), ["STARTED", "INCOMPLETE"])
+                self.assertEqual(statuses(messages, name), ["STARTED", "COMPLETE"])
                 self.assertEqual(records(messages, name), [])
                 logs = [m["log"] for m in of_type(messages, "LOG")
                         if m["log"]["message"].startswith(name)]

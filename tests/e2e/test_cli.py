@@ -138,9 +138,11 @@ class ErrorMessages(unittest.TestCase):
         self.assertNotIn(TOKEN, result.stdout + result.stderr)
 
     def test_unreachable_host(self):
-        result = h.run_segsync(["sync", "--api-url", "http://127.0.0.1:9", "--max-retries", "1",
-                                "--destination", "sqlite:/nonexistent-dir/x.db"],
-                               env={"SEGMENT_API_TOKEN": TOKEN})
+        # A writable destination: it is verified before the API, and must pass to reach it.
+        with h.TempDir() as d:
+            result = h.run_segsync(["sync", "--api-url", "http://127.0.0.1:9", "--max-retries",
+                                    "1", "--destination", "sqlite:" + os.path.join(d, "x.db")],
+                                   env={"SEGMENT_API_TOKEN": TOKEN})
         self.assert_message(result, 1, "could not reach the API", "127.0.0.1:9", "Check the network",
                             "nothing was written")
         self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)

@@ -229,10 +229,12 @@ class SingerDiscoveryAndAbout(unittest.TestCase):
         self.assertTrue(about["settings"]["properties"]["api_token"]["secret"])
 
     def test_about_text_names_every_setting(self):
-        result = singer("--about")
-        self.assertEqual(result.returncode, 0, result.stderr)
-        for setting in ("api_token", "region", "start_date", "api_url", "streams"):
-            self.assertIn(f"`{setting}`", result.stdout)
+        # Plain text by default, Markdown on request (tests/e2e/test_ux.py): each names them all.
+        for args, form in ((["--about"], "  {}"), (["--about", "--format", "markdown"], "`{}`")):
+            result = singer(*args)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            for setting in ("api_token", "region", "start_date", "api_url", "streams"):
+                self.assertIn(form.format(setting), result.stdout)
 
     def test_the_binary_named_tap_segsync_speaks_the_singer_command_line(self):
         with tempfile.TemporaryDirectory() as d:

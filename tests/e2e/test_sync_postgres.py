@@ -243,12 +243,16 @@ class UnusableServer(unittest.TestCase):
         self.assertEqual(self.pg.psql(f"SELECT count(*) FROM pg_namespace WHERE nspname = "
                                       f"'{SCHEMA}'").strip(), "0")
 
-    def test_rejected_token_needs_no_server_and_exits_3(self):
-        result = sync_pg(self.sim, "postgresql://segsync@/postgres?host=/tmp/segsync-none",
+    def test_rejected_token_exits_3_and_writes_nothing(self):
+        # The destination is verified before the first API request (issue 19, tests/e2e/test_ux.py
+        # has the unreachable server): a usable one, then the rejected token, exit 3.
+        result = sync_pg(self.sim, self.pg.uri(schema="segment_rejected"),
                          token="wrong-token-e2e-123")
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertIn("rejected", result.stderr)
         self.assertNotIn("PostgreSQL", result.stderr)
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM pg_namespace WHERE nspname = "
+                                      "'segment_rejected'").strip(), "0")
 
 
 if __name__ == "__main__":
