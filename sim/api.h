@@ -44,6 +44,15 @@ struct ApiResponse {
   std::string body;  // JSON
 };
 
+/// Helpers the endpoint files (api.cc, api_extras.cc) share.
+namespace api_detail {
+ApiResponse Error(const ApiError& error);
+ApiResponse NotFound();  // 404 "Resource not found"
+ApiResponse Forbidden(std::string message);
+/// "/a/b/c" -> {"a", "b", "c"}; empty for a path without a leading slash.
+std::vector<std::string_view> Segments(std::string_view path);
+}  // namespace api_detail
+
 /// The Segment Public API over a generated workspace, without HTTP: authentication, rate limits
 /// and faults belong to the server in front of it. Safe to call from many threads.
 class SimulatedApi {

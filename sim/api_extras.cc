@@ -14,33 +14,17 @@
 #include "sim/random.h"
 
 namespace segsync::sim {
+
+using api_detail::Error;
+using api_detail::Forbidden;
+using api_detail::NotFound;
+using api_detail::Segments;
+
 namespace {
 
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
 constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-
-ApiResponse Error(const ApiError& error) { return {error.status, ErrorBody(error)}; }
-ApiResponse NotFound() { return Error({404, "NotFound", "Resource not found", ""}); }
-ApiResponse Forbidden(std::string message) {
-  return Error({403, "Forbidden", std::move(message), ""});
-}
-
-std::vector<std::string_view> PathSegments(std::string_view path) {
-  std::vector<std::string_view> segments;
-  if (path.empty() || path.front() != '/') {
-    return segments;
-  }
-  path.remove_prefix(1);
-  while (true) {
-    const size_t slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) {
-      return segments;
-    }
-    path.remove_prefix(slash + 1);
-  }
-}
 
 // The page request and its offset, for ordinary lists.
 Checked<std::pair<int64_t, int64_t>> CountAndOffset(const QueryParams& query) {
@@ -82,6 +66,18 @@ Checked<std::string> Paged(std::string_view list_key, size_t total, Getter json_
 
 ApiResponse FromChecked(const Checked<std::string>& body) {
   return body.ok() ? ApiResponse{200, *body} : Error(body.error());
+}
+
+// A parent's child list kept as JSON by parent id: 404 when the parent is gone.
+ApiResponse ChildList(const Workspace& ws, ListStream parent, std::string_view parent_id,
+                      const std::unordered_map<std::string, std::vector<std::string>>& children,
+                      std::string_view list_key, const QueryParams& query) {
+  if (ws.Find(parent, parent_id) == nullptr) {
+    return NotFound();
+  }
+  const std::vector<std::string>& list = children.at(std::string(parent_id));
+  return FromChecked(Paged(
+      list_key, list.size(), [&](size_t i) -> const std::string& { return list[i]; }, query));
 }
 
 // All values of a list parameter: repeated (`groupBy=a&groupBy=b`), comma-delimited
@@ -189,7 +185,7 @@ std::optional<ApiResponse> SimulatedApi::GetExtra(std::string_view path, const Q
   if (path == "/events/volume") {
     return EventsVolume(query, now);
   }
-  const std::vector<std::string_view> segments = PathSegments(path);
+  const std::vector<std::string_view> segments = Segments(path);
   if (segments.size() != 3 || segments[1].empty()) {
     return std::nullopt;
   }
@@ -300,12 +296,8 @@ ApiResponse SimulatedApi::Filters(std::string_view destination_id, const QueryPa
         "the Team plan");
   }
   std::shared_lock lock(mutex_);
-  if (workspace_.Find(ListStream::kDestinations, destination_id) == nullptr) {
-    return NotFound();
-  }
-  const std::vector<std::string>& list = workspace_.extras.filters.at(std::string(destination_id));
-  return FromChecked(Paged(
-      "filters", list.size(), [&](size_t i) -> const std::string& { return list[i]; }, query));
+  return ChildList(workspace_, ListStream::kDestinations, destination_id, workspace_.extras.filters,
+                   "filters", query);
 }
 
 ApiResponse SimulatedApi::GroupUsers(std::string_view group_id, const QueryParams& query) {
@@ -330,12 +322,8 @@ ApiResponse SimulatedApi::GroupUsers(std::string_view group_id, const QueryParam
 
 ApiResponse SimulatedApi::Syncs(std::string_view warehouse_id, const QueryParams& query) {
   std::shared_lock lock(mutex_);
-  if (workspace_.Find(ListStream::kWarehouses, warehouse_id) == nullptr) {
-    return NotFound();
-  }
-  const std::vector<std::string>& list = workspace_.extras.syncs.at(std::string(warehouse_id));
-  return FromChecked(Paged(
-      "reports", list.size(), [&](size_t i) -> const std::string& { return list[i]; }, query));
+  return ChildList(workspace_, ListStream::kWarehouses, warehouse_id, workspace_.extras.syncs,
+                   "reports", query);
 }
 
 ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now) {
