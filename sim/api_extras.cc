@@ -2,6 +2,7 @@
 // The simulated API's newer endpoints: tracking plans, functions, labels, filters, models, roles,
 // group members, warehouse syncs and event volume.
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <tuple>
@@ -168,7 +169,31 @@ std::optional<ApiResponse> SimulatedApi::GetExtra(std::string_view path, const Q
       return Forbidden(
           "Tracking plans require the Protocols feature, which this workspace does not have");
     }
-    return ExtraList("tracking_plans", "trackingPlans", workspace_.extras.tracking_plans, query);
+    auto type = OneParam(query, {"type"});
+    if (!type.ok()) {
+      return Error(type.error());
+    }
+    if (!type->has_value()) {
+      return ExtraList("tracking_plans", "trackingPlans", workspace_.extras.tracking_plans, query);
+    }
+    static constexpr std::array<std::string_view, 5> kTypes = {"ENGAGE", "LIVE", "PROPERTY_LIBRARY",
+                                                               "RULE_LIBRARY", "TEMPLATE"};
+    if (std::find(kTypes.begin(), kTypes.end(), **type) == kTypes.end()) {
+      return Error(Invalid("type",
+                           "\"type\" must be one of ENGAGE, LIVE, PROPERTY_LIBRARY, "
+                           "RULE_LIBRARY, TEMPLATE"));
+    }
+    // Only that type; the cursor counts within the filtered list.
+    std::shared_lock lock(mutex_);
+    std::vector<const std::string*> plans;
+    for (const Item& plan : workspace_.extras.tracking_plans) {
+      if (workspace_.extras.plan_types.at(plan.id) == **type) {
+        plans.push_back(&plan.json);
+      }
+    }
+    return FromChecked(Paged(
+        "trackingPlans", plans.size(), [&](size_t i) -> const std::string& { return *plans[i]; },
+        query));
   }
   if (path == "/functions") {
     return Functions(query);

@@ -173,7 +173,9 @@ void GenerateTrackingPlans(Workspace& ws, const ScaleSpec& scale,
     if (rng.Chance(0.6)) {
       w.Key("description").String(Decorate(rng, "Events of the web app", kHostileShare));
     }
-    w.Key("type").String(i == 0 ? "LIVE" : rng.Pick(kPlanTypes));
+    const std::string_view plan_type = i == 0 ? "LIVE" : rng.Pick(kPlanTypes);
+    w.Key("type").String(plan_type);
+    x.plan_types.emplace(item.id, plan_type);
     WriteTimes(w, rng, now, false);
     w.EndObject();
     item.json = w.Take();

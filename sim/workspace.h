@@ -81,6 +81,7 @@ struct VolumeSeries {
 /// The generated data of the newer endpoints.
 struct Extras {
   std::vector<Item> tracking_plans;
+  std::unordered_map<std::string, std::string> plan_types;                 // `type`, by plan id
   std::unordered_map<std::string, std::vector<std::string>> rules;         // JSON, by plan id
   std::unordered_map<std::string, std::vector<std::string>> plan_sources;  // source ids, by plan
   std::array<std::vector<Item>, 3> functions;                              // by kFunctionTypes

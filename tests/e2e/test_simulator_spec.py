@@ -737,6 +737,15 @@ class NewerEndpointsConformToSpecTest(unittest.TestCase):
                 other, _ = self.walk(name, path, ODD_COUNT, spelling="brackets-encoded")
                 self.assertEqual(other, items)
 
+    def test_tracking_plans_filter_by_type(self):
+        for plan_type in ("LIVE", "TEMPLATE", "ENGAGE"):
+            with self.subTest(type=plan_type):
+                items, _ = self.walk("tracking_plans", "/tracking-plans", SMALL_COUNT,
+                                     extra={"type": plan_type})
+                self.assertEqual(items, [p for p in self.dump["tracking_plans"]
+                                         if p["type"] == plan_type])
+        self.assert_error("/tracking-plans?type=live", 422, "type")
+
     def test_roles_include_the_roles_users_are_given(self):
         role_ids = {role["id"] for role in self.dump["roles"]}
         status, dump = self.sim.get_json("/__sim/dump?streams=users,groups")
