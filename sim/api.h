@@ -73,6 +73,9 @@ class SimulatedApi {
   /// Appends audit events stamped `now`.
   void AddAuditEvents(int64_t count, UnixMillis now);
 
+  /// Every warehouse's sources sync `count` more times now (`POST /__sim/syncs?advance=N`).
+  void AdvanceSyncs(int count, UnixMillis now);
+
  private:
   ApiResponse List(ListStream stream, const QueryParams& query);
   ApiResponse ConnectedDestinations(std::string_view source_id, const QueryParams& query);

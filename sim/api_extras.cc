@@ -500,6 +500,11 @@ ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now)
   return {200, w.Take()};
 }
 
+void SimulatedApi::AdvanceSyncs(int count, UnixMillis now) {
+  std::unique_lock lock(mutex_);
+  sim::AdvanceSyncs(workspace_, count, now);
+}
+
 std::optional<ApiResponse> SimulatedApi::DeleteExtra(std::string_view stream, std::string_view id,
                                                      std::string_view when) {
   static constexpr std::array<std::string_view, 5> kStreams = {
