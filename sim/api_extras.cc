@@ -306,12 +306,24 @@ ApiResponse SimulatedApi::Functions(const QueryParams& query) {
 
 ApiResponse SimulatedApi::Labels() {
   // Not paginated: every label in one response, no `pagination`, whatever the query says.
-  std::shared_lock lock(mutex_);
-  std::vector<const std::string*> labels;
-  for (const Item& label : workspace_.extras.labels) {
-    labels.push_back(&label.json);
+  std::string body;
+  {
+    std::shared_lock lock(mutex_);
+    std::vector<const std::string*> labels;
+    for (const Item& label : workspace_.extras.labels) {
+      labels.push_back(&label.json);
+    }
+    body = ListBody("labels", labels, std::nullopt);
   }
-  return {200, ListBody("labels", labels, std::nullopt)};
+  // Every response is the whole list, so deletions waiting for its end happen now.
+  std::unique_lock lock(mutex_);
+  if (auto it = pending_extra_deletions_.find("labels"); it != pending_extra_deletions_.end()) {
+    for (const std::string& id : it->second) {
+      RemoveExtraLocked("labels", id);
+    }
+    pending_extra_deletions_.erase(it);
+  }
+  return {200, std::move(body)};
 }
 
 ApiResponse SimulatedApi::Filters(std::string_view destination_id, const QueryParams& query) {

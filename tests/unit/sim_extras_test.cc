@@ -360,8 +360,13 @@ TEST(SimExtrasTest, DeletesReachTheNewerLists) {
   EXPECT_NE(api.Get("/roles", {}, kNow).body.find(role), std::string::npos);  // the last page
   EXPECT_EQ(api.Get("/roles", {}, kNow).body.find(role), std::string::npos);
   EXPECT_EQ(api.Delete("labels", "team=growth", "").status, 200);
-  EXPECT_EQ(api.Get("/labels", {}, kNow).body.find("\"growth\""), std::string::npos);
+  EXPECT_EQ(api.Get("/labels", {}, kNow).body.find(R"("key":"team","value":"growth")"),
+            std::string::npos);
   EXPECT_EQ(api.Delete("labels", "team=nothing", "").status, 404);
+  EXPECT_EQ(api.Delete("labels", "region=eu", "after_list").status, 200);
+  const std::string region_eu = R"("key":"region","value":"eu")";
+  EXPECT_NE(api.Get("/labels", {}, kNow).body.find(region_eu), std::string::npos);
+  EXPECT_EQ(api.Get("/labels", {}, kNow).body.find(region_eu), std::string::npos);
 }
 
 TEST(SimExtrasTest, AdvancingSyncsAddsNewOnesFinishesRunningOnesAndDropsTheOldest) {
