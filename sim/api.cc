@@ -11,13 +11,8 @@
 #include "sim/random.h"
 
 namespace segsync::sim {
-namespace {
 
-constexpr int64_t kMillisPerHour = 3'600'000;
-constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-constexpr int64_t kAuditRetentionMillis = 90 * kMillisPerDay;
-// Enough for every kept month of all four endpoints at the small and large scales.
-constexpr size_t kUsageCacheRowBudget = 2'000'000;
+namespace api_detail {
 
 ApiResponse Error(const ApiError& error) { return {error.status, ErrorBody(error)}; }
 
@@ -26,8 +21,6 @@ ApiResponse NotFound() { return Error({404, "NotFound", "Resource not found", ""
 ApiResponse Forbidden(std::string message) {
   return Error({403, "Forbidden", std::move(message), ""});
 }
-
-ApiResponse Ok(std::string body) { return {200, std::move(body)}; }
 
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> segments;
@@ -44,6 +37,23 @@ std::vector<std::string_view> Segments(std::string_view path) {
     path.remove_prefix(slash + 1);
   }
 }
+
+}  // namespace api_detail
+
+using api_detail::Error;
+using api_detail::Forbidden;
+using api_detail::NotFound;
+using api_detail::Segments;
+
+namespace {
+
+ApiResponse Ok(std::string body) { return {200, std::move(body)}; }
+
+constexpr int64_t kMillisPerHour = 3'600'000;
+constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
+constexpr int64_t kAuditRetentionMillis = 90 * kMillisPerDay;
+// Enough for every kept month of all four endpoints at the small and large scales.
+constexpr size_t kUsageCacheRowBudget = 2'000'000;
 
 // The page request plus the offset its cursor names, for ordinary (offset-cursor) lists.
 struct OffsetRequest {
@@ -156,6 +166,9 @@ ApiResponse SimulatedApi::Get(std::string_view path, const QueryParams& query, U
     if (segments[0] == "destinations" && segments[2] == "delivery-metrics") {
       return DeliveryMetrics(segments[1], query, now);
     }
+  }
+  if (std::optional<ApiResponse> extra = GetExtra(path, query, now)) {
+    return *std::move(extra);
   }
   return NotFound();
 }
@@ -495,11 +508,15 @@ void SimulatedApi::RemoveLocked(ListStream stream, std::string_view id) {
 
 ApiResponse SimulatedApi::Delete(std::string_view stream, std::string_view id,
                                  std::string_view when) {
+  if (std::optional<ApiResponse> extra = DeleteExtra(stream, id, when)) {
+    return *std::move(extra);
+  }
   const std::optional<ListStream> list = ListStreamNamed(stream);
   if (!list.has_value()) {
     return Error({400, "BadRequest",
                   "stream must be one of sources, destinations, warehouses, catalog_sources, "
-                  "catalog_destinations, catalog_warehouses, users, groups, transformations",
+                  "catalog_destinations, catalog_warehouses, users, groups, transformations, "
+                  "tracking_plans, functions, labels, reverse_etl_models, roles",
                   "stream"});
   }
   if (!when.empty() && when != "now" && when != "after_list") {
@@ -706,6 +723,7 @@ std::string SimulatedApi::Dump(UnixMillis now, const std::vector<std::string>& o
     }
     w.EndArray();
   }
+  DumpExtras(w, now, wanted);
   w.EndObject();
   return w.Take();
 }

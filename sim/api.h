@@ -3,9 +3,11 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "sim/paging.h"
 #include "sim/usage.h"
 #include "sim/workspace.h"
@@ -29,9 +32,10 @@ enum class AuditOldStart {
 
 /// Which plan-gated features the workspace has.
 struct Entitlements {
-  bool audit_trail = true;    // Business plan
-  bool protocols = true;      // /transformations
-  bool subscriptions = true;  // /destinations/{id}/subscriptions
+  bool audit_trail = true;          // Business plan
+  bool protocols = true;            // /transformations
+  bool subscriptions = true;        // /destinations/{id}/subscriptions
+  bool destination_filters = true;  // Business plan: /destination/{id}/filters
   AuditOldStart audit_old_start = AuditOldStart::kKeepAll;
 };
 
@@ -39,6 +43,15 @@ struct ApiResponse {
   int status = 200;
   std::string body;  // JSON
 };
+
+/// Helpers the endpoint files (api.cc, api_extras.cc) share.
+namespace api_detail {
+ApiResponse Error(const ApiError& error);
+ApiResponse NotFound();  // 404 "Resource not found"
+ApiResponse Forbidden(std::string message);
+/// "/a/b/c" -> {"a", "b", "c"}; empty for a path without a leading slash.
+std::vector<std::string_view> Segments(std::string_view path);
+}  // namespace api_detail
 
 /// The Segment Public API over a generated workspace, without HTTP: authentication, rate limits
 /// and faults belong to the server in front of it. Safe to call from many threads.
@@ -66,6 +79,8 @@ class SimulatedApi {
                      std::string_view value, UnixMillis now);
   /// Brings back an object removed by Delete (its dependents stay removed), at the list's end.
   ApiResponse Restore(std::string_view stream, std::string_view id);
+  /// Every warehouse's sources sync `count` more times now (`POST /__sim/syncs?advance=N`).
+  void AdvanceSyncs(int count, UnixMillis now);
 
  private:
   ApiResponse List(ListStream stream, const QueryParams& query);
@@ -76,6 +91,29 @@ class SimulatedApi {
                               UnixMillis now);
   ApiResponse Usage(UsageEndpoint endpoint, const QueryParams& query, UnixMillis now);
   ApiResponse AuditEvents(const QueryParams& query, UnixMillis now);
+  // The newer endpoints (api_extras.cc).
+  /// Routes the newer endpoints; nullopt when `path` is none of them.
+  std::optional<ApiResponse> GetExtra(std::string_view path, const QueryParams& query,
+                                      UnixMillis now);
+  /// A top-level list of the newer endpoints (`items` lives in workspace_); the stream name
+  /// keys pending deletions.
+  ApiResponse ExtraList(const std::string& stream, std::string_view list_key,
+                        std::vector<Item>& items, const QueryParams& query);
+  ApiResponse TrackingPlanChild(std::string_view plan_id, bool rules, const QueryParams& query);
+  ApiResponse Functions(const QueryParams& query);
+  ApiResponse Labels();
+  ApiResponse Filters(std::string_view destination_id, const QueryParams& query);
+  ApiResponse GroupUsers(std::string_view group_id, const QueryParams& query);
+  ApiResponse Syncs(std::string_view warehouse_id, const QueryParams& query);
+  ApiResponse EventsVolume(const QueryParams& query, UnixMillis now);
+  /// Deletes from a newer top-level stream; nullopt when `stream` is none of them.
+  std::optional<ApiResponse> DeleteExtra(std::string_view stream, std::string_view id,
+                                         std::string_view when);
+  /// Requires the unique lock.
+  void RemoveExtraLocked(std::string_view stream, std::string_view id);
+  /// Writes the newer streams' part of the dump (requires the shared lock).
+  void DumpExtras(JsonWriter& w, UnixMillis now,
+                  const std::function<bool(std::string_view)>& wanted) const;
   /// The oldest audit event time kept at `now`.
   UnixMillis AuditKeptFrom(UnixMillis now) const;
 
@@ -92,6 +130,7 @@ class SimulatedApi {
   Workspace workspace_;
   std::array<std::vector<std::string>, kListStreamCount> pending_deletions_;
   std::array<std::vector<Item>, kListStreamCount> removed_;  // for Restore
+  std::map<std::string, std::vector<std::string>, std::less<>> pending_extra_deletions_;
 
   std::mutex usage_mutex_;
   // (endpoint, month index, elapsed days of the current month or 0) -> rows

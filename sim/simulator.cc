@@ -170,6 +170,7 @@ Result<Entitlements> EntitlementsFrom(const SimOptions& options) {
     return Status::Config("plan '" + options.plan + "' is not one of business, team");
   }
   Entitlements entitlements{options.plan == "business", options.protocols, options.subscriptions};
+  entitlements.destination_filters = options.plan == "business";
   if (options.audit_old_start == "ignore") {
     entitlements.audit_old_start = AuditOldStart::kIgnore;
   } else if (options.audit_old_start == "reject") {
@@ -406,6 +407,21 @@ class SimServer {
       w.BeginObject().Key("added").Int(*count).EndObject();
       return Reply(res, 200, w.Take());
     }
+    if (req.method == "POST" && req.path == "/__sim/syncs") {
+      const QueryParams query = ParseQuery(RawQuery(req));
+      const auto advance = query.find("advance");
+      const auto count =
+          ParseDigits(advance == query.end() ? std::string_view() : advance->second, 3);
+      if (!count.has_value() || *count == 0) {
+        return Reply(
+            res, 400,
+            ErrorBody({400, "BadRequest", "advance must be a number from 1 to 999", "advance"}));
+      }
+      api_.AdvanceSyncs(static_cast<int>(*count), now);
+      JsonWriter w;
+      w.BeginObject().Key("advanced").Int(*count).EndObject();
+      return Reply(res, 200, w.Take());
+    }
     return Reply(res, 404, ErrorBody({404, "NotFound", "Resource not found", ""}));
   }
 
@@ -480,10 +496,16 @@ Result<std::unique_ptr<Simulator>> Simulator::Start(const SimOptions& options) {
   if (entitlements.audit_old_start == AuditOldStart::kKeepAll) {
     scale.audit_history_days = kKeepAllAuditHistoryDays;
   }
+  // /events/volume's documented 60 a minute is on unless switched off; a limit given for it
+  // explicitly comes first and so wins.
+  std::vector<std::string> endpoint_limits = options.endpoint_limits;
+  if (options.events_volume_limit) {
+    endpoint_limits.emplace_back(kEventsVolumeLimit);
+  }
   SEGSYNC_ASSIGN_OR_RETURN(
       RateLimits limits,
       RateLimits::Make(options.rate_limit_mode, options.rate_limit, options.rate_window_ms,
-                       options.rate_burst, options.endpoint_limits));
+                       options.rate_burst, endpoint_limits));
   std::unique_ptr<RequestLog> log;
   if (!options.request_log.empty()) {
     SEGSYNC_ASSIGN_OR_RETURN(log, RequestLog::Open(options.request_log));
