@@ -3,7 +3,6 @@
 #include "http/curl_http_client.h"
 
 #include <curl/curl.h>
-#include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
@@ -21,16 +20,10 @@ struct CurlSlistDeleter {
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
+  auto* body = static_cast<ResponseBody*>(user);
   const size_t bytes = size * count;
-  // Keep simdjson's padding free past the end (growing geometrically, as append would), so the
-  // parser reads the body in place instead of first copying it into a padded buffer.
-  const size_t needed = body->size() + bytes + simdjson::SIMDJSON_PADDING;
-  if (needed > body->capacity()) {
-    body->reserve(std::max(needed, body->capacity() * 2));
-  }
-  body->append(data, bytes);
-  return bytes;
+  // A short count makes curl end the transfer with a write error, reported as a failed request.
+  return body->Append(data, bytes) ? bytes : 0;
 }
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
