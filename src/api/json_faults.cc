@@ -121,6 +121,21 @@ simdjson::error_code ParseKeepingNumbers(simdjson::dom::parser& parser, std::str
   return parser.parse(text.data(), text.size(), false).get(out);
 }
 
+simdjson::error_code ParseKeepingNumbers(simdjson::dom::parser& parser, ResponseBody& body,
+                                         simdjson::dom::element& out) {
+  static_assert(ResponseBody::kPadding >= simdjson::SIMDJSON_PADDING);
+  auto error = parser.parse(body.data(), body.size(), false).get(out);
+  if (error == simdjson::SUCCESS) {
+    return error;
+  }
+  std::optional<std::string> quoted = QuoteOutsizedNumbers(body.view());
+  if (!quoted) {
+    return error;
+  }
+  body = *quoted;
+  return parser.parse(body.data(), body.size(), false).get(out);
+}
+
 std::string RestoreOutsizedNumbers(std::string json) {
   size_t at = 0;
   while ((at = json.find(kOutsizedNumberJsonPrefix, at)) != std::string::npos) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/response_body.h"
+
 namespace segsync {
 
 /// A string value that stands for a number no native type holds (beyond 64-bit integers, or
@@ -24,6 +26,10 @@ std::optional<std::string> QuoteOutsizedNumbers(std::string_view json);
 /// Parse `text` (kept with simdjson's padding); a number no native type holds does not fail the
 /// parse but is kept as written (see QuoteOutsizedNumbers, RestoreOutsizedNumbers).
 simdjson::error_code ParseKeepingNumbers(simdjson::dom::parser& parser, std::string& text,
+                                         simdjson::dom::element& out);
+
+/// The same for a response body, parsed in place unless a number had to be quoted.
+simdjson::error_code ParseKeepingNumbers(simdjson::dom::parser& parser, ResponseBody& body,
                                          simdjson::dom::element& out);
 
 /// JSON text back as the API wrote it: every quoted outsized number unquoted again.

@@ -12,6 +12,10 @@
 #include "core/log.h"
 
 namespace segsync {
+
+// Bodies are parsed in place (ResponseBody keeps this padding allocated past their end).
+static_assert(ResponseBody::kPadding >= simdjson::SIMDJSON_PADDING);
+
 namespace {
 
 std::string HostOf(std::string_view url) {
@@ -115,11 +119,11 @@ Result<ApiPage> SegmentClient::GetPage(std::string_view path, const QueryParams&
         response->body.size() >= split.min_body_bytes) {
       if (auto parts = SplitDataList(response->body, split.list_key)) {
         // Parse the page without its list's items; they are parsed one at a time later.
-        const std::string& body = response->body;
+        const std::string_view body = response->body.view();
         std::string envelope;
         envelope.reserve(parts->open + 1 + (body.size() - parts->close) +
                          simdjson::SIMDJSON_PADDING);
-        envelope.append(body, 0, parts->open + 1).append(body, parts->close);
+        envelope.append(body.substr(0, parts->open + 1)).append(body.substr(parts->close));
         simdjson::dom::element doc;
         ApiPage page;
         if (parser.parse(envelope).get(doc) == simdjson::SUCCESS &&

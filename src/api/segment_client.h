@@ -42,7 +42,7 @@ struct RequestStats {
 struct ApiPage {
   simdjson::dom::element data;  // lives in the parser until its next use
   bool split = false;
-  std::string body;  // kept only when split
+  ResponseBody body;  // kept only when split
   std::vector<std::pair<size_t, size_t>> items;
 };
 

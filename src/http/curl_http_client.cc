@@ -3,7 +3,6 @@
 #include "http/curl_http_client.h"
 
 #include <curl/curl.h>
-#include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,7 +22,7 @@ struct CurlSlistDeleter {
 
 /// Where one transfer's body goes, and why it was cut off, if it was.
 struct BodySink {
-  std::string* body = nullptr;
+  ResponseBody* body = nullptr;
   size_t limit = 0;
   bool too_big = false;
   bool out_of_memory = false;
@@ -31,7 +30,7 @@ struct BodySink {
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<BodySink*>(user);
-  std::string* body = sink->body;
+  ResponseBody* body = sink->body;
   const size_t bytes = size * count;
   // libcurl hands over decoded bytes (CURLOPT_ACCEPT_ENCODING), so this bounds what a gzip bomb
   // expands to as well as an endless body; returning less than `bytes` aborts the transfer.
@@ -39,18 +38,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     sink->too_big = true;
     return 0;
   }
-  try {
-    // Keep simdjson's padding free past the end (growing geometrically, as append would, but
-    // never past the limit), so the parser reads the body in place instead of first copying it
-    // into a padded buffer.
-    const size_t needed = body->size() + bytes + simdjson::SIMDJSON_PADDING;
-    if (needed > body->capacity()) {
-      body->reserve(std::max(
-          needed, std::min(body->capacity() * 2, sink->limit + simdjson::SIMDJSON_PADDING)));
-    }
-    body->append(data, bytes);
-  } catch (const std::bad_alloc&) {
-    // An exception must not unwind through libcurl's C frames.
+  if (!body->Append(data, bytes)) {
     sink->out_of_memory = true;
     return 0;
   }

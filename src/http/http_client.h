@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "http/response_body.h"
 
 namespace segsync {
 
@@ -22,7 +23,7 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 0;
   HeaderList headers;  // names lower-cased
-  std::string body;
+  ResponseBody body;
 
   /// The first header with this (lower-case) name, or "" if absent.
   std::string_view Header(std::string_view lower_name) const {

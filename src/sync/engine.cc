@@ -21,7 +21,7 @@ namespace {
 
 // Slices waiting for the writer, per fetching worker: enough that a fetch never waits on a
 // write that is about to finish, few enough that memory stays flat.
-constexpr size_t kQueuedSlicesPerWorker = 4;
+constexpr size_t kQueuedSlicesPerWorker = 2;
 
 bool Contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();

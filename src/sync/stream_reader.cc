@@ -67,9 +67,6 @@ Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progre
   const StreamSpec& spec = spec_;
   std::string& cursor = progress.cursor;
   std::set<std::string, std::less<>>& seen_cursors = progress.seen_cursors;
-  // Items of a split page, parsed one at a time.
-  std::optional<simdjson::dom::parser> item_parser;
-  std::string item_text;
   const SplitOptions split{spec.single_object ? std::string_view() : spec.list_key,
                            options_.split_pages_from_bytes};
   // While a page's records are built and handed on, the next page is already being fetched
@@ -103,6 +100,27 @@ Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progre
                                                   std::string(spec.name) +
                                                   " from this run was committed");
     }
+    if (progress.pending) {
+      // The rest of a page this chain paused in.
+      Slice slice;
+      SEGSYNC_RETURN_NOT_OK(
+          BuildItems(*progress.pending, partition, slice, sink, should_pause, paused));
+      if (*paused) {
+        return Status::Ok();
+      }
+      const bool last = progress.pending->last;
+      progress.pending.reset();
+      slice.page_done = true;
+      SEGSYNC_RETURN_NOT_OK(sink(std::move(slice)));
+      if (last) {
+        return Status::Ok();
+      }
+      if (should_pause()) {
+        *paused = true;
+        return Status::Ok();
+      }
+      continue;
+    }
     auto page = ahead.valid() ? collect() : fetch(cursor, current, &stats);
     if (!page.ok()) {
       return page.status();
@@ -131,20 +149,15 @@ Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progre
     }
     Slice slice;
     if (page->split) {
-      if (!item_parser) {
-        item_parser.emplace();
-      }
-      for (const auto& [begin, end] : page->items) {
-        item_text.reserve(end - begin + simdjson::SIMDJSON_PADDING);
-        item_text.assign(page->body, begin, end - begin);
-        simdjson::dom::element item;
-        if (ParseKeepingNumbers(*item_parser, item_text, item) != simdjson::SUCCESS) {
-          const std::string fault = DescribeTextFault(item_text);
-          return Status(StatusCode::kParse, "GET " + partition.path + ": an item of data." +
-                                                std::string(spec.list_key) + " is not valid JSON" +
-                                                (fault.empty() ? "" : " (it holds " + fault + ")"));
+      ChainProgress::PendingPage split_page{std::move(page->body), std::move(page->items), 0,
+                                            !next.has_value()};
+      SEGSYNC_RETURN_NOT_OK(BuildItems(split_page, partition, slice, sink, should_pause, paused));
+      if (*paused) {
+        if (next) {
+          cursor = std::move(*next);
         }
-        SEGSYNC_RETURN_NOT_OK(AddRecord(item, partition, slice, sink));
+        progress.pending = std::move(split_page);
+        return Status::Ok();
       }
     } else {
       simdjson::dom::element items;
@@ -182,6 +195,37 @@ Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progre
       std::swap(current, other);  // the page fetched ahead lives in `other`
     }
   }
+}
+
+Status StreamReader::BuildItems(ChainProgress::PendingPage& page, const Partition& partition,
+                                Slice& slice, const PageSink& sink, const PauseCheck& should_pause,
+                                bool* paused) const {
+  simdjson::dom::parser item_parser;
+  std::string item_text;
+  for (; page.next_item < page.items.size(); ++page.next_item) {
+    const auto [begin, end] = page.items[page.next_item];
+    item_text.reserve(end - begin + simdjson::SIMDJSON_PADDING);
+    item_text.assign(page.body.data() + begin, end - begin);
+    simdjson::dom::element item;
+    if (ParseKeepingNumbers(item_parser, item_text, item) != simdjson::SUCCESS) {
+      const std::string fault = DescribeTextFault(item_text);
+      return Status(StatusCode::kParse, "GET " + partition.path + ": an item of data." +
+                                            std::string(spec_.list_key) + " is not valid JSON" +
+                                            (fault.empty() ? "" : " (it holds " + fault + ")"));
+    }
+    SEGSYNC_RETURN_NOT_OK(AddRecord(item, partition, slice, sink));
+    if (slice.records.empty()) {
+      page.body.ReleaseBefore(end);  // handed on as records: the text is not read again
+    }
+    // A chain read ahead stops mid-page too once the spool is full: the rest of the page waits
+    // as text, half the size of its records, until this stream is written.
+    if (slice.records.empty() && page.next_item + 1 < page.items.size() && should_pause()) {
+      ++page.next_item;
+      *paused = true;
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
 }
 
 Status StreamReader::AddRecord(simdjson::dom::element item, const Partition& partition,

@@ -250,8 +250,9 @@ RunResult Drive(const Limit& limit, int workers, int64_t needed, int64_t latency
       if (r.status == 429) {
         ++result.limited;
         --started;
-        const auto at = r.body.find("msBeforeNext\":");
-        const int64_t wait = std::stoll(r.body.substr(at + 14));
+        const std::string_view body = r.body;
+        const auto at = body.find("msBeforeNext\":");
+        const int64_t wait = std::stoll(std::string(body.substr(at + 14)));
         pacer.BlockUntil(clock.Now() + wait + 5, "/sources");
       } else {
         ++done;

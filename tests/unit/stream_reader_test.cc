@@ -116,6 +116,38 @@ TEST(StreamReader, PausesBetweenPagesAndResumesFromItsProgress) {
   EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"u1", "u2"}));
 }
 
+TEST(StreamReader, AChainReadAheadPausesInsideABigPageAndResumesAtTheNextItem) {
+  ReaderHarness h("users");
+  h.options.split_pages_from_bytes = 1;  // every page is split into items
+  h.options.slice_bytes = 1;             // every record fills a slice
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
+                Page("users", R"({"id":"u1"},{"id":"u2"},{"id":"u3"})", "Mg=="));
+  ChainProgress progress;
+  bool paused = false;
+  const Partition partition{"/users", {}, nullptr, std::nullopt};
+  ASSERT_OK(h.Read(partition, progress, &paused, [] { return true; }));
+  EXPECT_TRUE(paused);
+  EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"u1"}));
+  ASSERT_TRUE(progress.pending.has_value());
+  EXPECT_EQ(progress.pending->next_item, 1u);
+  EXPECT_EQ(progress.cursor, "Mg==");
+  EXPECT_EQ(h.http.sent().size(), 1u);
+
+  h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
+                Page("users", R"({"id":"u4"})"));
+  paused = false;
+  ASSERT_OK(h.Read(partition, progress, &paused));
+  EXPECT_FALSE(paused);
+  EXPECT_FALSE(progress.pending.has_value());
+  EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"u1", "u2", "u3", "u4"}));
+  int pages = 0;
+  for (const auto& slice : h.slices) {
+    pages += slice.page_done ? 1 : 0;
+  }
+  EXPECT_EQ(pages, 2);  // the paused page is counted once, when its last item is handed on
+  EXPECT_EQ(h.http.sent().size(), 2u);
+}
+
 TEST(StreamReader, ACursorSeenTwiceStopsTheChain) {
   ReaderHarness h("users");
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
