@@ -147,7 +147,7 @@ class BodyLimitsTest(unittest.TestCase):
         body = b'{"data":{"users":[' + b" " * (200 << 20) + b"]}}"  # below the body limit
 
         def limit_memory():
-            resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+            resource.setrlimit(resource.RLIMIT_AS, (300 << 20, 300 << 20))
 
         with HostileApi() as api, h.TempDir() as d:
             api.routes["/users"] = lambda r: r.send_raw(200, body)
@@ -297,10 +297,12 @@ class TokenTest(unittest.TestCase):
             self.assertIn("--api-token on the command line", err)
 
     def test_a_password_in_api_url_is_masked(self):
-        result = h.run_segsync(
-            ["sync", "--api-url", "http://proxyuser:pr0xy-pa55word@127.0.0.1:9/",
-             "--streams", "sources", "--max-retries", "0", "--destination", "sqlite:/dev/null/x"],
-            env={"SEGMENT_API_TOKEN": TOKEN})
+        with h.TempDir() as d:
+            result = h.run_segsync(
+                ["sync", "--api-url", "http://proxyuser:pr0xy-pa55word@127.0.0.1:9/",
+                 "--streams", "sources", "--max-retries", "0",
+                 "--destination", "sqlite:" + os.path.join(d, "x.db")],
+                env={"SEGMENT_API_TOKEN": TOKEN})
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("127.0.0.1:9", result.stderr)
         self.assertNotIn("pr0xy-pa55word", result.stderr + result.stdout)
