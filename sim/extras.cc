@@ -271,7 +271,7 @@ void GenerateLabels(Workspace& ws, const ScaleSpec& scale) {
       "environment", "Environment", "team", "region", "cost-center", "owner", "🏷️", "ключ"};
   Rng rng = Rng::For(ws.seed, "labels");
   std::set<std::string> seen;
-  auto add = [&](std::string key, std::string value) {
+  auto add = [&](const std::string& key, const std::string& value) {
     if (!seen.insert(key + "=" + value).second) {
       return;
     }
@@ -475,7 +475,8 @@ void WriteSync(JsonWriter& w, Rng& rng, const std::string& source_id, UnixMillis
   if (running) {
     w.Key("end").Null();
     w.Key("status").String("running");
-    duration = static_cast<double>((now - start) / 1000);
+    const int64_t seconds = (now - start) / 1000;  // whole seconds, like the others
+    duration = static_cast<double>(seconds);
   } else {
     duration = static_cast<double>(rng.Between(5, 5400));
     if (rng.Chance(0.2)) {

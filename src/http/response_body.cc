@@ -87,12 +87,14 @@ void ResponseBody::ReleaseBefore(size_t offset) {
     return;
   }
   const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto begin = (reinterpret_cast<uintptr_t>(data_) + released_ + page - 1) / page * page;
-  const auto end = (reinterpret_cast<uintptr_t>(data_) + offset) / page * page;
+  const auto address = reinterpret_cast<uintptr_t>(data_);
+  // Offsets of whole pages strictly inside this allocation (the allocator's header lies before
+  // data_).
+  const size_t begin = (address + released_ + page - 1) / page * page - address;
+  const size_t end = (address + offset) / page * page - address;
   if (end >= begin + kWorthIt) {
-    // Pages strictly inside this allocation: the allocator's own header lies before data_.
-    madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-    released_ = end - reinterpret_cast<uintptr_t>(data_);
+    madvise(data_ + begin, end - begin, MADV_DONTNEED);
+    released_ = end;
   }
 }
 

@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,10 +41,10 @@ class FakeHttpClient final : public HttpClient {
     }
   }
 
-  void Expect(std::string url, int status, std::string body, HeaderList headers = {}) {
+  void Expect(std::string url, int status, std::string_view body, HeaderList headers = {}) {
     HttpResponse r;
     r.status = status;
-    r.body = std::move(body);
+    r.body = body;
     r.headers = std::move(headers);
     script_.push_back({std::move(url), std::move(r)});
   }

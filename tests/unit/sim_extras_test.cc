@@ -63,7 +63,10 @@ uint64_t Digest(const Workspace& ws) {
   }
   for (const auto& [source, warehouses] : ws.connected_warehouses) {
     for (const std::string& id : warehouses) {
-      h ^= HashString(source + "/" + id);  // the map's order is unspecified: order-free
+      std::string pair = source;
+      pair += '/';
+      pair += id;
+      h ^= HashString(pair);  // the map's order is unspecified: order-free
     }
   }
   for (const auto& [id, extras] : ws.destination_extras) {
@@ -115,7 +118,7 @@ TEST(SimExtrasTest, HoursAndMinutesAddUpToTheirDay) {
       if (h == 5) {
         uint64_t minutes = 0;
         for (int m = 0; m < 60; ++m) {
-          minutes += VolumeCount(series, day * kDay + h * kHour + m * 60'000, 60'000);
+          minutes += VolumeCount(series, day * kDay + h * kHour + int64_t{m} * 60'000, 60'000);
         }
         EXPECT_EQ(minutes, hour);
       }
