@@ -293,7 +293,9 @@ void SyncEngine::EnsureBuilt(StreamTask& task) {
 
 bool SyncEngine::Takeable(const StreamTask& task) const {
   return task.built && !task.read_done && task.read_status.ok() &&
-         (!task.paused.empty() || task.next_partition < task.partitions.size());
+         (!task.paused.empty() || task.next_partition < task.partitions.size()) &&
+         (task.spec.max_parallel_partitions == 0 ||
+          task.active < task.spec.max_parallel_partitions);
 }
 
 bool SyncEngine::Take(StreamTask*& task, size_t& partition) {
@@ -588,7 +590,7 @@ Status SyncEngine::Commit(StreamRun& run, const std::string& read_started_text) 
   }
   StreamCommit commit;
   commit.now = FormatRfc3339Millis(clock_.Now());
-  if (run.spec.mode == SyncMode::kFullTable) {
+  if (run.table.track_deletions) {
     commit.mark_deleted_before = read_started_text;
   } else if (!run.bookmark.text().empty()) {
     commit.state = StateWithBookmark(run.bookmark.text());

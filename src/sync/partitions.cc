@@ -18,6 +18,16 @@ constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
 constexpr int64_t kAuditRetryMarginMs = 10LL * 60 * 1000;
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kAuditOverlapMs = 1;
+constexpr int64_t kMillisPerDay = 86'400'000;
+// The API asks clients to lag event-volume queries a minute behind the clock, so that late
+// events are counted (endTime of getEventsVolumeFromWorkspace in
+// tests/data/segment-openapi-v36.2.0.yaml).
+constexpr int64_t kEventVolumeLagMs = 60'000;
+
+UnixMillis StartOfDay(UnixMillis t) {
+  const UnixMillis into = t % kMillisPerDay;
+  return t - (into < 0 ? into + kMillisPerDay : into);
+}
 
 std::string ValueAsText(const Value& value) {
   switch (value.kind) {
@@ -166,6 +176,22 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
     case Partitioning::kNone:
       partitions.push_back({path, {}, nullptr, std::nullopt});
       break;
+    case Partitioning::kQueryValues:
+      for (const auto value : spec.fan_out.values) {
+        partitions.push_back(
+            {path, {{std::string(spec.fan_out.param), std::string(value)}}, nullptr, std::nullopt});
+      }
+      break;
+    case Partitioning::kDayWindows:
+      for (const auto& [start, end] :
+           DayWindows(bookmark.value_or(options.start_date), now, spec.day_window_days)) {
+        partitions.push_back(
+            {path,
+             {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(end)}},
+             nullptr,
+             std::nullopt});
+      }
+      break;
     case Partitioning::kParent:
     case Partitioning::kDeliveryWindow: {
       if (parent_keys == nullptr) {
@@ -208,7 +234,23 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
       break;
     }
   }
+  for (Partition& partition : partitions) {
+    for (const auto& [name, value] : spec.fixed_query) {
+      partition.query.emplace_back(std::string(name), std::string(value));
+    }
+  }
   return plan;
+}
+
+std::vector<std::pair<UnixMillis, UnixMillis>> DayWindows(UnixMillis from, UnixMillis now,
+                                                          int max_days) {
+  std::vector<std::pair<UnixMillis, UnixMillis>> windows;
+  const UnixMillis end = now / kMillisPerMinute * kMillisPerMinute - kEventVolumeLagMs;
+  const int64_t width = int64_t{std::max(max_days, 1)} * kMillisPerDay;
+  for (UnixMillis start = StartOfDay(from); start < end; start += width) {
+    windows.emplace_back(start, std::min(start + width, end));
+  }
+  return windows;
 }
 
 }  // namespace segsync

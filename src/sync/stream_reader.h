@@ -84,9 +84,13 @@ class StreamReader {
                    const PauseCheck& should_pause, bool* paused) const;
   /// A partition whose parent is gone (404) is done, not failed.
   Status Finish(const Partition& partition, Status status) const;
-  /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
+  /// Builds the records of one item (one, or one per element of a flattened series) into
+  /// `slice`, handing the slice to `sink` once it is big.
   Status AddRecord(simdjson::dom::element item, const Partition& partition, Slice& slice,
                    const PageSink& sink) const;
+  /// Completes one built record (injected fields, empty absent key fields) into `slice`.
+  Status AddBuilt(Record record, const Partition& partition, Slice& slice,
+                  const PageSink& sink) const;
 
   const StreamSpec& spec_;
   const RecordBuilder& builder_;
