@@ -279,6 +279,84 @@ TEST(Engine, ACompleteReadMarksVanishedRowsDeletedAndClearsReturningOnes) {
   EXPECT_FALSE(h.destination.tables["users"]["u2|"].deleted_at.has_value());
 }
 
+/// A field of a record as text ("-" when absent), its integer for an integer.
+std::string FieldText(const Record& record, std::string_view name) {
+  const Value* v = record.Find(name);
+  if (v == nullptr) {
+    return "-";
+  }
+  return v->kind == Value::Kind::kInt ? std::to_string(v->integer) : v->text;
+}
+
+TEST(Engine, ALogIsUpsertedAndNeverMarkedDeleted) {
+  Harness h;
+  const std::string warehouses = std::string(kBase) + "/warehouses?pagination.count=1000";
+  const std::string syncs = std::string(kBase) + "/warehouses/w1/syncs?pagination.count=1000";
+  const std::string older =
+      R"({"sourceId":"s1","start":"2026-11-27T01:00:00Z","end":"2026-11-27T01:05:00Z",)"
+      R"("status":"SUCCESS","duration":300,"humanDuration":"5m","count":10,"notices":[]})";
+  const std::string newer =
+      R"({"sourceId":"s1","start":"2026-11-28T01:00:00Z","end":null,"status":"RUNNING",)"
+      R"("duration":60,"humanDuration":"1m","count":0,"notices":[]})";
+  EXPECT_FALSE(TableSpecFor(*FindStream("warehouse_syncs"))->track_deletions);
+  h.http.Expect(warehouses, 200, Page("warehouses", R"({"id":"w1","enabled":true})"));
+  h.http.Expect(syncs, 200, Page("reports", older + "," + newer));
+  ASSERT_EQ(h.Run({"warehouse_syncs"}).ExitCode(), 0);
+  ASSERT_EQ(h.destination.tables["warehouse_syncs"].size(), 2u);
+
+  // The API has stopped listing the older sync, and the newer one finished.
+  h.clock.Advance(60'000);
+  std::string finished = newer;
+  finished.replace(finished.find("RUNNING"), 7, "SUCCESS");
+  h.http.Expect(warehouses, 200, Page("warehouses", R"({"id":"w1","enabled":true})"));
+  h.http.Expect(syncs, 200, Page("reports", finished));
+  RunReport second = h.Run({"warehouse_syncs"});
+  ASSERT_EQ(second.ExitCode(), 0) << ReportOf(second, "warehouse_syncs").message;
+  EXPECT_EQ(ReportOf(second, "warehouse_syncs").rows_deleted, 0);
+  const auto& rows = h.destination.tables["warehouse_syncs"];
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& [key, row] : rows) {
+    EXPECT_FALSE(row.deleted_at.has_value()) << key;
+    EXPECT_EQ(FieldText(row.record, "warehouseId"), "w1");
+    EXPECT_EQ(FieldText(row.record, "status"), "SUCCESS") << key;
+  }
+}
+
+TEST(Engine, EventVolumeRowsAreKeptByDayAndTheBookmarksDayIsReadAgain) {
+  Harness h;
+  const std::string end = PercentEncode(FormatRfc3339Millis(kNow - 60'000));
+  const std::string fixed = "&granularity=DAY&groupBy=source%2CeventName%2CeventType";
+  const std::string today = "2026-11-28T00:00:00.000Z";
+  auto url = [&](const std::string& start) {
+    return std::string(kBase) + "/events/volume?startTime=" + PercentEncode(start) +
+           "&endTime=" + end + fixed + "&pagination.count=1000";
+  };
+  auto point = [](const std::string& time, int count) {
+    return R"({"source":{"id":"s1"},"eventName":"A","eventType":"track","total":)" +
+           std::to_string(count) + R"(,"series":[{"time":")" + time + R"(","count":)" +
+           std::to_string(count) + "}]}";
+  };
+  h.http.Expect(url("2026-11-27T00:00:00.000Z"), 200,
+                Page("result", point("2026-11-27T00:00:00.000Z", 5) + "," + point(today, 1)));
+  RunReport first = h.Run({"event_volume_daily"}, "2026-11-27");
+  ASSERT_EQ(first.ExitCode(), 0) << ReportOf(first, "event_volume_daily").message;
+  EXPECT_EQ(h.destination.tables["event_volume_daily"].size(), 2u);
+  EXPECT_EQ(h.destination.state["event_volume_daily"], R"({"bookmark":")" + today + R"("})");
+
+  // Today grew: it is read again, and its row is updated in place.
+  h.http.Expect(url(today), 200, Page("result", point(today, 9)));
+  RunReport second = h.Run({"event_volume_daily"}, "2026-11-27");
+  ASSERT_EQ(second.ExitCode(), 0) << ReportOf(second, "event_volume_daily").message;
+  const auto& rows = h.destination.tables["event_volume_daily"];
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& [key, row] : rows) {
+    EXPECT_FALSE(row.deleted_at.has_value());
+    if (FieldText(row.record, "timestamp") == today) {
+      EXPECT_EQ(FieldText(row.record, "count"), "9");
+    }
+  }
+}
+
 TEST(Engine, DeliveryMetricsCarryTheDestinationAndTheWindow) {
   Harness h;
   h.http.Expect(std::string(kBase) + "/destinations?pagination.count=1000", 200,

@@ -111,7 +111,84 @@ TEST(Partitions, TheAuditWindowStartsAtTheStartDateOrJustBeforeTheBookmark) {
   EXPECT_EQ(stale.partitions[0].query[0].second, FormatRfc3339Millis(old_bookmark - 1));
 }
 
+TEST(Partitions, AFannedOutParameterIsOnePartitionPerValue) {
+  const StreamSpec& spec = *FindStream("functions");
+  EXPECT_EQ(spec.partitioning, Partitioning::kQueryValues);
+  ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, std::nullopt, kNow, {}));
+  ASSERT_EQ(plan.partitions.size(), 3u);
+  std::vector<std::string> values;
+  for (const auto& partition : plan.partitions) {
+    EXPECT_EQ(partition.path, "/functions");
+    ASSERT_EQ(partition.query.size(), 1u);
+    EXPECT_EQ(partition.query[0].first, "resourceType");
+    values.push_back(partition.query[0].second);
+  }
+  EXPECT_EQ(values, (std::vector<std::string>{"SOURCE", "DESTINATION", "INSERT_DESTINATION"}));
+}
+
 const int64_t kDay = 86'400'000;
+
+/// The windows of a day-window plan as [start, end) pairs, checking the fixed query too.
+std::vector<std::pair<UnixMillis, UnixMillis>> Windows(const PartitionPlan& plan) {
+  std::vector<std::pair<UnixMillis, UnixMillis>> out;
+  for (const auto& partition : plan.partitions) {
+    EXPECT_EQ(partition.path, "/events/volume");
+    EXPECT_EQ(partition.query, (QueryParams{{"startTime", partition.query[0].second},
+                                            {"endTime", partition.query[1].second},
+                                            {"granularity", "DAY"},
+                                            {"groupBy", "source,eventName,eventType"}}));
+    out.emplace_back(*ParseRfc3339(partition.query[0].second),
+                     *ParseRfc3339(partition.query[1].second));
+  }
+  return out;
+}
+
+TEST(Partitions, DayWindowsCoverTheRangeWithoutGapsOrOverlapsWithinTheLimit) {
+  const StreamSpec& spec = *FindStream("event_volume_daily");
+  EXPECT_EQ(spec.partitioning, Partitioning::kDayWindows);
+  PartitionOptions options;
+  options.start_date = *ParseStartDate("2026-01-15") + 5 * 3'600'000;  // its day counts whole
+  const UnixMillis now = kNow + 90'500;                                // 12:01:30.5
+  ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, std::nullopt, now, options));
+  const auto windows = Windows(plan);
+  ASSERT_FALSE(windows.empty());
+  EXPECT_EQ(windows.front().first, *ParseStartDate("2026-01-15"));
+  // A minute behind the clock, to the minute, as the API asks.
+  EXPECT_EQ(windows.back().second, kNow);
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const auto& [start, end] = windows[i];
+    EXPECT_LT(start, end);
+    EXPECT_LE(end - start, spec.day_window_days * kDay);
+    EXPECT_EQ(start % kDay, 0) << "windows start at 00:00 UTC";
+    if (i + 1 < windows.size()) {
+      EXPECT_EQ(end, windows[i + 1].first) << "no gap, no overlap";
+      EXPECT_EQ(end - start, spec.day_window_days * kDay) << "only the last is short";
+    }
+  }
+  EXPECT_EQ(windows.size(),
+            static_cast<size_t>((kNow - windows.front().first + spec.day_window_days * kDay - 1) /
+                                (spec.day_window_days * kDay)));
+}
+
+TEST(Partitions, DayWindowsStartAgainAtTheBookmarksDaySoTheLastDayIsReRead) {
+  const StreamSpec& spec = *FindStream("event_volume_daily");
+  PartitionOptions options;
+  options.start_date = *ParseStartDate("2025-01-01");
+  const UnixMillis today = kNow - 12 * 3'600'000;
+  ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, today - kDay, kNow, options));
+  EXPECT_EQ(Windows(plan),
+            (std::vector<std::pair<UnixMillis, UnixMillis>>{{today - kDay, kNow - 60'000}}));
+
+  // Just after midnight the range ends before today: yesterday is read, nothing of today.
+  const UnixMillis just_after = today + 30'000;
+  ASSERT_OK_AND_ASSIGN(auto early, PlanPartitions(spec, nullptr, today, just_after, options));
+  EXPECT_TRUE(early.partitions.empty());
+  ASSERT_OK_AND_ASSIGN(auto earlier,
+                       PlanPartitions(spec, nullptr, today - kDay, just_after, options));
+  EXPECT_EQ(Windows(earlier),
+            (std::vector<std::pair<UnixMillis, UnixMillis>>{{today - kDay, today - 60'000}}));
+}
+
 const int64_t kMargin = int64_t{10} * 60'000;
 
 QueryParams AuditQuery(UnixMillis start) {
