@@ -155,6 +155,9 @@ ApiResponse SimulatedApi::Get(std::string_view path, const QueryParams& query, U
       return DeliveryMetrics(segments[1], query, now);
     }
   }
+  if (std::optional<ApiResponse> extra = GetExtra(path, query, now)) {
+    return *std::move(extra);
+  }
   return NotFound();
 }
 
@@ -488,11 +491,15 @@ void SimulatedApi::RemoveLocked(ListStream stream, std::string_view id) {
 
 ApiResponse SimulatedApi::Delete(std::string_view stream, std::string_view id,
                                  std::string_view when) {
+  if (std::optional<ApiResponse> extra = DeleteExtra(stream, id, when)) {
+    return *std::move(extra);
+  }
   const std::optional<ListStream> list = ListStreamNamed(stream);
   if (!list.has_value()) {
     return Error({400, "BadRequest",
                   "stream must be one of sources, destinations, warehouses, catalog_sources, "
-                  "catalog_destinations, catalog_warehouses, users, groups, transformations",
+                  "catalog_destinations, catalog_warehouses, users, groups, transformations, "
+                  "tracking_plans, functions, labels, reverse_etl_models, roles",
                   "stream"});
   }
   if (!when.empty() && when != "now" && when != "after_list") {
@@ -616,6 +623,7 @@ std::string SimulatedApi::Dump(UnixMillis now, const std::vector<std::string>& o
     }
     w.EndArray();
   }
+  DumpExtras(w, now, wanted);
   w.EndObject();
   return w.Take();
 }

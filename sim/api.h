@@ -3,9 +3,11 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "sim/paging.h"
 #include "sim/usage.h"
 #include "sim/workspace.h"
@@ -29,9 +32,10 @@ enum class AuditOldStart {
 
 /// Which plan-gated features the workspace has.
 struct Entitlements {
-  bool audit_trail = true;    // Business plan
-  bool protocols = true;      // /transformations
-  bool subscriptions = true;  // /destinations/{id}/subscriptions
+  bool audit_trail = true;          // Business plan
+  bool protocols = true;            // /transformations
+  bool subscriptions = true;        // /destinations/{id}/subscriptions
+  bool destination_filters = true;  // Business plan: /destination/{id}/filters
   AuditOldStart audit_old_start = AuditOldStart::kKeepAll;
 };
 
@@ -69,6 +73,29 @@ class SimulatedApi {
                               UnixMillis now);
   ApiResponse Usage(UsageEndpoint endpoint, const QueryParams& query, UnixMillis now);
   ApiResponse AuditEvents(const QueryParams& query, UnixMillis now);
+  // The newer endpoints (api_extras.cc).
+  /// Routes the newer endpoints; nullopt when `path` is none of them.
+  std::optional<ApiResponse> GetExtra(std::string_view path, const QueryParams& query,
+                                      UnixMillis now);
+  /// A top-level list of the newer endpoints (`items` lives in workspace_); the stream name
+  /// keys pending deletions.
+  ApiResponse ExtraList(const std::string& stream, std::string_view list_key,
+                        std::vector<Item>& items, const QueryParams& query);
+  ApiResponse TrackingPlanChild(std::string_view plan_id, bool rules, const QueryParams& query);
+  ApiResponse Functions(const QueryParams& query);
+  ApiResponse Labels();
+  ApiResponse Filters(std::string_view destination_id, const QueryParams& query);
+  ApiResponse GroupUsers(std::string_view group_id, const QueryParams& query);
+  ApiResponse Syncs(std::string_view warehouse_id, const QueryParams& query);
+  ApiResponse EventsVolume(const QueryParams& query, UnixMillis now);
+  /// Deletes from a newer top-level stream; nullopt when `stream` is none of them.
+  std::optional<ApiResponse> DeleteExtra(std::string_view stream, std::string_view id,
+                                         std::string_view when);
+  /// Requires the unique lock.
+  void RemoveExtraLocked(std::string_view stream, std::string_view id);
+  /// Writes the newer streams' part of the dump (requires the shared lock).
+  void DumpExtras(JsonWriter& w, UnixMillis now,
+                  const std::function<bool(std::string_view)>& wanted) const;
   /// The oldest audit event time kept at `now`.
   UnixMillis AuditKeptFrom(UnixMillis now) const;
 
@@ -84,6 +111,7 @@ class SimulatedApi {
   std::shared_mutex mutex_;  // guards workspace_ and pending_deletions_
   Workspace workspace_;
   std::array<std::vector<std::string>, kListStreamCount> pending_deletions_;
+  std::map<std::string, std::vector<std::string>, std::less<>> pending_extra_deletions_;
 
   std::mutex usage_mutex_;
   // (endpoint, month index, elapsed days of the current month or 0) -> rows

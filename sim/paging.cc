@@ -235,28 +235,29 @@ Checked<AuditPosition> ParseAuditCursor(std::string_view cursor) {
   return AuditPosition{page.value(), *end, std::string(end_text)};
 }
 
+std::string PaginationJson(const PageLinks& links) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("current").String(links.current);
+  if (links.next.has_value()) {
+    w.Key("next").String(*links.next);
+  }
+  w.Key("previous");
+  if (links.previous.has_value()) {
+    w.String(*links.previous);
+  } else {
+    w.Null();
+  }
+  if (links.total_entries.has_value()) {
+    w.Key("totalEntries").Int(*links.total_entries);
+  }
+  w.EndObject();
+  return w.Take();
+}
+
 std::string ListBody(std::string_view list_key, const std::vector<const std::string*>& items,
                      const std::optional<PageLinks>& links) {
-  std::string pagination;
-  if (links.has_value()) {
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("current").String(links->current);
-    if (links->next.has_value()) {
-      w.Key("next").String(*links->next);
-    }
-    w.Key("previous");
-    if (links->previous.has_value()) {
-      w.String(*links->previous);
-    } else {
-      w.Null();
-    }
-    if (links->total_entries.has_value()) {
-      w.Key("totalEntries").Int(*links->total_entries);
-    }
-    w.EndObject();
-    pagination = w.Take();
-  }
+  const std::string pagination = links.has_value() ? PaginationJson(*links) : std::string();
   // Pages are assembled from the pre-serialised items in one allocation.
   size_t size = 32 + list_key.size() + pagination.size();
   for (const std::string* item : items) {

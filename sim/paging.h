@@ -89,6 +89,10 @@ struct PageLinks {
   std::optional<int64_t> total_entries;
 };
 
+/// The `pagination` object: `current`, `next` (when there is one), `previous` (or null),
+/// `totalEntries` (when known).
+std::string PaginationJson(const PageLinks& links);
+
 /// `{"data":{"<list_key>":[items...],"pagination":{...}}}`, or without `pagination` when
 /// `links` is empty. Items are already JSON text.
 std::string ListBody(std::string_view list_key, const std::vector<const std::string*>& items,

@@ -11,6 +11,9 @@
 
 namespace segsync::sim {
 
+/// The limit `events_volume_limit` adds to `endpoint_limits`.
+inline constexpr const char* kEventsVolumeLimit = "/events/volume=60/1m";
+
 /// How the simulated workspace looks and how hard the server is on its clients.
 struct SimOptions {
   std::string bind_host = "127.0.0.1";
@@ -32,6 +35,9 @@ struct SimOptions {
   bool rate_reset_round_up = true;  // X-RateLimit-Reset's whole second: rounded up or down
   // "PATH=N/WINDOW" (e.g. "/events/volume=60/60s"): that endpoint's own limit, same mode.
   std::vector<std::string> endpoint_limits;
+  // /events/volume's own limit, documented as 60 requests per minute, counted the same way
+  // (kEventsVolumeLimit); on by default. An `endpoint_limits` entry for it takes precedence.
+  bool events_volume_limit = true;
   double faults = 0;          // fraction of requests that fail (mixed kinds)
   int stall_ms = 35000;       // how long a "stall" fault hangs (longer than a client timeout)
   int64_t audit_events = -1;  // override the scale's audit event count

@@ -9,6 +9,7 @@
 
 #include "core/json_writer.h"
 #include "sim/catalog.h"
+#include "sim/extras.h"
 #include "sim/random.h"
 #include "sim/text.h"
 
@@ -66,6 +67,7 @@ std::string WithoutMillis(UnixMillis t) {
 struct GeneratedSource {
   std::string id;
   std::string name;  // "" when the item has no name
+  std::string slug;
 };
 
 void WriteLabels(JsonWriter& w, Rng& rng) {
@@ -161,7 +163,8 @@ void GenerateSources(Workspace& ws, const std::vector<CatalogEntry>& catalog, in
     JsonWriter w;
     w.BeginObject();
     w.Key("id").String(item.id);
-    w.Key("slug").String(slugs.Claim(name, "source_" + std::to_string(i)));
+    const std::string slug = slugs.Claim(name, "source_" + std::to_string(i));
+    w.Key("slug").String(slug);
     if (named) {
       w.Key("name").String(name);
     }
@@ -189,7 +192,7 @@ void GenerateSources(Workspace& ws, const std::vector<CatalogEntry>& catalog, in
     }
     w.EndObject();
     item.json = w.Take();
-    out.push_back({item.id, named ? name : std::string()});
+    out.push_back({item.id, named ? name : std::string(), slug});
     ws.list(ListStream::kSources).push_back(std::move(item));
   }
 }
@@ -415,7 +418,7 @@ void ConnectWarehouses(Workspace& ws, int hub_children) {
   }
 }
 
-void GenerateUsersAndGroups(Workspace& ws, int users, int groups) {
+void GenerateUsersAndGroups(Workspace& ws, int users, int groups, std::vector<UserBrief>& briefs) {
   Rng roles_rng = Rng::For(ws.seed, "roles");
   std::vector<std::string> role_ids;
   for (size_t r = 0; r < kRoleNames.size(); ++r) {
@@ -451,6 +454,7 @@ void GenerateUsersAndGroups(Workspace& ws, int users, int groups) {
     item.json = w.Take();
     ws.actors.push_back(item.id);
     ws.actor_emails.emplace(item.id, email);
+    briefs.push_back({item.id, name, email});
     ws.audit_resources.push_back({item.id, "user", "User", name});
     ws.list(ListStream::kUsers).push_back(std::move(item));
   }
@@ -673,7 +677,8 @@ const Item* Workspace::Find(ListStream s, std::string_view id) const {
 Result<ScaleSpec> ScaleNamed(std::string_view name) {
   using enum ListStream;
   auto make = [](std::initializer_list<std::pair<ListStream, int>> counts, int audit,
-                 int max_actions, int max_fields, int depth, int usage_sources, int hub_children) {
+                 int max_actions, int max_fields, int depth, int usage_sources, int hub_children,
+                 ExtraScale extras) {
     ScaleSpec spec;
     for (const auto& [stream, n] : counts) {
       spec.counts[static_cast<size_t>(stream)] = n;
@@ -684,6 +689,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
     spec.max_settings_depth = depth;
     spec.usage_sources = usage_sources;
     spec.hub_children = hub_children;
+    spec.extras = extras;
     return spec;
   };
   if (name == "small") {
@@ -696,7 +702,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
                  {kUsers, 20},
                  {kGroups, 6},
                  {kTransformations, 15}},
-                300, 4, 6, 5, 24, 0);
+                300, 4, 6, 5, 24, 0, {5, 30, {{4, 3, 2}}, 12, 5, 10, 8, 24, 6});
   }
   if (name == "large") {
     // Several pages of 200 everywhere, and more than 1000 where a client at count 1000 must
@@ -710,7 +716,7 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
                  {kUsers, 1200},
                  {kGroups, 450},
                  {kTransformations, 1100}},
-                2500, 6, 8, 5, 40, 1010);
+                2500, 6, 8, 5, 40, 1010, {1010, 25, {{1010, 250, 60}}, 1200, 1010, 1010, 8, 40, 8});
   }
   if (name == "bench") {
     // One parent of every child stream has more than two pages at count 1000.
@@ -723,7 +729,8 @@ Result<ScaleSpec> ScaleNamed(std::string_view name) {
                  {kUsers, 2000},
                  {kGroups, 200},
                  {kTransformations, 1500}},
-                100000, 30, 15, 6, 1000, 2050);
+                100000, 30, 15, 6, 1000, 2050,
+                {40, 25, {{1010, 250, 60}}, 1200, 1010, 1010, 8, 100, 6});
   }
   return Status::Config("scale '" + std::string(name) + "' is not one of small, large, bench");
 }
@@ -752,11 +759,18 @@ Workspace GenerateWorkspace(uint64_t seed, const ScaleSpec& scale, UnixMillis no
   GenerateDestinations(ws, catalog.destinations, sources, count(kDestinations),
                        scale.max_settings_depth, scale.hub_children);
   ConnectWarehouses(ws, scale.hub_children);
-  GenerateUsersAndGroups(ws, count(kUsers), count(kGroups));
+  std::vector<UserBrief> users;
+  GenerateUsersAndGroups(ws, count(kUsers), count(kGroups), users);
   GenerateTransformations(ws, catalog.destinations, count(kTransformations));
   AddAuditResourcesAndActors(ws, sources);
   GenerateAuditHistory(ws, scale.audit_events, scale.audit_history_days * kMillisPerDay, now);
   GenerateUsageProfiles(ws, scale.usage_sources);
+  std::vector<SourceBrief> source_briefs;
+  source_briefs.reserve(sources.size());
+  for (const GeneratedSource& source : sources) {
+    source_briefs.push_back({source.id, source.name, source.slug});
+  }
+  GenerateExtras(ws, scale, source_briefs, users, now);
   return ws;
 }
 

@@ -48,6 +48,52 @@ struct Item {
   std::string source_id;  // destinations and transformations: the owning source
 };
 
+/// `resourceType` values of `/functions`, in the order a client reads them.
+inline constexpr std::array<std::string_view, 3> kFunctionTypes = {"SOURCE", "DESTINATION",
+                                                                   "INSERT_DESTINATION"};
+
+/// A source as the generator saw it, for objects that name sources.
+struct SourceBrief {
+  std::string id;
+  std::string name;  // "" when the source has no name
+  std::string slug;
+};
+
+/// A user as `/groups/{id}/users` shows one (MinimalUserV1).
+struct UserBrief {
+  std::string id;
+  std::string name;
+  std::string email;
+};
+
+/// One (source, event name, event type) of `/events/volume`; the daily counts are derived on
+/// demand from `salt` so that every read of a day agrees.
+struct VolumeSeries {
+  std::string source_id;
+  std::string source_json;                // the EventSourceV1 object
+  std::optional<std::string> event_name;  // absent for identify, group, alias and some pages
+  std::string event_type;
+  uint64_t salt = 0;
+  int64_t first_day = 0;  // days since the epoch of the first day with events
+  uint64_t daily_mean = 0;
+};
+
+/// The generated data of the newer endpoints.
+struct Extras {
+  std::vector<Item> tracking_plans;
+  std::unordered_map<std::string, std::vector<std::string>> rules;         // JSON, by plan id
+  std::unordered_map<std::string, std::vector<std::string>> plan_sources;  // source ids, by plan
+  std::array<std::vector<Item>, 3> functions;                              // by kFunctionTypes
+  std::vector<Item> labels;                                                // id: "<key>=<value>"
+  std::unordered_map<std::string, std::vector<std::string>> filters;  // JSON, by destination id
+  std::vector<Item> reverse_etl_models;
+  std::vector<Item> roles;
+  std::unordered_map<std::string, std::vector<Item>> group_users;   // id = user id, by group id
+  std::unordered_map<std::string, std::vector<std::string>> syncs;  // newest first, by warehouse
+  std::vector<VolumeSeries> volume;
+  int64_t volume_first_day = 0;  // the earliest first_day (days since the epoch)
+};
+
 /// A destination's subscriptions and delivery metrics, keyed by destination id.
 struct DestinationExtras {
   std::vector<std::string> subscriptions;  // item JSON
@@ -77,6 +123,19 @@ struct UsageProfile {
   uint64_t users_per_day = 0;
 };
 
+/// Sizes of the newer lists (per scale, in ScaleSpec).
+struct ExtraScale {
+  int tracking_plans = 0;
+  int max_rules = 0;               // per tracking plan (the hub plan has `hub_children`)
+  std::array<int, 3> functions{};  // by kFunctionTypes
+  int labels = 0;
+  int reverse_etl_models = 0;
+  int roles = 0;
+  int max_group_users = 0;  // per group (the hub group has `hub_children`)
+  int volume_sources = 0;   // sources with event volume
+  int max_events_per_source = 0;
+};
+
 /// Sizes of a generated workspace.
 struct ScaleSpec {
   std::array<int, kListStreamCount> counts{};  // indexed by ListStream
@@ -92,6 +151,7 @@ struct ScaleSpec {
   // destination's subscriptions, number this many (0: no such hub), so that every child list has
   // a parent whose list spans several pages.
   int hub_children = 0;
+  ExtraScale extras;
 };
 
 /// The sizes for "small", "large" or "bench"; anything else is a configuration error.
@@ -108,6 +168,7 @@ struct Workspace {
   std::vector<std::string> actors;  // user ids and public-api-token/... ids
   std::unordered_map<std::string, std::string> actor_emails;  // users only
   std::vector<UsageProfile> usage;  // one per source generated; kept when sources go
+  Extras extras;                    // the newer endpoints
   uint64_t seed = 0;
   uint64_t next_audit_number = 0;
   uint64_t audit_batches = 0;  // how many times events were appended, for fresh randomness
