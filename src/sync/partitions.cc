@@ -19,11 +19,6 @@ constexpr int64_t kAuditRetryMarginMs = 10LL * 60 * 1000;
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kAuditOverlapMs = 1;
 constexpr int64_t kMillisPerDay = 86'400'000;
-// The API asks clients to lag event-volume queries a minute behind the clock, so that late
-// events are counted (endTime of getEventsVolumeFromWorkspace in
-// tests/data/segment-openapi-v36.2.0.yaml).
-constexpr int64_t kEventVolumeLagMs = 60'000;
-
 UnixMillis StartOfDay(UnixMillis t) {
   const UnixMillis into = t % kMillisPerDay;
   return t - (into < 0 ? into + kMillisPerDay : into);
@@ -245,7 +240,9 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
 std::vector<std::pair<UnixMillis, UnixMillis>> DayWindows(UnixMillis from, UnixMillis now,
                                                           int max_days) {
   std::vector<std::pair<UnixMillis, UnixMillis>> windows;
-  const UnixMillis end = now / kMillisPerMinute * kMillisPerMinute - kEventVolumeLagMs;
+  // Through the end of today: bucket boundaries are midnights, and today's bucket, still
+  // growing, is read whole (its count so far) and again next run.
+  const UnixMillis end = StartOfDay(now) + kMillisPerDay;
   const int64_t width = int64_t{std::max(max_days, 1)} * kMillisPerDay;
   for (UnixMillis start = StartOfDay(from); start < end; start += width) {
     windows.emplace_back(start, std::min(start + width, end));

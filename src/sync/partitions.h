@@ -55,8 +55,7 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
                                      const PartitionOptions& options);
 
 /// Windows of whole UTC days, each at most `max_days` long, from the start of `from`'s day
-/// through a minute before `now` (to the minute): each is [start, end), the next starts where
-/// one ends, and only the last may end inside a day. None when that end is not after the start.
+/// through the end of `now`'s day: each is [start, end), and the next starts where one ends.
 std::vector<std::pair<UnixMillis, UnixMillis>> DayWindows(UnixMillis from, UnixMillis now,
                                                           int max_days);
 
