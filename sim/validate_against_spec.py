@@ -14,6 +14,7 @@ the operation's documented error schema (RequestErrorEnvelope for 401/403). Open
 Exit status 0 when everything validates, 1 otherwise (each failure is printed).
 """
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -160,6 +161,27 @@ def main():
             c.check("/destinations/{destinationId}/delivery-metrics",
                     f"/destinations/{did}/delivery-metrics",
                     {"sourceId": destination["sourceId"], "granularity": granularity})
+        c.walk("/destination/{destinationId}/filters", f"/destination/{did}/filters", "filters",
+               args.count)
+
+    # The newer endpoints.
+    for path, key in (("/reverse-etl-models", "models"), ("/roles", "roles")):
+        c.walk(path, path, key, args.count)
+    for resource_type in ("SOURCE", "DESTINATION", "INSERT_DESTINATION"):
+        c.walk("/functions", "/functions", "functions", args.count,
+               {"resourceType": resource_type})
+    c.check("/labels", "/labels")
+    for plan in c.walk("/tracking-plans", "/tracking-plans", "trackingPlans", args.count):
+        pid = urllib.parse.quote(plan["id"])
+        for child in ("rules", "sources"):
+            c.walk("/tracking-plans/{trackingPlanId}/" + child,
+                   f"/tracking-plans/{pid}/{child}", child, args.count)
+    for group in lists["/groups"]:
+        c.walk("/groups/{userGroupId}/users",
+               f"/groups/{urllib.parse.quote(group['id'])}/users", "users", args.count)
+    for warehouse in lists["/warehouses"]:
+        c.walk("/warehouses/{warehouseId}/syncs",
+               f"/warehouses/{urllib.parse.quote(warehouse['id'])}/syncs", "reports", args.count)
 
     dump = json.loads(urllib.request.urlopen(c.base_url + "/__sim/dump", timeout=600).read())
     periods = list(dump["usage_api_calls_workspace_daily"].keys())
@@ -172,6 +194,20 @@ def main():
             c.walk(path, path, usage_keys[path], args.count, {"period": period})
 
     c.walk("/audit-events", "/audit-events", "events", args.count)
+
+    # Event volume in 30-day windows over everything the simulator holds (it allows 60
+    # requests a minute: about 20 windows, one page each at the default count).
+    first = min(point["time"] for result in dump["event_volume_daily"]
+                for point in result["series"])
+    start = datetime.datetime.fromisoformat(first.replace("Z", "+00:00"))
+    today = datetime.datetime.now(datetime.timezone.utc)
+    while start < today:
+        end = start + datetime.timedelta(days=30)
+        c.walk("/events/volume", "/events/volume", "result", 1000,
+               {"granularity": "DAY", "startTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "endTime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "groupBy": "source,eventName,eventType"})
+        start = end
     c.walk("/audit-events", "/audit-events", "events", 7, {"resourceType": "source"})
 
     # Documented errors have documented bodies.
@@ -179,6 +215,8 @@ def main():
     c.check("/sources/{sourceId}/connected-destinations", "/sources/nope/connected-destinations",
             expect=404)
     c.check("/usage/mtu/daily", "/usage/mtu/daily", expect=422)
+    c.check("/functions", "/functions", expect=422)
+    c.check("/events/volume", "/events/volume", {"granularity": "DAY"}, expect=422)
     c.token = "wrong"
     c.check("/sources", "/sources", expect=401)
 

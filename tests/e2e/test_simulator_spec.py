@@ -46,6 +46,17 @@ KNOWN_EXAMPLE_MISMATCHES = {
 
 TOP_LEVEL_TYPES = {"string", "integer", "number", "boolean", "object", "array"}
 
+# The 18 streams of the original connector, which SimulatorConformsToSpecTest crawls; the newer
+# endpoints have their own tests below (NewerEndpointsConformToSpecTest and after).
+OLDER_STREAM_NAMES = {
+    "audit_events", "catalog_destinations", "catalog_sources", "catalog_warehouses",
+    "destination_delivery_metrics_summary", "destination_subscriptions", "destinations",
+    "groups", "source_connected_destinations", "source_connected_warehouses", "sources",
+    "transformations", "usage_api_calls_per_source_daily", "usage_api_calls_workspace_daily",
+    "usage_mtu_per_source_daily", "usage_mtu_workspace_daily", "users", "warehouses",
+}
+OLDER_STREAMS = [s for s in su.STREAMS if s.name in OLDER_STREAM_NAMES]
+
 
 def _required_missing(error):
     """(path...) of a 'required' error: the object's path plus the missing property."""
@@ -404,8 +415,8 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
                                      "--token", TOKEN], TOKEN)
         cls.sim = _SIM
         cls.response_validators = {s.name: su.validator(su.response_schema(s))
-                                   for s in su.STREAMS}
-        record_validators = {s.name: su.validator(su.record_schema(s.name)) for s in su.STREAMS}
+                                   for s in OLDER_STREAMS}
+        record_validators = {s.name: su.validator(su.record_schema(s.name)) for s in OLDER_STREAMS}
         cls.crawl = Crawl(cls.sim, cls.response_validators, record_validators)
         cls._crawl_everything()
         print(f"\ncrawl: {sum(cls.crawl.pages.values())} pages, "
@@ -420,7 +431,7 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
     def _crawl_everything(cls):
         c = cls.crawl
         by = su.STREAMS_BY_NAME
-        plain = [s for s in su.STREAMS if not s.parent and not s.period
+        plain = [s for s in OLDER_STREAMS if not s.parent and not s.period
                  and s.name != "audit_events"]
         for stream in plain:
             items = c.walk(stream, stream.path, "dotted", PAGE_COUNT)
@@ -475,7 +486,7 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
         # Usage, month by month: this month, the last, older ones, and one past the oldest kept.
         today = datetime.datetime.now(datetime.timezone.utc).date()
         months = [m.isoformat() for m in _month_starts(today, MONTHS_BACK)]
-        for stream in (s for s in su.STREAMS if s.period):
+        for stream in (s for s in OLDER_STREAMS if s.period):
             for month in months:
                 c.walk(stream, stream.path, "dotted", PAGE_COUNT, extra={"period": month})
             odd = ODD_USAGE_COUNT if "sourceId" in stream.key else 5  # several pages either way
@@ -503,7 +514,7 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
 
     def test_every_stream_returned_items(self):
         # Otherwise the checks below would pass on nothing.
-        for stream in su.STREAMS:
+        for stream in OLDER_STREAMS:
             with self.subTest(stream=stream.name):
                 self.assertGreater(self.crawl.records[stream.name], 0)
 
@@ -529,7 +540,7 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
         failures = self.crawl.spec_failures
         self.assertEqual(failures, [], f"{len(failures)} bodies do not match the spec:\n" +
                          "\n".join(failures[:10]))
-        self.assertEqual([s.name for s in su.STREAMS if not self.crawl.pages[s.name]], [])
+        self.assertEqual([s.name for s in OLDER_STREAMS if not self.crawl.pages[s.name]], [])
 
     def test_both_pagination_spellings_return_the_same_items(self):
         walks = self.crawl.walks
@@ -546,7 +557,7 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
 
     def test_a_body_without_a_required_field_is_rejected(self):
         # The check has teeth: a page with one required field removed does not validate.
-        self.assertEqual(sorted(self.crawl.samples), sorted(s.name for s in su.STREAMS))
+        self.assertEqual(sorted(self.crawl.samples), sorted(s.name for s in OLDER_STREAMS))
         for name, body in self.crawl.samples.items():
             stream = su.STREAMS_BY_NAME[name]
             v = self.response_validators[name]
@@ -585,7 +596,7 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
                          "schema:\n" + "\n".join(failures[:10]))
 
     def test_records_have_unique_non_null_keys(self):
-        for stream in su.STREAMS:
+        for stream in OLDER_STREAMS:
             keys = self.crawl.keys[stream.name]
             with self.subTest(stream=stream.name):
                 self.assertEqual([k for k in keys if None in k], [])
@@ -596,13 +607,406 @@ class SimulatorConformsToSpecTest(unittest.TestCase):
 
     def test_usage_counters_arrive_as_digit_strings(self):
         # segsync's conversion assumes this shape; were they numbers, it would go untested.
-        for stream in (s for s in su.STREAMS if s.period):
+        for stream in (s for s in OLDER_STREAMS if s.period):
             for item in self.crawl.first_items[stream.name]:
                 for name in su.DIGIT_STRING_COUNTERS:
                     if name in item:
                         with self.subTest(stream=stream.name, field=name):
                             self.assertIsInstance(item[name], str)
                             self.assertTrue(item[name].isdigit(), item[name])
+
+
+# ---------------------------------------------------------------------------------------------
+# The newer endpoints (sim/README.md, "The newer lists" and "Event volume")
+
+# name -> (OpenAPI path, list key); the names are the dump's keys.
+NEWER_LISTS = {
+    "tracking_plans": ("/tracking-plans", "trackingPlans"),
+    "tracking_plan_rules": ("/tracking-plans/{trackingPlanId}/rules", "rules"),
+    "tracking_plan_sources": ("/tracking-plans/{trackingPlanId}/sources", "sources"),
+    "functions": ("/functions", "functions"),
+    "labels": ("/labels", "labels"),
+    "destination_filters": ("/destination/{destinationId}/filters", "filters"),
+    "reverse_etl_models": ("/reverse-etl-models", "models"),
+    "roles": ("/roles", "roles"),
+    "group_users": ("/groups/{userGroupId}/users", "users"),
+    "warehouse_syncs": ("/warehouses/{warehouseId}/syncs", "reports"),
+    "event_volume_daily": ("/events/volume", "result"),
+}
+FUNCTION_TYPES = ("SOURCE", "DESTINATION", "INSERT_DESTINATION")
+VOLUME_GROUP_BY = "source,eventName,eventType"
+
+
+def _spec_validator(path):
+    """The 200 schema of GET `path` (application/json, else the first media type)."""
+    spec = su.load_spec()
+    content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+    media = content.get("application/json") or next(iter(content.values()))
+    schema = su.openapi_to_draft7(media["schema"], spec["components"]["schemas"])
+    return su.validator(dict({"$schema": "http://json-schema.org/draft-07/schema#"}, **schema))
+
+
+def _envelope_validator():
+    return su.validator(su.openapi_to_draft7(
+        {"$ref": "#/components/schemas/RequestErrorEnvelope"},
+        su.load_spec()["components"]["schemas"]))
+
+
+def _day(d):
+    return d.strftime("%Y-%m-%dT00:00:00Z")
+
+
+def _volume_rows(results):
+    """Results of a groupBy=source,eventName,eventType read, one row per series point:
+    (time, source id, event name or None, event type) -> count."""
+    rows = {}
+    for result in results:
+        for point in result["series"]:
+            key = (point["time"], result["source"]["id"], result.get("eventName"),
+                   result["eventType"])
+            assert key not in rows, key
+            rows[key] = point["count"]
+    return rows
+
+
+class NewerEndpointsConformToSpecTest(unittest.TestCase):
+    """`segsync simulate --scale large`: every page of the newer endpoints validates against the
+    official document, long lists page, and walks return what /__sim/dump holds."""
+
+    @classmethod
+    def setUpClass(cls):
+        binary = os.environ.get("SEGSYNC_BIN")
+        if not binary:
+            raise RuntimeError("SEGSYNC_BIN is not set (ctest sets it to the built segsync)")
+        # /events/volume's own 60 a minute would stall this crawl; RateLimitTest checks it.
+        cls.sim = su.Simulator(binary, ["--port", "0", "--scale", "large", "--seed", str(SEED),
+                                        "--token", TOKEN,
+                                        "--endpoint-limit", "/events/volume=100000/1m"], TOKEN)
+        cls.validators = {name: _spec_validator(path) for name, (path, _) in NEWER_LISTS.items()}
+        cls.envelope = _envelope_validator()
+        status, cls.dump = cls.sim.get_json("/__sim/dump?streams=" + ",".join(NEWER_LISTS))
+        assert status == 200, status
+        cls.pages = collections.Counter()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def get(self, name, path_and_query):
+        """GET a 200 page, validated against the spec; returns its `data`."""
+        status, body = self.sim.get_json(path_and_query)
+        self.assertEqual(status, 200, f"{path_and_query}: {str(body)[:300]}")
+        errors = su.describe_errors(self.validators[name], body)
+        self.assertEqual(errors, "", f"GET {path_and_query}")
+        self.pages[name] += 1
+        return body["data"]
+
+    def walk(self, name, path, count=PAGE_COUNT, extra=None, spelling="dotted"):
+        """Every page of one list; returns (items, pages read)."""
+        list_key = NEWER_LISTS[name][1]
+        items, cursors, cursor = [], set(), None
+        for pages in range(1, MAX_PAGES):
+            data = self.get(name, f"{path}?{su.page_query(spelling, count, cursor, extra)}")
+            items += data[list_key]
+            pagination = data.get("pagination") or {}
+            cursor = pagination.get("next")
+            if not cursor:
+                if "totalEntries" in pagination:
+                    self.assertEqual(pagination["totalEntries"], len(items), path)
+                return items, pages
+            self.assertNotIn(cursor, cursors, f"{path}: cursor repeated")
+            cursors.add(cursor)
+        self.fail(f"{path}: more than {MAX_PAGES} pages")
+
+    def assert_error(self, path_and_query, status, field=None):
+        got, _, raw = self.sim.get(path_and_query)
+        self.assertEqual(got, status, f"{path_and_query}: {raw[:300]!r}")
+        body = json.loads(raw)
+        self.assertEqual(su.describe_errors(self.envelope, body), "")
+        if field is not None:
+            self.assertEqual(body["errors"][0].get("field"), field, raw[:300])
+        return body
+
+    def test_top_level_lists_page_and_match_the_dump(self):
+        for name in ("tracking_plans", "reverse_etl_models", "roles"):
+            path = NEWER_LISTS[name][0]
+            with self.subTest(stream=name):
+                items, pages = self.walk(name, path)
+                self.assertGreater(pages, 1, "large should page at 1000")
+                self.assertEqual(items, self.dump[name])
+                other, _ = self.walk(name, path, ODD_COUNT, spelling="brackets-encoded")
+                self.assertEqual(other, items)
+
+    def test_roles_include_the_roles_users_are_given(self):
+        role_ids = {role["id"] for role in self.dump["roles"]}
+        status, dump = self.sim.get_json("/__sim/dump?streams=users,groups")
+        self.assertEqual(status, 200)
+        given = {p["roleId"] for item in dump["users"] + dump["groups"]
+                 for p in item.get("permissions", [])}
+        self.assertTrue(given)
+        self.assertLessEqual(given, role_ids)
+
+    def test_functions_are_listed_per_resource_type(self):
+        everything = []
+        for resource_type in FUNCTION_TYPES:
+            with self.subTest(resourceType=resource_type):
+                items, pages = self.walk("functions", "/functions",
+                                         extra={"resourceType": resource_type})
+                self.assertTrue(items)
+                self.assertEqual({f["resourceType"] for f in items}, {resource_type})
+                if resource_type == "SOURCE":
+                    self.assertGreater(pages, 1)
+                everything += items
+        self.assertEqual(everything, self.dump["functions"])
+        self.assert_error("/functions?pagination.count=10", 422, "resourceType")
+        self.assert_error("/functions?resourceType=source", 422, "resourceType")
+        self.assert_error("/functions?resourceType=SOURCE&resourceType=DESTINATION", 422,
+                          "resourceType")
+
+    def test_labels_are_one_response_without_pagination(self):
+        for query in ("", "?pagination.count=5", "?pagination.count=0&pagination.cursor=x"):
+            with self.subTest(query=query):
+                data = self.get("labels", "/labels" + query)
+                self.assertNotIn("pagination", data)
+                self.assertEqual(data["labels"], self.dump["labels"])
+        pairs = [(label["key"], label["value"]) for label in self.dump["labels"]]
+        self.assertGreater(len(pairs), PAGE_COUNT)
+        self.assertEqual(len(set(pairs)), len(pairs))
+
+    def _children(self, name, parent_ids, template_key):
+        """Walks the child list of each parent; returns {parent id: pages}."""
+        path = NEWER_LISTS[name][0]
+        pages = {}
+        for parent_id in parent_ids:
+            items, pages[parent_id] = self.walk(
+                name, path.replace("{" + template_key + "}", urllib.parse.quote(parent_id)))
+            self.assertEqual(items, self.dump[name][parent_id], f"{name} of {parent_id}")
+        return pages
+
+    def test_child_lists_page_for_their_hub_parent_and_match_the_dump(self):
+        for name, key in (("tracking_plan_rules", "trackingPlanId"),
+                          ("tracking_plan_sources", "trackingPlanId"),
+                          ("destination_filters", "destinationId"),
+                          ("group_users", "userGroupId"),
+                          ("warehouse_syncs", "warehouseId")):
+            by_parent = self.dump[name]
+            hub = max(by_parent, key=lambda parent: len(by_parent[parent]))
+            with self.subTest(stream=name):
+                pages = self._children(name, [hub] + _pick(sorted(by_parent), 5), key)
+                self.assertGreater(pages[hub], 1, f"the hub parent of {name} should page")
+                self.assertTrue(any(by_parent[p] for p in pages if p != hub) or
+                                name == "tracking_plan_sources")
+
+    def test_unknown_parents_are_404(self):
+        for name, key in (("tracking_plan_rules", "trackingPlanId"),
+                          ("tracking_plan_sources", "trackingPlanId"),
+                          ("destination_filters", "destinationId"),
+                          ("group_users", "userGroupId"),
+                          ("warehouse_syncs", "warehouseId")):
+            with self.subTest(stream=name):
+                self.assert_error(NEWER_LISTS[name][0].replace("{" + key + "}", "no-such-id")
+                                  + "?pagination.count=10", 404)
+
+    def test_rules_nest_json_schemas_and_leave_out_keys_of_keyless_types(self):
+        rules = [rule for plan in self.dump["tracking_plan_rules"].values() for rule in plan]
+        types = collections.Counter(rule["type"] for rule in rules)
+        self.assertEqual(set(types), {"TRACK", "IDENTIFY", "GROUP", "PAGE", "SCREEN", "COMMON"})
+        for rule in rules:
+            if rule["type"] == "TRACK":
+                self.assertIn("key", rule)
+            elif rule["type"] in ("IDENTIFY", "GROUP", "COMMON"):
+                self.assertNotIn("key", rule)
+        self.assertTrue(any("key" not in r for r in rules if r["type"] == "PAGE"))
+        self.assertTrue(any("key" in r for r in rules if r["type"] == "PAGE"))
+
+        def depth(value):
+            if isinstance(value, dict):
+                return 1 + max((depth(v) for v in value.values()), default=0)
+            return 0
+        self.assertGreaterEqual(max(depth(rule["jsonSchema"]) for rule in rules), 6)
+        for plan_id, plan_rules in self.dump["tracking_plan_rules"].items():
+            keys = [(r["type"], r.get("key"), r["version"]) for r in plan_rules]
+            self.assertEqual(len(set(keys)), len(keys), plan_id)
+
+    def test_warehouse_syncs_are_a_log_with_running_syncs(self):
+        syncs = [s for reports in self.dump["warehouse_syncs"].values() for s in reports]
+        self.assertTrue(any(s["end"] is None for s in syncs))
+        self.assertTrue(any(s["count"] > 2**32 for s in syncs))
+        for warehouse, reports in self.dump["warehouse_syncs"].items():
+            keys = [(s["sourceId"], s["start"]) for s in reports]
+            self.assertEqual(len(set(keys)), len(keys), warehouse)
+
+    def test_event_volume_windows_validate_and_agree_with_the_dump(self):
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        start, end = today - datetime.timedelta(days=29), today + datetime.timedelta(days=1)
+        window = {"granularity": "DAY", "startTime": _day(start), "endTime": _day(end),
+                  "groupBy": VOLUME_GROUP_BY}
+        results, pages = self.walk("event_volume_daily", "/events/volume", count=50,
+                                   extra=window)
+        self.assertGreater(pages, 1)
+        totals = [r["total"] for r in results]
+        self.assertEqual(totals, sorted(totals, reverse=True))
+        rows = _volume_rows(results)
+        expected = {k: v for k, v in _volume_rows(self.dump["event_volume_daily"]).items()
+                    if _day(start) <= k[0] < _day(end)}
+        self.assertEqual(rows, expected)
+        self.assertTrue(any(key[2] is None for key in rows), "some events have no name")
+        # Two adjacent windows give the same rows as one (startTime inclusive, endTime not).
+        middle = start + datetime.timedelta(days=10)
+        halves = {}
+        for a, b in ((start, middle), (middle, end)):
+            part, _ = self.walk("event_volume_daily", "/events/volume", extra=dict(
+                window, startTime=_day(a), endTime=_day(b)))
+            halves.update(_volume_rows(part))
+        self.assertEqual(halves, rows)
+        # Other granularities and no groupBy validate too.
+        hour = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0,
+                                                                    microsecond=0)
+        for extra in ({"granularity": "HOUR", "startTime": _iso(hour - datetime.timedelta(
+                          days=2)), "endTime": _iso(hour), "groupBy": "eventType"},
+                      {"granularity": "MINUTE", "startTime": _iso(hour - datetime.timedelta(
+                          hours=4)), "endTime": _iso(hour)},
+                      {"granularity": "DAY", "startTime": _day(start), "endTime": _day(end),
+                       "groupBy": "source", "sourceId": results[0]["source"]["id"]}):
+            with self.subTest(query=extra):
+                self.walk("event_volume_daily", "/events/volume", extra=extra)
+
+    def test_event_volume_refuses_bad_parameters(self):
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        day = _day(today)
+        before = _day(today - datetime.timedelta(days=5))
+        cases = [
+            ({"startTime": before, "endTime": day}, "granularity"),
+            ({"granularity": "WEEK", "startTime": before, "endTime": day}, "granularity"),
+            ({"granularity": "DAY", "endTime": day}, "startTime"),
+            ({"granularity": "DAY", "startTime": before}, "endTime"),
+            ({"granularity": "DAY", "startTime": before[:10], "endTime": day}, "startTime"),
+            ({"granularity": "DAY", "startTime": before.replace("T00", "T01"), "endTime": day},
+             "startTime"),
+            ({"granularity": "DAY", "startTime": day, "endTime": before}, "startTime"),
+            ({"granularity": "DAY", "startTime": _day(today - datetime.timedelta(days=31)),
+              "endTime": day}, "endTime"),
+            ({"granularity": "HOUR", "startTime": _day(today - datetime.timedelta(days=15)),
+              "endTime": day}, "endTime"),
+            ({"granularity": "DAY", "startTime": before, "endTime": day, "groupBy": "app"},
+             "groupBy"),
+        ]
+        for params, field in cases:
+            query = "&".join(f"{k}={urllib.parse.quote(v, safe='')}" for k, v in params.items())
+            with self.subTest(query=query):
+                self.assert_error("/events/volume?" + query, 422, field)
+        # Exactly 30 days is allowed.
+        self.get("event_volume_daily", "/events/volume?granularity=DAY&startTime=" +
+                 _day(today - datetime.timedelta(days=29)) + "&endTime=" +
+                 _day(today + datetime.timedelta(days=1)))
+
+    def test_a_body_without_a_required_field_is_rejected(self):
+        # The validators have teeth: one required field removed fails.
+        for name, field in (("tracking_plans", "type"), ("tracking_plan_rules", "jsonSchema"),
+                            ("destination_filters", "if"), ("warehouse_syncs", "start"),
+                            ("group_users", "email"), ("reverse_etl_models", "query"),
+                            ("roles", "description"), ("labels", "value"),
+                            ("event_volume_daily", "series")):
+            items = self.dump[name]
+            if isinstance(items, dict):
+                items = next(v for v in items.values() if v)
+            body = {"data": {NEWER_LISTS[name][1]: [copy.deepcopy(items[0])]}}
+            if name == "event_volume_daily":
+                body["data"].update(path="/observability/event_volume/v2.json",
+                                    query={"workspaceId": "w", "granularity": "DAY",
+                                           "startTime": "a", "endTime": "b"})
+            elif name != "labels":
+                body["data"]["pagination"] = {"current": "MA==", "previous": None}
+            with self.subTest(stream=name):
+                self.assertEqual(su.describe_errors(self.validators[name], body), "")
+                del body["data"][NEWER_LISTS[name][1]][0][field]
+                self.assertFalse(self.validators[name].is_valid(body))
+
+
+class NewerEndpointGatesTest(unittest.TestCase):
+    """`--plan team --no-protocols`: the tracking-plan endpoints and destination filters answer
+    403 with the error envelope; the other newer endpoints do not care."""
+
+    def test_gates(self):
+        binary = os.environ["SEGSYNC_BIN"]
+        envelope = _envelope_validator()
+        with su.Simulator(binary, ["--port", "0", "--token", TOKEN], TOKEN) as open_sim:
+            status, dump = open_sim.get_json("/__sim/dump?streams=tracking_plans,destinations")
+            plan = dump["tracking_plans"][0]["id"]
+            destination = dump["destinations"][0]["id"]
+            paths = ["/tracking-plans", f"/tracking-plans/{plan}/rules",
+                     f"/tracking-plans/{plan}/sources", f"/destination/{destination}/filters"]
+            for path in paths:
+                self.assertEqual(open_sim.get(path)[0], 200, path)
+        with su.Simulator(binary, ["--port", "0", "--token", TOKEN, "--plan", "team",
+                                   "--no-protocols"], TOKEN) as sim:
+            for path, names in zip(paths, ("Protocols",) * 3 + ("Business",)):
+                with self.subTest(path=path):
+                    # Gates come before parameters: an invalid count changes nothing.
+                    status, _, raw = sim.get(path + "?pagination.count=0")
+                    self.assertEqual(status, 403, raw[:300])
+                    body = json.loads(raw)
+                    self.assertEqual(su.describe_errors(envelope, body), "")
+                    self.assertEqual(body["errors"][0]["type"], "Forbidden")
+                    self.assertIn(names, body["errors"][0]["message"])
+            for path in ("/roles", "/labels", "/reverse-etl-models",
+                         "/functions?resourceType=SOURCE"):
+                self.assertEqual(sim.get(path)[0], 200, path)
+
+
+class EventVolumeRateLimitTest(unittest.TestCase):
+    """/events/volume allows 60 requests a minute by default, with the rate-limit headers, then
+    429 with the documented body; other endpoints are not held back by it."""
+
+    def _wait_for_a_fresh_minute(self):
+        # The default counting is by clock minute: start early in one, so 61 requests fit.
+        second = datetime.datetime.now(datetime.timezone.utc).second
+        if second > 40:
+            time.sleep(60.5 - second)
+
+    def test_60_a_minute_then_429(self):
+        binary = os.environ["SEGSYNC_BIN"]
+        envelope = _envelope_validator()
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        query = ("/events/volume?granularity=DAY&startTime=" +
+                 _day(today - datetime.timedelta(days=3)) + "&endTime=" + _day(today))
+        with su.Simulator(binary, ["--port", "0", "--token", TOKEN], TOKEN) as sim:
+            self._wait_for_a_fresh_minute()
+            remaining = []
+            for n in range(60):
+                status, headers, raw = sim.get(query)
+                self.assertEqual(status, 200, raw[:200])
+                self.assertEqual(headers.get("x-ratelimit-consumed"), str(n + 1))
+                self.assertIn("x-ratelimit-reset", headers)
+                remaining.append(int(headers["x-ratelimit-remaining"]))
+            self.assertEqual(remaining[0], 59)
+            self.assertEqual(remaining[-1], 0)
+            status, headers, raw = sim.get(query)
+            self.assertEqual(status, 429, raw[:300])
+            self.assertNotIn("retry-after", headers)
+            body = json.loads(raw)
+            self.assertEqual(su.describe_errors(envelope, body), "")
+            error = body["errors"][0]
+            self.assertEqual(error["type"], "RequestError")
+            self.assertEqual(error["data"]["remainingPoints"], 0)
+            self.assertGreater(error["data"]["msBeforeNext"], 0)
+            self.assertLessEqual(error["data"]["msBeforeNext"], 60_000)
+            # The other endpoints are not limited (no default limit here).
+            self.assertEqual(sim.get("/sources?pagination.count=1")[0], 200)
+            self.assertEqual(sim.get("/labels")[0], 200)
+
+    def test_an_explicit_limit_replaces_the_default(self):
+        binary = os.environ["SEGSYNC_BIN"]
+        with su.Simulator(binary, ["--port", "0", "--token", TOKEN, "--endpoint-limit",
+                                   "/events/volume=1000/1m"], TOKEN) as sim:
+            self._wait_for_a_fresh_minute()
+            today = datetime.datetime.now(datetime.timezone.utc).date()
+            query = ("/events/volume?granularity=DAY&startTime=" +
+                     _day(today - datetime.timedelta(days=1)) + "&endTime=" + _day(today))
+            for _ in range(61):
+                status, headers, raw = sim.get(query)
+                self.assertEqual(status, 200, raw[:200])
+            self.assertEqual(headers.get("x-ratelimit-remaining"), str(1000 - 61))
 
 
 if __name__ == "__main__":
