@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "fakes.h"
@@ -355,6 +357,68 @@ TEST(Engine, EventVolumeRowsAreKeptByDayAndTheBookmarksDayIsReadAgain) {
       EXPECT_EQ(FieldText(row.record, "count"), "9");
     }
   }
+}
+
+/// Answers every request from its path, from several workers at once, and counts how many
+/// requests of each endpoint were in flight together.
+class ConcurrentApi final : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    const std::string path = request.url.substr(0, request.url.find('?'));
+    const bool volume = path.find("/events/volume") != std::string::npos;
+    {
+      std::lock_guard lock(mu_);
+      const int now = ++in_flight_[volume];
+      max_in_flight_[volume] = std::max(max_in_flight_[volume], now);
+      if (!volume && in_flight_[true] > 0) {
+        ++others_beside_volume_;
+      }
+    }
+    // Event volume answers slowly, as an endpoint waiting on its own budget would; each
+    // function list has five pages.
+    std::this_thread::sleep_for(std::chrono::milliseconds(volume ? 30 : 10));
+    HttpResponse response;
+    response.status = 200;
+    const size_t at = request.url.find("pagination.cursor=");
+    const int page = at == std::string::npos ? 0 : request.url[at + 18] - '0';
+    response.body = volume     ? Page("result", "")
+                    : page < 4 ? Page("functions", "", std::to_string(page + 1))
+                               : Page("functions", "");
+    std::lock_guard lock(mu_);
+    --in_flight_[volume];
+    return response;
+  }
+
+  std::mutex mu_;
+  std::map<bool, int> in_flight_;
+  std::map<bool, int> max_in_flight_;
+  int others_beside_volume_ = 0;
+};
+
+TEST(Engine, OneWorkerAtATimeReadsEventVolumeWhileTheOthersReadOtherStreams) {
+  ConcurrentApi api;
+  FakeClock clock{kNow};
+  RateLimitPacer pacer{clock};
+  MemoryDestination destination;
+  ClientOptions options{kBase, "tok-secret", "us", {}, 30};
+  std::vector<std::unique_ptr<SegmentClient>> clients;
+  std::vector<SegmentClient*> pointers;
+  // Four workers: three for the function lists' chains, one left over for event volume.
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<SegmentClient>(api, pacer, clock, options));
+    pointers.push_back(clients.back().get());
+  }
+  EngineOptions engine_options;
+  engine_options.selected = {"functions", "event_volume_daily"};
+  engine_options.start_date = kNow - int64_t{120} * 86'400'000;  // 9 windows of 14 days
+  EXPECT_EQ(FindStream("event_volume_daily")->max_parallel_partitions, 1);
+  SyncEngine engine(pointers, destination, clock, engine_options);
+  RunReport run = engine.Run();
+  ASSERT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(ReportOf(run, "event_volume_daily").requests.requests, 9);
+  EXPECT_EQ(ReportOf(run, "functions").requests.requests, 15);
+  EXPECT_EQ(api.max_in_flight_[true], 1);
+  EXPECT_GT(api.others_beside_volume_, 0) << "the other workers read functions meanwhile";
 }
 
 TEST(Engine, DeliveryMetricsCarryTheDestinationAndTheWindow) {
