@@ -487,8 +487,11 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
   report.selected = task.selected;
   Status status;
   if (ParentFailed(task)) {
+    // A parent the plan does not include (tracking plans without Protocols) gates its children
+    // the same way: skipped, not failed.
+    const bool gated = task.parent->read_status.code() == StatusCode::kNotEntitled;
     status = Status(
-        StatusCode::kTransient,
+        gated ? StatusCode::kNotEntitled : StatusCode::kTransient,
         "its parent stream " + std::string(spec.parent) + " could not be read (" +
             std::string(StreamOutcomeName(MeaningOf(task.parent->read_status.code()).outcome)) +
             ")");

@@ -261,6 +261,22 @@ class NewerStreamsSecondRun(unittest.TestCase):
             self.assertGreater(deleted_counts["tracking_plan_rules"], 0)
 
 
+class NewerStreamsGates(unittest.TestCase):
+    def test_protocols_and_business_gates_skip_their_streams_and_exit_zero(self):
+        gated = ["tracking_plans", "tracking_plan_rules", "tracking_plan_sources",
+                 "destination_filters"]
+        with h.TempDir() as d, h.start_simulator(TOKEN, "--plan", "team",
+                                                 "--no-protocols") as sim:
+            db = os.path.join(d, "segment.db")
+            result = h.sync(sim, db, "--streams", ",".join(gated + ["roles", "group_users"]))
+            self.assertEqual(result.returncode, 0, result.stderr)
+            outcomes = {s["stream"]: s["outcome"]
+                        for s in json.loads(h.rows(db, "_segsync_runs")[0]["streams"])}
+            self.assertEqual(outcomes, dict({name: "not_entitled" for name in gated},
+                                            roles="ok", group_users="ok"))
+            self.assertIn("Protocols", result.stdout + result.stderr)
+
+
 class BadTokenAndBadInput(unittest.TestCase):
     def test_a_rejected_token_exits_3_and_writes_nothing(self):
         with h.TempDir() as d, h.start_simulator(TOKEN) as sim:

@@ -197,6 +197,18 @@ TEST(Engine, ANotEntitledStreamIsSkippedAndTheOthersCommit) {
   EXPECT_EQ(h.destination.runs[0].status, "ok");
 }
 
+TEST(Engine, TheChildrenOfAGatedParentAreSkippedToo) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/tracking-plans?pagination.count=1000", 403,
+                R"({"errors":[{"type":"Forbidden","message":"Protocols required"}]})");
+  RunReport run = h.Run({"tracking_plan_rules", "tracking_plan_sources"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  for (const char* name : {"tracking_plan_rules", "tracking_plan_sources"}) {
+    EXPECT_EQ(ReportOf(run, name).outcome, StreamOutcome::kNotEntitled) << name;
+    EXPECT_NE(ReportOf(run, name).message.find("Protocols"), std::string::npos) << name;
+  }
+}
+
 TEST(Engine, ServerErrorsAndBrokenBodiesAreRetried) {
   Harness h;
   const std::string url = std::string(kBase) + "/users?pagination.count=1000";
