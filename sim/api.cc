@@ -9,13 +9,8 @@
 #include "sim/random.h"
 
 namespace segsync::sim {
-namespace {
 
-constexpr int64_t kMillisPerHour = 3'600'000;
-constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-constexpr int64_t kAuditRetentionMillis = 90 * kMillisPerDay;
-// Enough for every kept month of all four endpoints at the small and large scales.
-constexpr size_t kUsageCacheRowBudget = 2'000'000;
+namespace api_detail {
 
 ApiResponse Error(const ApiError& error) { return {error.status, ErrorBody(error)}; }
 
@@ -24,8 +19,6 @@ ApiResponse NotFound() { return Error({404, "NotFound", "Resource not found", ""
 ApiResponse Forbidden(std::string message) {
   return Error({403, "Forbidden", std::move(message), ""});
 }
-
-ApiResponse Ok(std::string body) { return {200, std::move(body)}; }
 
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> segments;
@@ -42,6 +35,23 @@ std::vector<std::string_view> Segments(std::string_view path) {
     path.remove_prefix(slash + 1);
   }
 }
+
+}  // namespace api_detail
+
+using api_detail::Error;
+using api_detail::Forbidden;
+using api_detail::NotFound;
+using api_detail::Segments;
+
+namespace {
+
+ApiResponse Ok(std::string body) { return {200, std::move(body)}; }
+
+constexpr int64_t kMillisPerHour = 3'600'000;
+constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
+constexpr int64_t kAuditRetentionMillis = 90 * kMillisPerDay;
+// Enough for every kept month of all four endpoints at the small and large scales.
+constexpr size_t kUsageCacheRowBudget = 2'000'000;
 
 // The page request plus the offset its cursor names, for ordinary (offset-cursor) lists.
 struct OffsetRequest {

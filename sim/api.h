@@ -44,6 +44,15 @@ struct ApiResponse {
   std::string body;  // JSON
 };
 
+/// Helpers the endpoint files (api.cc, api_extras.cc) share.
+namespace api_detail {
+ApiResponse Error(const ApiError& error);
+ApiResponse NotFound();  // 404 "Resource not found"
+ApiResponse Forbidden(std::string message);
+/// "/a/b/c" -> {"a", "b", "c"}; empty for a path without a leading slash.
+std::vector<std::string_view> Segments(std::string_view path);
+}  // namespace api_detail
+
 /// The Segment Public API over a generated workspace, without HTTP: authentication, rate limits
 /// and faults belong to the server in front of it. Safe to call from many threads.
 class SimulatedApi {
@@ -63,6 +72,9 @@ class SimulatedApi {
 
   /// Appends audit events stamped `now`.
   void AddAuditEvents(int64_t count, UnixMillis now);
+
+  /// Every warehouse's sources sync `count` more times now (`POST /__sim/syncs?advance=N`).
+  void AdvanceSyncs(int count, UnixMillis now);
 
  private:
   ApiResponse List(ListStream stream, const QueryParams& query);

@@ -2,6 +2,7 @@
 // The simulated API's newer endpoints: tracking plans, functions, labels, filters, models, roles,
 // group members, warehouse syncs and event volume.
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <tuple>
@@ -14,33 +15,17 @@
 #include "sim/random.h"
 
 namespace segsync::sim {
+
+using api_detail::Error;
+using api_detail::Forbidden;
+using api_detail::NotFound;
+using api_detail::Segments;
+
 namespace {
 
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
 constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-
-ApiResponse Error(const ApiError& error) { return {error.status, ErrorBody(error)}; }
-ApiResponse NotFound() { return Error({404, "NotFound", "Resource not found", ""}); }
-ApiResponse Forbidden(std::string message) {
-  return Error({403, "Forbidden", std::move(message), ""});
-}
-
-std::vector<std::string_view> PathSegments(std::string_view path) {
-  std::vector<std::string_view> segments;
-  if (path.empty() || path.front() != '/') {
-    return segments;
-  }
-  path.remove_prefix(1);
-  while (true) {
-    const size_t slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) {
-      return segments;
-    }
-    path.remove_prefix(slash + 1);
-  }
-}
 
 // The page request and its offset, for ordinary lists.
 Checked<std::pair<int64_t, int64_t>> CountAndOffset(const QueryParams& query) {
@@ -82,6 +67,18 @@ Checked<std::string> Paged(std::string_view list_key, size_t total, Getter json_
 
 ApiResponse FromChecked(const Checked<std::string>& body) {
   return body.ok() ? ApiResponse{200, *body} : Error(body.error());
+}
+
+// A parent's child list kept as JSON by parent id: 404 when the parent is gone.
+ApiResponse ChildList(const Workspace& ws, ListStream parent, std::string_view parent_id,
+                      const std::unordered_map<std::string, std::vector<std::string>>& children,
+                      std::string_view list_key, const QueryParams& query) {
+  if (ws.Find(parent, parent_id) == nullptr) {
+    return NotFound();
+  }
+  const std::vector<std::string>& list = children.at(std::string(parent_id));
+  return FromChecked(Paged(
+      list_key, list.size(), [&](size_t i) -> const std::string& { return list[i]; }, query));
 }
 
 // All values of a list parameter: repeated (`groupBy=a&groupBy=b`), comma-delimited
@@ -172,7 +169,31 @@ std::optional<ApiResponse> SimulatedApi::GetExtra(std::string_view path, const Q
       return Forbidden(
           "Tracking plans require the Protocols feature, which this workspace does not have");
     }
-    return ExtraList("tracking_plans", "trackingPlans", workspace_.extras.tracking_plans, query);
+    auto type = OneParam(query, {"type"});
+    if (!type.ok()) {
+      return Error(type.error());
+    }
+    if (!type->has_value()) {
+      return ExtraList("tracking_plans", "trackingPlans", workspace_.extras.tracking_plans, query);
+    }
+    static constexpr std::array<std::string_view, 5> kTypes = {"ENGAGE", "LIVE", "PROPERTY_LIBRARY",
+                                                               "RULE_LIBRARY", "TEMPLATE"};
+    if (std::find(kTypes.begin(), kTypes.end(), **type) == kTypes.end()) {
+      return Error(Invalid("type",
+                           "\"type\" must be one of ENGAGE, LIVE, PROPERTY_LIBRARY, "
+                           "RULE_LIBRARY, TEMPLATE"));
+    }
+    // Only that type; the cursor counts within the filtered list.
+    std::shared_lock lock(mutex_);
+    std::vector<const std::string*> plans;
+    for (const Item& plan : workspace_.extras.tracking_plans) {
+      if (workspace_.extras.plan_types.at(plan.id) == **type) {
+        plans.push_back(&plan.json);
+      }
+    }
+    return FromChecked(Paged(
+        "trackingPlans", plans.size(), [&](size_t i) -> const std::string& { return *plans[i]; },
+        query));
   }
   if (path == "/functions") {
     return Functions(query);
@@ -189,7 +210,7 @@ std::optional<ApiResponse> SimulatedApi::GetExtra(std::string_view path, const Q
   if (path == "/events/volume") {
     return EventsVolume(query, now);
   }
-  const std::vector<std::string_view> segments = PathSegments(path);
+  const std::vector<std::string_view> segments = Segments(path);
   if (segments.size() != 3 || segments[1].empty()) {
     return std::nullopt;
   }
@@ -285,12 +306,24 @@ ApiResponse SimulatedApi::Functions(const QueryParams& query) {
 
 ApiResponse SimulatedApi::Labels() {
   // Not paginated: every label in one response, no `pagination`, whatever the query says.
-  std::shared_lock lock(mutex_);
-  std::vector<const std::string*> labels;
-  for (const Item& label : workspace_.extras.labels) {
-    labels.push_back(&label.json);
+  std::string body;
+  {
+    std::shared_lock lock(mutex_);
+    std::vector<const std::string*> labels;
+    for (const Item& label : workspace_.extras.labels) {
+      labels.push_back(&label.json);
+    }
+    body = ListBody("labels", labels, std::nullopt);
   }
-  return {200, ListBody("labels", labels, std::nullopt)};
+  // Every response is the whole list, so deletions waiting for its end happen now.
+  std::unique_lock lock(mutex_);
+  if (auto it = pending_extra_deletions_.find("labels"); it != pending_extra_deletions_.end()) {
+    for (const std::string& id : it->second) {
+      RemoveExtraLocked("labels", id);
+    }
+    pending_extra_deletions_.erase(it);
+  }
+  return {200, std::move(body)};
 }
 
 ApiResponse SimulatedApi::Filters(std::string_view destination_id, const QueryParams& query) {
@@ -300,12 +333,8 @@ ApiResponse SimulatedApi::Filters(std::string_view destination_id, const QueryPa
         "the Team plan");
   }
   std::shared_lock lock(mutex_);
-  if (workspace_.Find(ListStream::kDestinations, destination_id) == nullptr) {
-    return NotFound();
-  }
-  const std::vector<std::string>& list = workspace_.extras.filters.at(std::string(destination_id));
-  return FromChecked(Paged(
-      "filters", list.size(), [&](size_t i) -> const std::string& { return list[i]; }, query));
+  return ChildList(workspace_, ListStream::kDestinations, destination_id, workspace_.extras.filters,
+                   "filters", query);
 }
 
 ApiResponse SimulatedApi::GroupUsers(std::string_view group_id, const QueryParams& query) {
@@ -330,12 +359,8 @@ ApiResponse SimulatedApi::GroupUsers(std::string_view group_id, const QueryParam
 
 ApiResponse SimulatedApi::Syncs(std::string_view warehouse_id, const QueryParams& query) {
   std::shared_lock lock(mutex_);
-  if (workspace_.Find(ListStream::kWarehouses, warehouse_id) == nullptr) {
-    return NotFound();
-  }
-  const std::vector<std::string>& list = workspace_.extras.syncs.at(std::string(warehouse_id));
-  return FromChecked(Paged(
-      "reports", list.size(), [&](size_t i) -> const std::string& { return list[i]; }, query));
+  return ChildList(workspace_, ListStream::kWarehouses, warehouse_id, workspace_.extras.syncs,
+                   "reports", query);
 }
 
 ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now) {
@@ -485,6 +510,11 @@ ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now)
   }
   w.EndObject().EndObject();
   return {200, w.Take()};
+}
+
+void SimulatedApi::AdvanceSyncs(int count, UnixMillis now) {
+  std::unique_lock lock(mutex_);
+  sim::AdvanceSyncs(workspace_, count, now);
 }
 
 std::optional<ApiResponse> SimulatedApi::DeleteExtra(std::string_view stream, std::string_view id,

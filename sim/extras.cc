@@ -173,7 +173,9 @@ void GenerateTrackingPlans(Workspace& ws, const ScaleSpec& scale,
     if (rng.Chance(0.6)) {
       w.Key("description").String(Decorate(rng, "Events of the web app", kHostileShare));
     }
-    w.Key("type").String(i == 0 ? "LIVE" : rng.Pick(kPlanTypes));
+    const std::string_view plan_type = i == 0 ? "LIVE" : rng.Pick(kPlanTypes);
+    w.Key("type").String(plan_type);
+    x.plan_types.emplace(item.id, plan_type);
     WriteTimes(w, rng, now, false);
     w.EndObject();
     item.json = w.Take();
@@ -524,6 +526,7 @@ void GenerateSyncs(Workspace& ws, const ScaleSpec& scale, UnixMillis now) {
     const std::string& id = warehouses[i].id;
     Rng rng = Rng::For(ws.seed, "warehouse_syncs", i);
     std::vector<std::string>& syncs = ws.extras.syncs[id];
+    ws.extras.sync_meta[id];
     const std::vector<std::string>& from = loaders[id];
     if (from.empty()) {
       continue;
@@ -541,8 +544,10 @@ void GenerateSyncs(Workspace& ws, const ScaleSpec& scale, UnixMillis now) {
           break;
         }
         JsonWriter w;
-        WriteSync(w, rng, source_id, start, k == 0 && rng.Chance(0.3), now);
+        const bool running = k == 0 && rng.Chance(0.3);
+        WriteSync(w, rng, source_id, start, running, now);
         syncs.push_back(w.Take());
+        ws.extras.sync_meta[id].push_back({source_id, start, running});
       }
     }
   }
@@ -601,6 +606,17 @@ void GenerateVolume(Workspace& ws, const ScaleSpec& scale, const std::vector<Sou
   }
 }
 
+// The warehouse's sources, in the order of their newest syncs.
+std::vector<std::string> SyncingSources(const std::vector<SyncMeta>& meta) {
+  std::vector<std::string> sources;
+  for (const SyncMeta& sync : meta) {
+    if (std::find(sources.begin(), sources.end(), sync.source_id) == sources.end()) {
+      sources.push_back(sync.source_id);
+    }
+  }
+  return sources;
+}
+
 // Splits `total` over `parts` buckets with weights from `salt`; the parts add up to `total`.
 uint64_t Share(uint64_t total, uint64_t salt, int parts, int index) {
   uint64_t weights = 0;
@@ -630,6 +646,64 @@ void GenerateExtras(Workspace& ws, const ScaleSpec& scale, const std::vector<Sou
   GenerateGroupUsers(ws, scale, users);
   GenerateSyncs(ws, scale, now);
   GenerateVolume(ws, scale, sources, now);
+}
+
+void AdvanceSyncs(Workspace& ws, int count, UnixMillis now) {
+  const uint64_t batch = ws.extras.sync_batches++;
+  const UnixMillis second = now - now % 1000;
+  for (auto& [warehouse, meta] : ws.extras.sync_meta) {
+    std::vector<std::string>& syncs = ws.extras.syncs.at(warehouse);
+    Rng rng =
+        Rng::For(ws.seed, "warehouse_syncs_advance", HashCombine(batch, HashString(warehouse)));
+    // Running syncs finish (the same key, other values: an upserting reader sees them change).
+    for (size_t i = 0; i < meta.size(); ++i) {
+      if (meta[i].running) {
+        JsonWriter w;
+        WriteSync(w, rng, meta[i].source_id, meta[i].start, false, now);
+        syncs[i] = w.Take();
+        meta[i].running = false;
+      }
+    }
+    std::vector<std::string> added;
+    std::vector<SyncMeta> added_meta;
+    for (const std::string& source_id : SyncingSources(meta)) {
+      UnixMillis last = 0;
+      for (const SyncMeta& sync : meta) {
+        if (sync.source_id == source_id) {
+          last = std::max(last, sync.start);
+        }
+      }
+      for (int k = 0; k < count; ++k) {
+        last = std::max(second, last + 1000);
+        JsonWriter w;
+        WriteSync(w, rng, source_id, last, false, now);
+        added.push_back(w.Take());
+        added_meta.push_back({source_id, last, false});
+      }
+    }
+    // Newest first, and as many of the oldest leave as came in.
+    std::vector<size_t> order(added.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return added_meta[a].start > added_meta[b].start; });
+    std::vector<std::string> new_syncs;
+    std::vector<SyncMeta> new_meta;
+    for (size_t i : order) {
+      new_syncs.push_back(std::move(added[i]));
+      new_meta.push_back(added_meta[i]);
+    }
+    const size_t keep = syncs.size();
+    for (size_t i = 0; i < syncs.size() && new_syncs.size() < keep; ++i) {
+      new_syncs.push_back(std::move(syncs[i]));
+      new_meta.push_back(meta[i]);
+    }
+    new_syncs.resize(std::min(new_syncs.size(), keep));
+    new_meta.resize(new_syncs.size());
+    syncs = std::move(new_syncs);
+    meta = std::move(new_meta);
+  }
 }
 
 uint64_t VolumeCount(const VolumeSeries& series, UnixMillis bucket_start, int64_t bucket_ms) {

@@ -395,6 +395,21 @@ class SimServer {
       w.BeginObject().Key("added").Int(*count).EndObject();
       return Reply(res, 200, w.Take());
     }
+    if (req.method == "POST" && req.path == "/__sim/syncs") {
+      const QueryParams query = ParseQuery(RawQuery(req));
+      const auto advance = query.find("advance");
+      const auto count =
+          ParseDigits(advance == query.end() ? std::string_view() : advance->second, 3);
+      if (!count.has_value() || *count == 0) {
+        return Reply(
+            res, 400,
+            ErrorBody({400, "BadRequest", "advance must be a number from 1 to 999", "advance"}));
+      }
+      api_.AdvanceSyncs(static_cast<int>(*count), now);
+      JsonWriter w;
+      w.BeginObject().Key("advanced").Int(*count).EndObject();
+      return Reply(res, 200, w.Take());
+    }
     return Reply(res, 404, ErrorBody({404, "NotFound", "Resource not found", ""}));
   }
 

@@ -78,9 +78,17 @@ struct VolumeSeries {
   uint64_t daily_mean = 0;
 };
 
+/// What identifies one warehouse sync (its JSON is in Extras::syncs at the same position).
+struct SyncMeta {
+  std::string source_id;
+  UnixMillis start = 0;
+  bool running = false;
+};
+
 /// The generated data of the newer endpoints.
 struct Extras {
   std::vector<Item> tracking_plans;
+  std::unordered_map<std::string, std::string> plan_types;                 // `type`, by plan id
   std::unordered_map<std::string, std::vector<std::string>> rules;         // JSON, by plan id
   std::unordered_map<std::string, std::vector<std::string>> plan_sources;  // source ids, by plan
   std::array<std::vector<Item>, 3> functions;                              // by kFunctionTypes
@@ -88,8 +96,10 @@ struct Extras {
   std::unordered_map<std::string, std::vector<std::string>> filters;  // JSON, by destination id
   std::vector<Item> reverse_etl_models;
   std::vector<Item> roles;
-  std::unordered_map<std::string, std::vector<Item>> group_users;   // id = user id, by group id
-  std::unordered_map<std::string, std::vector<std::string>> syncs;  // newest first, by warehouse
+  std::unordered_map<std::string, std::vector<Item>> group_users;    // id = user id, by group id
+  std::unordered_map<std::string, std::vector<std::string>> syncs;   // newest first, by warehouse
+  std::unordered_map<std::string, std::vector<SyncMeta>> sync_meta;  // beside `syncs`
+  uint64_t sync_batches = 0;  // how many times syncs were advanced, for fresh randomness
   std::vector<VolumeSeries> volume;
   int64_t volume_first_day = 0;  // the earliest first_day (days since the epoch)
 };

@@ -23,6 +23,7 @@ import sys
 import time
 import unittest
 import urllib.parse
+import urllib.request
 
 import spec_util as su
 
@@ -737,6 +738,15 @@ class NewerEndpointsConformToSpecTest(unittest.TestCase):
                 other, _ = self.walk(name, path, ODD_COUNT, spelling="brackets-encoded")
                 self.assertEqual(other, items)
 
+    def test_tracking_plans_filter_by_type(self):
+        for plan_type in ("LIVE", "TEMPLATE", "ENGAGE"):
+            with self.subTest(type=plan_type):
+                items, _ = self.walk("tracking_plans", "/tracking-plans", SMALL_COUNT,
+                                     extra={"type": plan_type})
+                self.assertEqual(items, [p for p in self.dump["tracking_plans"]
+                                         if p["type"] == plan_type])
+        self.assert_error("/tracking-plans?type=live", 422, "type")
+
     def test_roles_include_the_roles_users_are_given(self):
         role_ids = {role["id"] for role in self.dump["roles"]}
         status, dump = self.sim.get_json("/__sim/dump?streams=users,groups")
@@ -952,6 +962,57 @@ class NewerEndpointGatesTest(unittest.TestCase):
             for path in ("/roles", "/labels", "/reverse-etl-models",
                          "/functions?resourceType=SOURCE"):
                 self.assertEqual(sim.get(path)[0], 200, path)
+
+
+class SimulatorAdminOfTheNewerListsTest(unittest.TestCase):
+    """/__sim/syncs?advance=N moves the sync logs on; /__sim/delete reaches the newer lists."""
+
+    def _post(self, sim, path):
+        req = urllib.request.Request(f"http://127.0.0.1:{sim.port}{path}", method="POST",
+                                     data=b"")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def test_advancing_syncs_drops_the_oldest_and_stays_valid(self):
+        binary = os.environ["SEGSYNC_BIN"]
+        validator = _spec_validator("/warehouses/{warehouseId}/syncs")
+        with su.Simulator(binary, ["--port", "0", "--token", TOKEN], TOKEN) as sim:
+            _, before = sim.get_json("/__sim/dump?streams=warehouse_syncs")
+            warehouse = max(before["warehouse_syncs"],
+                            key=lambda w: len(before["warehouse_syncs"][w]))
+            old = before["warehouse_syncs"][warehouse]
+            self.assertEqual(self._post(sim, "/__sim/syncs?advance=2"), {"advanced": 2})
+            status, body = sim.get_json(f"/warehouses/{warehouse}/syncs?pagination.count=1000")
+            self.assertEqual(status, 200)
+            self.assertEqual(su.describe_errors(validator, body), "")
+            new = body["data"]["reports"]
+            _, after = sim.get_json("/__sim/dump?streams=warehouse_syncs")
+            self.assertEqual(new, after["warehouse_syncs"][warehouse])
+            self.assertEqual(len(new), len(old))
+            key = lambda s: (s["sourceId"], s["start"])  # noqa: E731
+            self.assertTrue({key(s) for s in old} - {key(s) for s in new}, "some dropped off")
+            self.assertTrue(all(s["end"] is not None for s in new))
+            self.assertEqual(sorted((s["start"] for s in new), reverse=True),
+                             [s["start"] for s in new])
+
+    def test_deleting_from_the_newer_lists(self):
+        binary = os.environ["SEGSYNC_BIN"]
+        with su.Simulator(binary, ["--port", "0", "--token", TOKEN], TOKEN) as sim:
+            _, dump = sim.get_json("/__sim/dump?streams=tracking_plans,functions,labels,roles")
+            plan = dump["tracking_plans"][0]["id"]
+            self._post(sim, f"/__sim/delete?stream=tracking_plans&id={plan}")
+            self.assertEqual(sim.get(f"/tracking-plans/{plan}/rules")[0], 404)
+            label = dump["labels"][0]
+            self._post(sim, "/__sim/delete?stream=labels&id=" +
+                       urllib.parse.quote(f"{label['key']}={label['value']}", safe=""))
+            _, labels = sim.get_json("/labels")
+            self.assertNotIn(label, labels["data"]["labels"])
+            function = dump["functions"][-1]
+            self._post(sim, f"/__sim/delete?stream=functions&id={function['id']}"
+                            "&when=after_list")
+            query = f"/functions?resourceType={function['resourceType']}&pagination.count=1000"
+            self.assertIn(function, sim.get_json(query)[1]["data"]["functions"])
+            self.assertNotIn(function, sim.get_json(query)[1]["data"]["functions"])
 
 
 class EventVolumeRateLimitTest(unittest.TestCase):

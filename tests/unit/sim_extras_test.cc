@@ -360,8 +360,48 @@ TEST(SimExtrasTest, DeletesReachTheNewerLists) {
   EXPECT_NE(api.Get("/roles", {}, kNow).body.find(role), std::string::npos);  // the last page
   EXPECT_EQ(api.Get("/roles", {}, kNow).body.find(role), std::string::npos);
   EXPECT_EQ(api.Delete("labels", "team=growth", "").status, 200);
-  EXPECT_EQ(api.Get("/labels", {}, kNow).body.find("\"growth\""), std::string::npos);
+  EXPECT_EQ(api.Get("/labels", {}, kNow).body.find(R"("key":"team","value":"growth")"),
+            std::string::npos);
   EXPECT_EQ(api.Delete("labels", "team=nothing", "").status, 404);
+  EXPECT_EQ(api.Delete("labels", "region=eu", "after_list").status, 200);
+  const std::string region_eu = R"("key":"region","value":"eu")";
+  EXPECT_NE(api.Get("/labels", {}, kNow).body.find(region_eu), std::string::npos);
+  EXPECT_EQ(api.Get("/labels", {}, kNow).body.find(region_eu), std::string::npos);
+}
+
+TEST(SimExtrasTest, AdvancingSyncsAddsNewOnesFinishesRunningOnesAndDropsTheOldest) {
+  Workspace ws = Small();
+  const auto before = ws.extras.syncs;
+  const auto meta_before = ws.extras.sync_meta;
+  size_t running = 0;
+  for (const auto& [warehouse, meta] : meta_before) {
+    for (const SyncMeta& sync : meta) {
+      running += sync.running ? 1 : 0;
+    }
+  }
+  ASSERT_GT(running, 0u);
+  const UnixMillis later = kNow + 5 * kHour + 123;
+  AdvanceSyncs(ws, 2, later);
+  size_t changed_lists = 0;
+  for (const auto& [warehouse, syncs] : ws.extras.syncs) {
+    const std::vector<SyncMeta>& meta = ws.extras.sync_meta.at(warehouse);
+    ASSERT_EQ(syncs.size(), before.at(warehouse).size()) << warehouse;
+    ASSERT_EQ(meta.size(), syncs.size());
+    std::set<std::pair<std::string, UnixMillis>> keys;
+    for (size_t i = 0; i < syncs.size(); ++i) {
+      EXPECT_FALSE(meta[i].running);
+      EXPECT_NE(syncs[i].find("\"end\":\""), std::string::npos) << syncs[i];
+      EXPECT_TRUE(keys.emplace(meta[i].source_id, meta[i].start).second);
+      if (i > 0) {
+        EXPECT_GE(meta[i - 1].start, meta[i].start);  // newest first
+      }
+    }
+    if (!syncs.empty()) {
+      EXPECT_EQ(meta.front().start, later - later % 1000 + 1000);  // the second of two
+      ++changed_lists;
+    }
+  }
+  EXPECT_GT(changed_lists, 0u);
 }
 
 }  // namespace
