@@ -95,6 +95,9 @@ struct StreamSpec {
   /// its own, low rate limit: more workers on it would only wait for its budget, while other
   /// streams wait for them.
   int max_parallel_partitions = 0;
+  /// Its endpoint has its own, documented rate limit: the pacer keeps its budget apart from the
+  /// one the other endpoints share (RateLimitPacer::DeclareOwnBudget).
+  bool own_rate_limit = false;
 };
 
 /// All streams, in the order they are synced (parents before children).

@@ -124,6 +124,7 @@ std::vector<StreamSpec> BuildStreams() {
   rules.empty_when_absent = {"key"};
   // The endpoint allows 20 requests a minute: one chain at a time keeps the others free.
   rules.max_parallel_partitions = 1;
+  rules.own_rate_limit = true;
   streams.push_back(std::move(rules));
   StreamSpec plan_sources =
       Child("tracking_plan_sources", "tracking_plans", "/tracking-plans/{id}/sources", "sources",
@@ -145,6 +146,7 @@ std::vector<StreamSpec> BuildStreams() {
   syncs.inject_from_parent = {{"warehouseId", "id"}};
   syncs.log = true;  // the API lists recent syncs only; older ones stay in the copy
   syncs.max_parallel_partitions = 1;  // 2 requests a minute
+  syncs.own_rate_limit = true;
   streams.push_back(std::move(syncs));
 
   StreamSpec volume = TopLevel("event_volume_daily", "/events/volume", "result",
@@ -160,6 +162,7 @@ std::vector<StreamSpec> BuildStreams() {
   volume.empty_when_absent = {"sourceId", "eventName", "eventType"};
   volume.small_rows = true;
   volume.max_parallel_partitions = 1;  // 60 requests a minute, apart from every other endpoint
+  volume.own_rate_limit = true;
   streams.push_back(std::move(volume));
   return streams;
 }

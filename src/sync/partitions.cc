@@ -77,6 +77,14 @@ void PerParent(const StreamSpec& spec, const std::vector<Record>& parents,
   }
 }
 
+/// One request series over [start, end) by startTime and endTime.
+Partition TimeWindow(const std::string& path, UnixMillis start, UnixMillis end) {
+  return {path,
+          {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(end)}},
+          nullptr,
+          std::nullopt};
+}
+
 const std::string* FindParam(const QueryParams& query, std::string_view name) {
   for (const auto& [key, value] : query) {
     if (key == name) {
@@ -180,11 +188,7 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
     case Partitioning::kDayWindows:
       for (const auto& [start, end] :
            DayWindows(bookmark.value_or(options.start_date), now, spec.day_window_days)) {
-        partitions.push_back(
-            {path,
-             {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(end)}},
-             nullptr,
-             std::nullopt});
+        partitions.push_back(TimeWindow(path, start, end));
       }
       break;
     case Partitioning::kParent:
@@ -221,11 +225,7 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
       // start 1 ms before the bookmark: events stamped in the bookmark's instant but unseen last
       // run are read (and upserted), and nothing older is asked for.
       const UnixMillis start = bookmark ? *bookmark - kAuditOverlapMs : options.start_date;
-      partitions.push_back(
-          {path,
-           {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(now)}},
-           nullptr,
-           std::nullopt});
+      partitions.push_back(TimeWindow(path, start, now));
       break;
     }
   }

@@ -182,12 +182,15 @@ TEST(Engine, ARejectedTokenStopsEverythingAndWritesNothing) {
   EXPECT_TRUE(h.destination.runs.empty());
 }
 
+constexpr char kProtocolsRefusal[] =
+    R"({"errors":[{"type":"Forbidden","message":"Protocols required"}]})";
+
 TEST(Engine, ANotEntitledStreamIsSkippedAndTheOthersCommit) {
   Harness h;
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
                 Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
   h.http.Expect(std::string(kBase) + "/transformations?pagination.count=1000", 403,
-                R"({"errors":[{"type":"Forbidden","message":"Protocols required"}]})");
+                kProtocolsRefusal);
   RunReport run = h.Run({"users", "transformations"});
   EXPECT_EQ(run.ExitCode(), 0);
   EXPECT_EQ(ReportOf(run, "transformations").outcome, StreamOutcome::kNotEntitled);
@@ -200,7 +203,7 @@ TEST(Engine, ANotEntitledStreamIsSkippedAndTheOthersCommit) {
 TEST(Engine, TheChildrenOfAGatedParentAreSkippedToo) {
   Harness h;
   h.http.Expect(std::string(kBase) + "/tracking-plans?pagination.count=1000", 403,
-                R"({"errors":[{"type":"Forbidden","message":"Protocols required"}]})");
+                kProtocolsRefusal);
   RunReport run = h.Run({"tracking_plan_rules", "tracking_plan_sources"});
   EXPECT_EQ(run.ExitCode(), 0);
   for (const char* name : {"tracking_plan_rules", "tracking_plan_sources"}) {
