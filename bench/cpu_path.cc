@@ -61,6 +61,10 @@ std::string_view PartitioningName(Partitioning p) {
       return "audit_window";
     case Partitioning::kDeliveryWindow:
       return "delivery_window";
+    case Partitioning::kQueryValues:
+      return "query_values";
+    case Partitioning::kDayWindows:
+      return "day_windows";
   }
   return "none";
 }

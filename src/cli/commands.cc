@@ -176,6 +176,11 @@ Result<std::unique_ptr<ApiSession>> OpenApiSession(const Config& config) {
   client_options.region = config.region;
   client_options.retry.max_retries = config.max_retries;
   auto session = std::make_unique<ApiSession>();
+  for (const StreamSpec& spec : AllStreams()) {
+    if (spec.own_rate_limit) {
+      session->pacer.DeclareOwnBudget(spec.path);
+    }
+  }
   for (int i = 0; i < config.max_concurrency; ++i) {
     SEGSYNC_ASSIGN_OR_RETURN(auto http, CurlHttpClient::Make(curl));
     session->clients.push_back(std::make_unique<SegmentClient>(

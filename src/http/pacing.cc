@@ -167,6 +167,13 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
   }
 }
 
+void RateLimitPacer::DeclareOwnBudget(std::string_view path) {
+  std::lock_guard lock(mu_);
+  const std::string pattern = EndpointPattern(path);
+  declared_.insert(pattern);
+  own_.insert(pattern);
+}
+
 void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view path) {
   const std::string pattern = EndpointPattern(path);
   std::lock_guard lock(mu_);
@@ -185,7 +192,7 @@ void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view p
   }
   const int64_t used = consumed ? std::max<int64_t>(0, *consumed) : -1;
   const int64_t left = std::max<int64_t>(0, *remaining);
-  if (used >= 0) {
+  if (used >= 0 && !declared_.contains(pattern)) {
     // The shared limit is the one most endpoints show; an endpoint showing another has its own.
     limit_of_[pattern] = used + left;
     std::map<int64_t, int> votes;
@@ -196,7 +203,7 @@ void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view p
         std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
           return a.second < b.second;
         })->first;
-    std::set<std::string, std::less<>> own;
+    std::set<std::string, std::less<>> own = declared_;
     for (const auto& [key, limit] : limit_of_) {
       if (limit != shared) {
         own.insert(key);
@@ -208,7 +215,7 @@ void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view p
       }
     }
     for (const std::string& key : own_) {
-      if (!own.contains(key)) {
+      if (!own.contains(key)) {  // never a declared one
         budgets_.erase(key);
       }
     }

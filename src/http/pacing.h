@@ -40,6 +40,11 @@ class RateLimitPacer {
  public:
   explicit RateLimitPacer(Clock& clock) : clock_(clock) {}
 
+  /// An endpoint documented to have its own limit (`path` may hold placeholders): its headers
+  /// never set the budget the other endpoints share, even when it is the first or only one to
+  /// send them.
+  void DeclareOwnBudget(std::string_view path);
+
   /// Wait until a request to `path` may start, then count it as in flight. Returns the ms
   /// waited.
   int64_t BeforeRequest(std::string_view path = {});
@@ -91,6 +96,7 @@ class RateLimitPacer {
   // show is the shared limit.
   std::map<std::string, int64_t, std::less<>> limit_of_;
   std::set<std::string, std::less<>> own_;                 // endpoints with a budget of their own
+  std::set<std::string, std::less<>> declared_;            // DeclareOwnBudget's, always own
   std::map<std::string, int64_t, std::less<>> in_flight_;  // requests in flight per endpoint
 };
 

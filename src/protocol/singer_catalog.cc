@@ -134,7 +134,8 @@ Result<SingerStream> MakeSingerStream(const StreamSpec& spec, FieldSet excluded,
   if (IsIncremental(spec)) {
     stream.replication_key = std::string(spec.cursor_field);
   }
-  stream.versioned = spec.mode == SyncMode::kFullTable;
+  // A log keeps rows the API no longer lists: a new table version would drop them.
+  stream.versioned = spec.mode == SyncMode::kFullTable && !spec.log;
   stream.resume_from_state = resume_from_state;
   stream.excluded_fields = std::move(excluded);
   return stream;

@@ -8,9 +8,15 @@
 namespace segsync {
 namespace {
 
+// The widest DAY window asked of /events/volume. Its reference gives no maximum; the one other
+// DAY-granularity endpoint (delivery metrics, https://docs.segmentapis.com/tag/Delivery-Overview)
+// allows 14 days, so no window is wider.
+constexpr int kEventVolumeWindowDays = 14;
 constexpr std::string_view kAuditTrail = "the Audit Trail feature (Business plan)";
 constexpr std::string_view kProtocols = "the Protocols feature (Business plan add-on)";
 constexpr std::string_view kSubscriptions = "the Destination Subscriptions feature";
+constexpr std::string_view kFilters = "the Destination Filters feature (Business plan)";
+constexpr std::string_view kFunctions = "the Functions feature";
 
 StreamSpec TopLevel(std::string_view name, std::string_view path, std::string_view list_key,
                     std::vector<std::string_view> key, std::string_view entitlement = {}) {
@@ -94,6 +100,70 @@ std::vector<StreamSpec> BuildStreams() {
   audit.cursor_field = "timestamp";
   audit.partitioning = Partitioning::kAuditWindow;
   streams.push_back(std::move(audit));
+
+  // Beyond the original 18: tracking plans, functions, labels, filters, models, roles, group
+  // members, warehouse syncs and event volumes.
+  streams.push_back(
+      TopLevel("tracking_plans", "/tracking-plans", "trackingPlans", {"id"}, kProtocols));
+  StreamSpec functions = TopLevel("functions", "/functions", "functions", {"id"}, kFunctions);
+  // The API lists one resource type per request and requires the parameter.
+  functions.partitioning = Partitioning::kQueryValues;
+  functions.fan_out = {"resourceType", {"SOURCE", "DESTINATION", "INSERT_DESTINATION"}};
+  streams.push_back(std::move(functions));
+  StreamSpec labels = TopLevel("labels", "/labels", "labels", {"key", "value"});
+  labels.paginated = false;  // listLabels takes no parameters
+  streams.push_back(std::move(labels));
+  streams.push_back(TopLevel("reverse_etl_models", "/reverse-etl-models", "models", {"id"}));
+  streams.push_back(TopLevel("roles", "/roles", "roles", {"id"}));
+
+  StreamSpec rules = Child("tracking_plan_rules", "tracking_plans", "/tracking-plans/{id}/rules",
+                           "rules", {"trackingPlanId", "type", "key", "version"});
+  rules.inject_from_parent = {{"trackingPlanId", "id"}};
+  rules.entitlement = kProtocols;
+  // IDENTIFY, GROUP and COMMON rules have no event name: their type makes them unique.
+  rules.empty_when_absent = {"key"};
+  // The endpoint allows 20 requests a minute: one chain at a time keeps the others free.
+  rules.max_parallel_partitions = 1;
+  rules.own_rate_limit = true;
+  streams.push_back(std::move(rules));
+  StreamSpec plan_sources =
+      Child("tracking_plan_sources", "tracking_plans", "/tracking-plans/{id}/sources", "sources",
+            {"trackingPlanId", "id"});
+  plan_sources.inject_from_parent = {{"trackingPlanId", "id"}};
+  plan_sources.entitlement = kProtocols;
+  streams.push_back(std::move(plan_sources));
+  StreamSpec filters = Child("destination_filters", "destinations", "/destination/{id}/filters",
+                             "filters", {"destinationId", "id"});
+  filters.inject_from_parent = {{"destinationId", "id"}};
+  filters.entitlement = kFilters;
+  streams.push_back(std::move(filters));
+  StreamSpec members =
+      Child("group_users", "groups", "/groups/{id}/users", "users", {"groupId", "id"});
+  members.inject_from_parent = {{"groupId", "id"}};
+  streams.push_back(std::move(members));
+  StreamSpec syncs = Child("warehouse_syncs", "warehouses", "/warehouses/{id}/syncs", "reports",
+                           {"warehouseId", "sourceId", "start"});
+  syncs.inject_from_parent = {{"warehouseId", "id"}};
+  syncs.log = true;  // the API lists recent syncs only; older ones stay in the copy
+  syncs.max_parallel_partitions = 1;  // 2 requests a minute
+  syncs.own_rate_limit = true;
+  streams.push_back(std::move(syncs));
+
+  StreamSpec volume = TopLevel("event_volume_daily", "/events/volume", "result",
+                               {"timestamp", "sourceId", "eventName", "eventType"});
+  volume.mode = SyncMode::kIncremental;
+  volume.cursor_field = "timestamp";
+  volume.partitioning = Partitioning::kDayWindows;
+  volume.day_window_days = kEventVolumeWindowDays;
+  volume.fixed_query = {{"granularity", "DAY"}, {"groupBy", "source,eventName,eventType"}};
+  volume.flatten = {"series", {{"time", "timestamp"}}, {"total"}};
+  volume.lifted = {{"sourceId", "source", "id"}};
+  // Events without a name (identify, page without one) or type are still counted.
+  volume.empty_when_absent = {"sourceId", "eventName", "eventType"};
+  volume.small_rows = true;
+  volume.max_parallel_partitions = 1;  // 60 requests a minute, apart from every other endpoint
+  volume.own_rate_limit = true;
+  streams.push_back(std::move(volume));
   return streams;
 }
 
@@ -169,7 +239,7 @@ Result<TableSpec> TableSpecFor(const StreamSpec& spec) {
   for (auto key : spec.primary_key) {
     table.primary_key.emplace_back(key);
   }
-  table.track_deletions = spec.mode == SyncMode::kFullTable;
+  table.track_deletions = spec.mode == SyncMode::kFullTable && !spec.log;
   table.small_rows = spec.small_rows;
   const std::string_view schema = StreamSchema(spec.name);
   if (schema.empty()) {

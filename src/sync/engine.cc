@@ -293,7 +293,9 @@ void SyncEngine::EnsureBuilt(StreamTask& task) {
 
 bool SyncEngine::Takeable(const StreamTask& task) const {
   return task.built && !task.read_done && task.read_status.ok() &&
-         (!task.paused.empty() || task.next_partition < task.partitions.size());
+         (!task.paused.empty() || task.next_partition < task.partitions.size()) &&
+         (task.spec.max_parallel_partitions == 0 ||
+          task.active < task.spec.max_parallel_partitions);
 }
 
 bool SyncEngine::Take(StreamTask*& task, size_t& partition) {
@@ -485,8 +487,11 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
   report.selected = task.selected;
   Status status;
   if (ParentFailed(task)) {
+    // A parent the plan does not include (tracking plans without Protocols) gates its children
+    // the same way: skipped, not failed.
+    const bool gated = task.parent->read_status.code() == StatusCode::kNotEntitled;
     status = Status(
-        StatusCode::kTransient,
+        gated ? StatusCode::kNotEntitled : StatusCode::kTransient,
         "its parent stream " + std::string(spec.parent) + " could not be read (" +
             std::string(StreamOutcomeName(MeaningOf(task.parent->read_status.code()).outcome)) +
             ")");
@@ -596,7 +601,7 @@ Status SyncEngine::Commit(StreamRun& run, const std::string& read_started_text) 
   }
   StreamCommit commit;
   commit.now = FormatRfc3339Millis(clock_.Now());
-  if (run.spec.mode == SyncMode::kFullTable) {
+  if (run.table.track_deletions) {
     commit.mark_deleted_before = read_started_text;
   } else if (!run.bookmark.text().empty()) {
     commit.state = StateWithBookmark(run.bookmark.text());

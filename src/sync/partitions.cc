@@ -18,6 +18,11 @@ constexpr int64_t kAuditRetentionMs = 90LL * 24 * 3600 * 1000;
 constexpr int64_t kAuditRetryMarginMs = 10LL * 60 * 1000;
 constexpr int64_t kMillisPerMinute = 60'000;
 constexpr int64_t kAuditOverlapMs = 1;
+constexpr int64_t kMillisPerDay = 86'400'000;
+UnixMillis StartOfDay(UnixMillis t) {
+  const UnixMillis into = t % kMillisPerDay;
+  return t - (into < 0 ? into + kMillisPerDay : into);
+}
 
 std::string ValueAsText(const Value& value) {
   switch (value.kind) {
@@ -70,6 +75,14 @@ void PerParent(const StreamSpec& spec, const std::vector<Record>& parents,
     partition.query.insert(partition.query.end(), extra_query.begin(), extra_query.end());
     partitions.push_back(std::move(partition));
   }
+}
+
+/// One request series over [start, end) by startTime and endTime.
+Partition TimeWindow(const std::string& path, UnixMillis start, UnixMillis end) {
+  return {path,
+          {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(end)}},
+          nullptr,
+          std::nullopt};
 }
 
 const std::string* FindParam(const QueryParams& query, std::string_view name) {
@@ -166,6 +179,18 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
     case Partitioning::kNone:
       partitions.push_back({path, {}, nullptr, std::nullopt});
       break;
+    case Partitioning::kQueryValues:
+      for (const auto value : spec.fan_out.values) {
+        partitions.push_back(
+            {path, {{std::string(spec.fan_out.param), std::string(value)}}, nullptr, std::nullopt});
+      }
+      break;
+    case Partitioning::kDayWindows:
+      for (const auto& [start, end] :
+           DayWindows(bookmark.value_or(options.start_date), now, spec.day_window_days)) {
+        partitions.push_back(TimeWindow(path, start, end));
+      }
+      break;
     case Partitioning::kParent:
     case Partitioning::kDeliveryWindow: {
       if (parent_keys == nullptr) {
@@ -200,15 +225,29 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
       // start 1 ms before the bookmark: events stamped in the bookmark's instant but unseen last
       // run are read (and upserted), and nothing older is asked for.
       const UnixMillis start = bookmark ? *bookmark - kAuditOverlapMs : options.start_date;
-      partitions.push_back(
-          {path,
-           {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(now)}},
-           nullptr,
-           std::nullopt});
+      partitions.push_back(TimeWindow(path, start, now));
       break;
     }
   }
+  for (Partition& partition : partitions) {
+    for (const auto& [name, value] : spec.fixed_query) {
+      partition.query.emplace_back(std::string(name), std::string(value));
+    }
+  }
   return plan;
+}
+
+std::vector<std::pair<UnixMillis, UnixMillis>> DayWindows(UnixMillis from, UnixMillis now,
+                                                          int max_days) {
+  std::vector<std::pair<UnixMillis, UnixMillis>> windows;
+  // Through the end of today: bucket boundaries are midnights, and today's bucket, still
+  // growing, is read whole (its count so far) and again next run.
+  const UnixMillis end = StartOfDay(now) + kMillisPerDay;
+  const int64_t width = int64_t{std::max(max_days, 1)} * kMillisPerDay;
+  for (UnixMillis start = StartOfDay(from); start < end; start += width) {
+    windows.emplace_back(start, std::min(start + width, end));
+  }
+  return windows;
 }
 
 }  // namespace segsync

@@ -45,12 +45,19 @@ QueryParams DeliveryWindowQuery(UnixMillis now, int64_t window_minutes,
 
 /// The partitions of `spec` for a read that starts at `now`: one list; one per parent record
 /// (`parent_keys`, whose records the partitions point into, so they must outlive them); one per
-/// month from the bookmark's (else the start date's) through now's; or one audit window from the
-/// bookmark (else the start date). A parent record without the ids its child needs is skipped
-/// with a warning.
+/// month from the bookmark's (else the start date's) through now's; one audit window from the
+/// bookmark (else the start date); one per value of a fanned-out query parameter; or one per day
+/// window (DayWindows) from the bookmark's (else the start date's) day. The spec's fixed query
+/// parameters are added to every partition. A parent record without the ids its child needs is
+/// skipped with a warning.
 Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<Record>* parent_keys,
                                      std::optional<UnixMillis> bookmark, UnixMillis now,
                                      const PartitionOptions& options);
+
+/// Windows of whole UTC days, each at most `max_days` long, from the start of `from`'s day
+/// through the end of `now`'s day: each is [start, end), and the next starts where one ends.
+std::vector<std::pair<UnixMillis, UnixMillis>> DayWindows(UnixMillis from, UnixMillis now,
+                                                          int max_days);
 
 /// Whether the API refused a request for its `startTime`: a validation error (422 or 400)
 /// whose message names startTime.

@@ -230,7 +230,46 @@ Status StreamReader::BuildItems(ChainProgress::PendingPage& page, const Partitio
 
 Status StreamReader::AddRecord(simdjson::dom::element item, const Partition& partition,
                                Slice& slice, const PageSink& sink) const {
-  SEGSYNC_ASSIGN_OR_RETURN(Record record, builder_.Build(item));
+  SEGSYNC_ASSIGN_OR_RETURN(Record base, builder_.Build(item));
+  // Nested fields lifted to the top (source.id → sourceId), read before the item is flattened.
+  for (const auto& lifted : spec_.lifted) {
+    simdjson::dom::element value;
+    if (item[lifted.object][lifted.field].get(value) == simdjson::SUCCESS) {
+      base.Set(lifted.target, ValueFromJson(value));
+    }
+  }
+  if (spec_.flatten.field.empty()) {
+    return AddBuilt(std::move(base), partition, slice, sink);
+  }
+  simdjson::dom::array series;
+  const bool has_series = item[spec_.flatten.field].get_array().get(series) == simdjson::SUCCESS;
+  std::erase_if(base.fields, [&](const auto& field) {
+    return field.first == spec_.flatten.field ||
+           std::find(spec_.flatten.dropped.begin(), spec_.flatten.dropped.end(), field.first) !=
+               spec_.flatten.dropped.end();
+  });
+  if (!has_series) {
+    return Status::Ok();  // no series (or a null one): no rows
+  }
+  for (simdjson::dom::element point : series) {
+    SEGSYNC_ASSIGN_OR_RETURN(Record values, builder_.Build(point));
+    Record record = base;
+    for (auto& [name, value] : values.fields) {
+      std::string_view target = name;
+      for (const auto& [from, to] : spec_.flatten.renamed) {
+        if (from == name) {
+          target = to;
+        }
+      }
+      record.Set(target, std::move(value));
+    }
+    SEGSYNC_RETURN_NOT_OK(AddBuilt(std::move(record), partition, slice, sink));
+  }
+  return Status::Ok();
+}
+
+Status StreamReader::AddBuilt(Record record, const Partition& partition, Slice& slice,
+                              const PageSink& sink) const {
   if (partition.month) {
     // A month's answer may also hold the next month's first snapshot (the simulator does so,
     // see sim/README.md); each row belongs to the period of its own month, so a key is read
@@ -252,6 +291,12 @@ Status StreamReader::AddRecord(simdjson::dom::element item, const Partition& par
   }
   for (const auto& [name, value] : injected_constants_) {
     record.Set(name, value);
+  }
+  for (const auto field : spec_.empty_when_absent) {
+    const Value* v = record.Find(field);
+    if (v == nullptr || v->is_null()) {
+      record.Set(field, Value::String(""));
+    }
   }
   slice.bytes += ApproxBytes(record);
   slice.records.push_back(std::move(record));

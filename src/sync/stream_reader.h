@@ -99,9 +99,13 @@ class StreamReader {
   /// says so, with `*paused` and `page.next_item` at the first item not built.
   Status BuildItems(ChainProgress::PendingPage& page, const Partition& partition, Slice& slice,
                     const PageSink& sink, const PauseCheck& should_pause, bool* paused) const;
-  /// Builds the record of one item into `slice`, handing the slice to `sink` once it is big.
+  /// Builds the records of one item (one, or one per element of a flattened series) into
+  /// `slice`, handing the slice to `sink` once it is big.
   Status AddRecord(simdjson::dom::element item, const Partition& partition, Slice& slice,
                    const PageSink& sink) const;
+  /// Completes one built record (injected fields, empty absent key fields) into `slice`.
+  Status AddBuilt(Record record, const Partition& partition, Slice& slice,
+                  const PageSink& sink) const;
 
   const StreamSpec& spec_;
   const RecordBuilder& builder_;

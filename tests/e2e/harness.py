@@ -18,10 +18,25 @@ BIN = os.environ.get("SEGSYNC_BIN") or os.path.join(su.REPO, "build", "segsync")
 FULL_TABLE = {"sources", "destinations", "warehouses", "catalog_sources", "catalog_destinations",
               "catalog_warehouses", "users", "groups", "transformations",
               "source_connected_destinations", "source_connected_warehouses",
-              "destination_subscriptions", "destination_delivery_metrics_summary"}
+              "destination_subscriptions", "destination_delivery_metrics_summary",
+              "tracking_plans", "functions", "labels", "reverse_etl_models", "roles",
+              "tracking_plan_rules", "tracking_plan_sources", "destination_filters",
+              "group_users", "warehouse_syncs"}
+# Full-table streams whose rows are never marked deleted (a log: no _deleted_at column).
+LOGS = {s.name for s in su.STREAMS if s.log}
+# Marked deleted when the API stops listing them.
+TRACKS_DELETIONS = FULL_TABLE - LOGS
+# Read by day windows from the start date; a day's count is updated, never marked deleted.
+DAY_SERIES = {s.name for s in su.STREAMS if s.series}
 TOP_LEVEL_FULL = ["sources", "destinations", "warehouses", "catalog_sources",
                   "catalog_destinations", "catalog_warehouses", "users", "groups",
                   "transformations"]
+# The newer top-level lists (functions fanned out over its resource types, labels not paged).
+NEWER_TOP_LEVEL = ["tracking_plans", "functions", "labels", "reverse_etl_models", "roles"]
+# The newer child lists, dumped by parent id: the field each record gets its parent's id in.
+NEWER_CHILDREN = {"tracking_plan_rules": "trackingPlanId", "tracking_plan_sources": "trackingPlanId",
+                  "destination_filters": "destinationId", "group_users": "groupId",
+                  "warehouse_syncs": "warehouseId"}
 
 
 def start_simulator(token, *args):
@@ -111,13 +126,22 @@ def key_of(record, key):
     return tuple(record[k] for k in key)
 
 
-def expected_records(truth, name, months=None):
-    """Expected records of one stream from the dump, after segsync's conversions."""
+def expected_records(truth, name, months=None, days_from=None):
+    """Expected records of one stream from the dump, after segsync's conversions. Day series
+    (event volume) keep the days from `days_from` (a date) on, when given."""
     stream = su.STREAMS_BY_NAME[name]
     value = truth[name]
     out = []
-    if name in TOP_LEVEL_FULL or name == "audit_events":
+    if name in TOP_LEVEL_FULL or name == "audit_events" or name in NEWER_TOP_LEVEL:
         out = [su.to_record(stream, item) for item in value]
+    elif name in NEWER_CHILDREN:
+        for parent, items in value.items():
+            out += [su.to_record(stream, i, {NEWER_CHILDREN[name]: parent}) for i in items]
+    elif stream.series:
+        first = None if days_from is None else days_from.isoformat()
+        for item in value:
+            out += [r for r in su.to_records(stream, item)
+                    if first is None or r["timestamp"][:10] >= first]
     elif name == "source_connected_warehouses":
         for parent, items in value.items():
             out += [su.to_record(stream, i, {"sourceId": parent}) for i in items]
@@ -152,12 +176,13 @@ def months_since(start_date):
     return out
 
 
-def diff_stream(db_path, truth, name, months=None, ignore=()):
+def diff_stream(db_path, truth, name, months=None, ignore=(), days_from=None):
     """Differences between a stream's table and the ground truth, as readable lines (empty = same).
     Rows marked deleted are not compared; every field of every expected record is."""
     stream = su.STREAMS_BY_NAME[name]
-    expected = {key_of(r, stream.key): r for r in expected_records(truth, name, months)}
-    where = 'WHERE "_deleted_at" IS NULL' if name in FULL_TABLE else ""
+    expected = {key_of(r, stream.key): r
+                for r in expected_records(truth, name, months, days_from)}
+    where = 'WHERE "_deleted_at" IS NULL' if name in TRACKS_DELETIONS else ""
     got = {}
     for row in rows(db_path, name, where):
         got[key_of(row, stream.key)] = row

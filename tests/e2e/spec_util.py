@@ -37,7 +37,8 @@ class Stream:
     """One row of README.md's stream table, plus what the tests need to call its endpoint."""
 
     def __init__(self, name, path, list_key, key, parent=None, single_object=False,
-                 period=False, injected=()):
+                 period=False, injected=(), fan_out=None, paginated=True, series=False,
+                 empty_when_absent=(), log=False):
         self.name = name
         self.path = path  # OpenAPI path template, e.g. /sources/{sourceId}/connected-warehouses
         self.list_key = list_key
@@ -46,6 +47,11 @@ class Stream:
         self.single_object = single_object  # data.<list_key> is one object, not a list
         self.period = period  # usage streams: one series per period=YYYY-MM-01
         self.injected = injected  # fields segsync adds to each record
+        self.fan_out = fan_out  # (query parameter, values): one request series per value
+        self.paginated = paginated
+        self.series = series  # each item's `series` becomes one record per point (per day)
+        self.empty_when_absent = empty_when_absent  # key fields an item may lack: "" then
+        self.log = log  # rows are never marked deleted
 
 
 STREAMS = [
@@ -77,6 +83,28 @@ STREAMS = [
            ["timestamp"], period=True),
     Stream("users", "/users", "users", ["id"]),
     Stream("warehouses", "/warehouses", "warehouses", ["id"]),
+    # Beyond the original 18.
+    Stream("tracking_plans", "/tracking-plans", "trackingPlans", ["id"]),
+    Stream("functions", "/functions", "functions", ["id"],
+           fan_out=("resourceType", ("SOURCE", "DESTINATION", "INSERT_DESTINATION"))),
+    Stream("labels", "/labels", "labels", ["key", "value"], paginated=False),
+    Stream("reverse_etl_models", "/reverse-etl-models", "models", ["id"]),
+    Stream("roles", "/roles", "roles", ["id"]),
+    Stream("tracking_plan_rules", "/tracking-plans/{trackingPlanId}/rules", "rules",
+           ["trackingPlanId", "type", "key", "version"], parent="tracking_plans",
+           injected=("trackingPlanId",), empty_when_absent=("key",)),
+    Stream("tracking_plan_sources", "/tracking-plans/{trackingPlanId}/sources", "sources",
+           ["trackingPlanId", "id"], parent="tracking_plans", injected=("trackingPlanId",)),
+    Stream("destination_filters", "/destination/{destinationId}/filters", "filters",
+           ["destinationId", "id"], parent="destinations", injected=("destinationId",)),
+    Stream("group_users", "/groups/{userGroupId}/users", "users", ["groupId", "id"],
+           parent="groups", injected=("groupId",)),
+    Stream("warehouse_syncs", "/warehouses/{warehouseId}/syncs", "reports",
+           ["warehouseId", "sourceId", "start"], parent="warehouses",
+           injected=("warehouseId",), log=True),
+    Stream("event_volume_daily", "/events/volume", "result",
+           ["timestamp", "sourceId", "eventName", "eventType"], series=True,
+           empty_when_absent=("sourceId", "eventName", "eventType")),
 ]
 STREAMS_BY_NAME = {s.name: s for s in STREAMS}
 
@@ -241,10 +269,32 @@ def items_of(stream, body):
     return [value] if stream.single_object else list(value)
 
 
+def to_records(stream, item, injected=None):
+    """The records segsync stores for one API item: one (to_record), or for a series stream one
+    per point of the item's `series` (its `time` as `timestamp`, the source's id as `sourceId`,
+    without the series and the window's `total`)."""
+    if not stream.series:
+        return [to_record(stream, item, injected)]
+    base = {k: v for k, v in item.items() if k not in ("series", "total")}
+    if isinstance(item.get("source"), dict) and "id" in item["source"]:
+        base["sourceId"] = item["source"]["id"]
+    out = []
+    for point in item.get("series") or []:
+        record = dict(base)
+        for name, value in point.items():
+            record["timestamp" if name == "time" else name] = value
+        out.append(to_record(stream, record, injected))
+    return out
+
+
 def to_record(stream, item, injected=None):
-    """The record segsync stores for one API item: digit-string counters become integers and the
-    fields the API does not echo are added (`injected`: name -> value)."""
+    """The record segsync stores for one API item: digit-string counters become integers, the
+    fields the API does not echo are added (`injected`: name -> value), and key fields the item
+    lacks are empty strings."""
     record = copy.deepcopy(item)
+    for name in stream.empty_when_absent:
+        if record.get(name) is None:
+            record[name] = ""
     for name in DIGIT_STRING_COUNTERS:
         value = record.get(name)
         if isinstance(value, str) and value.isascii() and value.isdigit():

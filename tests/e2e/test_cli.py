@@ -30,6 +30,8 @@ class Check(unittest.TestCase):
             self.assertIn(stream.name, lines)
         self.assertIn("not_entitled", lines["audit_events"])
         self.assertIn("Audit Trail", lines["audit_events"])
+        self.assertIn("not_entitled", lines["destination_filters"])
+        self.assertIn("Destination Filters", lines["destination_filters"])
         self.assertRegex(lines["sources"], r"sources\s+ok$")
 
     def test_check_with_a_rejected_token_exits_3_and_suggests_the_other_region(self):

@@ -62,7 +62,7 @@ def outcomes(db):
 
 
 class PlanGates(unittest.TestCase):
-    def test_team_plan_without_protocols_skips_two_streams_and_syncs_the_rest(self):
+    def test_team_plan_without_protocols_skips_the_gated_streams_and_syncs_the_rest(self):
         with h.TempDir() as d, h.start_simulator(TOKEN, "--plan", "team", "--no-protocols") as sim:
             db = os.path.join(d, "segment.db")
             result = h.sync(sim, db)
@@ -72,8 +72,14 @@ class PlanGates(unittest.TestCase):
             self.assertIn("Audit Trail", streams["audit_events"]["message"])
             self.assertEqual(streams["transformations"]["outcome"], "not_entitled")
             self.assertIn("Protocols", streams["transformations"]["message"])
+            # Business: the audit trail and destination filters; Protocols: transformations and
+            # the tracking plans with their rules and sources.
+            gated = {"audit_events", "destination_filters", "transformations", "tracking_plans",
+                     "tracking_plan_rules", "tracking_plan_sources"}
+            for name in gated:
+                self.assertEqual(streams[name]["outcome"], "not_entitled", name)
             ok = [n for n, s in streams.items() if s["outcome"] == "ok"]
-            self.assertEqual(len(ok), 16, streams)
+            self.assertEqual(len(ok), len(h.su.STREAMS) - len(gated), streams)
             self.assertIn("not_entitled", result.stdout)
             truth = h.dump(sim)
             for name in h.TOP_LEVEL_FULL:

@@ -128,7 +128,7 @@ class SingerFullSync(unittest.TestCase):
                         self.assertTrue(pu.is_utc_rfc3339(value), f"{name}.{field} = {value}")
 
     def test_full_table_records_carry_the_version_activated_around_them(self):
-        for name in sorted(h.FULL_TABLE):
+        for name in sorted(h.TRACKS_DELETIONS):
             with self.subTest(stream=name):
                 activations = by_type(self.messages, "ACTIVATE_VERSION", name)
                 records = by_type(self.messages, "RECORD", name)
@@ -139,7 +139,8 @@ class SingerFullSync(unittest.TestCase):
                 self.assertEqual({m.get("version") for _, m in records}, versions)
                 self.assertLess(activations[0][0], records[0][0])
                 self.assertGreater(activations[1][0], records[-1][0])
-        for name in sorted(INCREMENTAL):
+        # A log is not versioned: a new version would retire the rows the API no longer lists.
+        for name in sorted(INCREMENTAL | h.LOGS):
             self.assertEqual(by_type(self.messages, "ACTIVATE_VERSION", name), [])
             self.assertTrue(all("version" not in m for _, m in by_type(self.messages, "RECORD",
                                                                            name)))
@@ -149,6 +150,10 @@ class SingerFullSync(unittest.TestCase):
         for stream in h.su.STREAMS:
             with self.subTest(stream=stream.name):
                 records = by_type(self.messages, "RECORD", stream.name)
+                if stream.log:  # neither a version nor a cursor to keep
+                    self.assertTrue(records)
+                    self.assertNotIn(stream.name, states[-1][1]["value"]["bookmarks"])
+                    continue
                 first = next(i for i, m in states if stream.name in m["value"]["bookmarks"])
                 self.assertGreater(first, records[-1][0])
                 bookmark = states[-1][1]["value"]["bookmarks"][stream.name]
@@ -163,7 +168,8 @@ class SingerFullSync(unittest.TestCase):
         for stream in h.su.STREAMS:
             with self.subTest(stream=stream.name):
                 expected = {h.key_of(r, stream.key)
-                            for r in h.expected_records(self.truth, stream.name, months)
+                            for r in h.expected_records(self.truth, stream.name, months,
+                                                        days_from=START)
                             if stream.name != "audit_events" or pu.parse_time(r["timestamp"])
                             > pu.parse_time(START.isoformat() + "T00:00:00Z")}
                 got = {h.key_of(r, stream.key) for r in self.records(stream.name)}

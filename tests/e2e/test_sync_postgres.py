@@ -126,8 +126,16 @@ class FullAndIncrementalSyncMatchSqlite(unittest.TestCase):
         cls.first = {name: cols for name, cols in pg_tables(cls.pg).items()}
         cls.first_diffs = {name: diff_pg_sqlite(cls.pg, cls.db, name, cls.first[name])
                            for name in cls.first if name in h.su.STREAMS_BY_NAME}
-        cls.victim = h.dump(cls.sim)["users"][0]["id"]
+        before = h.dump(cls.sim)
+        cls.victim = before["users"][0]["id"]
         h.admin(cls.sim, "/__sim/delete?stream=users&id=" + urllib.parse.quote(cls.victim))
+        # A tracking plan (its rules vanish) and a warehouse (its syncs, a log, must stay).
+        cls.plan = next(p for p, rules in before["tracking_plan_rules"].items() if rules)
+        cls.plan_rules = len(before["tracking_plan_rules"][cls.plan])
+        cls.warehouse = next(w for w, syncs in before["warehouse_syncs"].items() if syncs)
+        cls.warehouse_syncs = len(before["warehouse_syncs"][cls.warehouse])
+        h.admin(cls.sim, "/__sim/delete?stream=tracking_plans&id=" + urllib.parse.quote(cls.plan))
+        h.admin(cls.sim, "/__sim/delete?stream=warehouses&id=" + urllib.parse.quote(cls.warehouse))
         cls.sqlite_second = h.sync(cls.sim, cls.db, *args)
         cls.pg_second = sync_pg(cls.sim, cls.uri, *args)
         cls.second = pg_tables(cls.pg)
@@ -176,11 +184,26 @@ class FullAndIncrementalSyncMatchSqlite(unittest.TestCase):
         self.assertIsNotNone(users[self.victim]["_deleted_at"])
         self.assertEqual(sum(1 for r in users.values() if r["_deleted_at"]), 1)
 
+    def test_second_sync_marks_vanished_rules_but_never_a_log_or_a_day_series(self):
+        rules = [r for r in pg_rows(self.pg, "tracking_plan_rules")
+                 if r["trackingPlanId"] == self.plan]
+        self.assertEqual(len(rules), self.plan_rules)
+        self.assertTrue(all(r["_deleted_at"] for r in rules))
+        syncs = [r for r in pg_rows(self.pg, "warehouse_syncs")
+                 if r["warehouseId"] == self.warehouse]
+        self.assertEqual(len(syncs), self.warehouse_syncs)
+        for name in ("warehouse_syncs", "event_volume_daily"):
+            self.assertNotIn("_deleted_at", self.second[name], name)
+        self.assertEqual(self.second["event_volume_daily"]["timestamp"],
+                         "timestamp with time zone")
+        self.assertEqual(self.second["event_volume_daily"]["count"], "bigint")
+
     def test_bookmarks_equal_sqlite(self):
         pg_state = {r["stream"]: r["state"] for r in pg_rows(self.pg, "_segsync_state")}
         sqlite_state = {r["stream"]: r["state"] for r in h.rows(self.db, "_segsync_state")}
         self.assertEqual(pg_state, sqlite_state)
         self.assertIn("audit_events", pg_state)
+        self.assertIn("event_volume_daily", pg_state)
 
     def test_each_run_is_recorded_like_in_sqlite(self):
         def summary(runs):

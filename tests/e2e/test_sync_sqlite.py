@@ -65,6 +65,47 @@ class SyncMatchesTheSimulator(unittest.TestCase):
                    if r["path"] == "/usage/api-calls/daily"]
         self.assertEqual(sorted(set(periods)), months)
 
+    def test_event_volume_has_one_row_per_day_from_the_start_date(self):
+        self.assertEqual(h.diff_stream(self.db, self.truth, "event_volume_daily",
+                                       days_from=START), [])
+        rows = h.rows(self.db, "event_volume_daily")
+        self.assertTrue(rows)
+        self.assertTrue(all(r["timestamp"][:10] >= START.isoformat() for r in rows))
+        self.assertTrue(any(r["eventName"] == "" for r in rows), "events without a name count")
+        self.assertEqual({type(r["count"]) for r in rows}, {int})
+        # Windows of whole days, [startTime, endTime), back to back, each within the limit.
+        windows = sorted((q["startTime"][0], q["endTime"][0]) for q in (
+            urllib.parse.parse_qs(r["query"]) for r in h.read_request_log(self.log)
+            if r["path"] == "/events/volume") if "pagination.cursor" not in q)
+        self.assertEqual(windows[0][0][:10], START.isoformat())
+        for (start, end), following in zip(windows, windows[1:] + [None]):
+            span = h.parse_time(end) - h.parse_time(start)
+            self.assertTrue(datetime.timedelta(days=1) <= span <= datetime.timedelta(days=14))
+            if following:
+                self.assertEqual(end, following[0])
+        self.assertGreater(h.parse_time(windows[-1][1]), datetime.datetime.now(datetime.timezone.utc))
+
+    def test_keyless_rules_have_an_empty_key_and_versions_stay_apart(self):
+        rules = h.rows(self.db, "tracking_plan_rules")
+        keyless = [r for r in rules if r["type"] in ("IDENTIFY", "GROUP", "COMMON")]
+        self.assertTrue(keyless)
+        self.assertTrue(all(r["key"] == "" for r in keyless), keyless[:3])
+        keys = [(r["trackingPlanId"], r["type"], r["key"], r["version"]) for r in rules]
+        self.assertEqual(len(keys), len(set(keys)))
+        json.loads(rules[0]["jsonSchema"])
+
+    def test_functions_are_read_for_every_resource_type(self):
+        types = {r["resourceType"] for r in h.rows(self.db, "functions")}
+        self.assertEqual(types, {"SOURCE", "DESTINATION", "INSERT_DESTINATION"})
+
+    def test_a_log_has_no_deletion_column(self):
+        con = sqlite3.connect(self.db)
+        for name in ("warehouse_syncs", "event_volume_daily"):
+            columns = {r[1] for r in con.execute(f'PRAGMA table_info("{name}")')}
+            self.assertNotIn("_deleted_at", columns, name)
+        self.assertIn("_deleted_at", {r[1] for r in con.execute('PRAGMA table_info("roles")')})
+        con.close()
+
     def test_audit_events_equal_the_simulator_trail(self):
         # The sync asks only for events after its start date (startTime is exclusive); the trail
         # reaches 89 days back, before START in the first weeks of a month.
@@ -101,7 +142,7 @@ class SyncMatchesTheSimulator(unittest.TestCase):
         self.assertEqual(len(runs), 1)
         self.assertEqual(runs[0]["status"], "ok")
         streams = json.loads(runs[0]["streams"])
-        self.assertEqual(len(streams), 18)
+        self.assertEqual(len(streams), len(h.su.STREAMS))
         self.assertTrue(all(s["outcome"] == "ok" for s in streams), streams)
 
     def test_the_token_appears_nowhere(self):
@@ -152,6 +193,88 @@ class Deletions(unittest.TestCase):
             self.assertIsNotNone(users[victim]["_deleted_at"])
             self.assertEqual(sum(1 for r in users.values() if r["_deleted_at"]), 1)
             self.assertEqual(h.diff_stream(db, h.dump(sim), "users"), [])
+
+
+class NewerStreamsSecondRun(unittest.TestCase):
+    NEWER = ["tracking_plans", "functions", "labels", "reverse_etl_models", "roles",
+             "tracking_plan_rules", "tracking_plan_sources", "destination_filters", "group_users",
+             "warehouse_syncs", "event_volume_daily"]
+
+    def test_vanished_rows_are_marked_but_never_a_log_or_a_day_series(self):
+        start = datetime.date.today() - datetime.timedelta(days=20)
+        args = ("--streams", ",".join(self.NEWER), "--start-date", start.isoformat())
+        with h.TempDir() as d, h.start_simulator(TOKEN, "--seed", "5") as sim:
+            db = os.path.join(d, "segment.db")
+            first = h.sync(sim, db, *args)
+            self.assertEqual(first.returncode, 0, first.stderr)
+            before = h.dump(sim)
+            plan = next(p for p, rules in before["tracking_plan_rules"].items() if rules)
+            group = next(g for g, users in before["group_users"].items() if users)
+            warehouse = next(w for w, syncs in before["warehouse_syncs"].items() if syncs)
+            role = before["roles"][-1]["id"]
+            function = before["functions"][0]["id"]
+            label = before["labels"][-1]
+            for stream, victim in (("tracking_plans", plan), ("groups", group),
+                                   ("warehouses", warehouse), ("roles", role),
+                                   ("functions", function),
+                                   ("labels", f"{label['key']}={label['value']}")):
+                h.admin(sim, f"/__sim/delete?stream={stream}&id=" + urllib.parse.quote(victim))
+            second = h.sync(sim, db, *args)
+            self.assertEqual(second.returncode, 0, second.stderr)
+            after = h.dump(sim)
+
+            def deleted(table, where):
+                return [r for r in h.rows(db, table, "WHERE " + where)]
+
+            marked = deleted("tracking_plans", '"_deleted_at" IS NOT NULL')
+            self.assertEqual([r["id"] for r in marked], [plan])
+            rules = deleted("tracking_plan_rules", f"\"trackingPlanId\" = '{plan}'")
+            self.assertEqual(len(rules), len(before["tracking_plan_rules"][plan]))
+            self.assertTrue(all(r["_deleted_at"] for r in rules))
+            members = deleted("group_users", f"\"groupId\" = '{group}'")
+            self.assertTrue(members and all(r["_deleted_at"] for r in members))
+            self.assertEqual([r["id"] for r in deleted("roles", '"_deleted_at" IS NOT NULL')],
+                             [role])
+            self.assertEqual([r["id"] for r in deleted("functions", '"_deleted_at" IS NOT NULL')],
+                             [function])
+            self.assertEqual([(r["key"], r["value"])
+                              for r in deleted("labels", '"_deleted_at" IS NOT NULL')],
+                             [(label["key"], label["value"])])
+            # The log keeps the syncs of a warehouse the API no longer lists, unmarked.
+            syncs = deleted("warehouse_syncs", f"\"warehouseId\" = '{warehouse}'")
+            self.assertEqual(len(syncs), len(before["warehouse_syncs"][warehouse]))
+            self.assertNotIn("_deleted_at", syncs[0])
+            self.assertNotIn("_deleted_at", h.rows(db, "event_volume_daily")[0])
+            for name in self.NEWER:
+                with self.subTest(stream=name):
+                    truth = after
+                    if name == "warehouse_syncs":
+                        truth = dict(after, warehouse_syncs=dict(
+                            after["warehouse_syncs"],
+                            **{warehouse: before["warehouse_syncs"][warehouse]}))
+                    self.assertEqual(h.diff_stream(db, truth, name, days_from=start), [])
+            runs = h.rows(db, "_segsync_runs")
+            deleted_counts = {s["stream"]: s["rows_deleted"]
+                              for s in json.loads(runs[-1]["streams"])}
+            self.assertEqual(deleted_counts["warehouse_syncs"], 0)
+            self.assertEqual(deleted_counts["event_volume_daily"], 0)
+            self.assertGreater(deleted_counts["tracking_plan_rules"], 0)
+
+
+class NewerStreamsGates(unittest.TestCase):
+    def test_protocols_and_business_gates_skip_their_streams_and_exit_zero(self):
+        gated = ["tracking_plans", "tracking_plan_rules", "tracking_plan_sources",
+                 "destination_filters"]
+        with h.TempDir() as d, h.start_simulator(TOKEN, "--plan", "team",
+                                                 "--no-protocols") as sim:
+            db = os.path.join(d, "segment.db")
+            result = h.sync(sim, db, "--streams", ",".join(gated + ["roles", "group_users"]))
+            self.assertEqual(result.returncode, 0, result.stderr)
+            outcomes = {s["stream"]: s["outcome"]
+                        for s in json.loads(h.rows(db, "_segsync_runs")[0]["streams"])}
+            self.assertEqual(outcomes, dict({name: "not_entitled" for name in gated},
+                                            roles="ok", group_users="ok"))
+            self.assertIn("Protocols", result.stdout + result.stderr)
 
 
 class BadTokenAndBadInput(unittest.TestCase):

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "fakes.h"
@@ -180,12 +182,15 @@ TEST(Engine, ARejectedTokenStopsEverythingAndWritesNothing) {
   EXPECT_TRUE(h.destination.runs.empty());
 }
 
+constexpr char kProtocolsRefusal[] =
+    R"({"errors":[{"type":"Forbidden","message":"Protocols required"}]})";
+
 TEST(Engine, ANotEntitledStreamIsSkippedAndTheOthersCommit) {
   Harness h;
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
                 Page("users", R"({"id":"u1","name":"A","email":"a@x"})"));
   h.http.Expect(std::string(kBase) + "/transformations?pagination.count=1000", 403,
-                R"({"errors":[{"type":"Forbidden","message":"Protocols required"}]})");
+                kProtocolsRefusal);
   RunReport run = h.Run({"users", "transformations"});
   EXPECT_EQ(run.ExitCode(), 0);
   EXPECT_EQ(ReportOf(run, "transformations").outcome, StreamOutcome::kNotEntitled);
@@ -193,6 +198,18 @@ TEST(Engine, ANotEntitledStreamIsSkippedAndTheOthersCommit) {
   EXPECT_EQ(h.destination.tables["users"].size(), 1u);
   ASSERT_EQ(h.destination.runs.size(), 1u);
   EXPECT_EQ(h.destination.runs[0].status, "ok");
+}
+
+TEST(Engine, TheChildrenOfAGatedParentAreSkippedToo) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/tracking-plans?pagination.count=1000", 403,
+                kProtocolsRefusal);
+  RunReport run = h.Run({"tracking_plan_rules", "tracking_plan_sources"});
+  EXPECT_EQ(run.ExitCode(), 0);
+  for (const char* name : {"tracking_plan_rules", "tracking_plan_sources"}) {
+    EXPECT_EQ(ReportOf(run, name).outcome, StreamOutcome::kNotEntitled) << name;
+    EXPECT_NE(ReportOf(run, name).message.find("Protocols"), std::string::npos) << name;
+  }
 }
 
 TEST(Engine, ServerErrorsAndBrokenBodiesAreRetried) {
@@ -277,6 +294,146 @@ TEST(Engine, ACompleteReadMarksVanishedRowsDeletedAndClearsReturningOnes) {
            R"({"id":"u1","name":"A","email":"a@x"},{"id":"u2","name":"B","email":"b@x"})"));
   ASSERT_EQ(h.Run({"users"}).ExitCode(), 0);
   EXPECT_FALSE(h.destination.tables["users"]["u2|"].deleted_at.has_value());
+}
+
+/// A field of a record as text ("-" when absent), its integer for an integer.
+std::string FieldText(const Record& record, std::string_view name) {
+  const Value* v = record.Find(name);
+  if (v == nullptr) {
+    return "-";
+  }
+  return v->kind == Value::Kind::kInt ? std::to_string(v->integer) : v->text;
+}
+
+TEST(Engine, ALogIsUpsertedAndNeverMarkedDeleted) {
+  Harness h;
+  const std::string warehouses = std::string(kBase) + "/warehouses?pagination.count=1000";
+  const std::string syncs = std::string(kBase) + "/warehouses/w1/syncs?pagination.count=1000";
+  const std::string older =
+      R"({"sourceId":"s1","start":"2026-11-27T01:00:00Z","end":"2026-11-27T01:05:00Z",)"
+      R"("status":"SUCCESS","duration":300,"humanDuration":"5m","count":10,"notices":[]})";
+  const std::string newer =
+      R"({"sourceId":"s1","start":"2026-11-28T01:00:00Z","end":null,"status":"RUNNING",)"
+      R"("duration":60,"humanDuration":"1m","count":0,"notices":[]})";
+  EXPECT_FALSE(TableSpecFor(*FindStream("warehouse_syncs"))->track_deletions);
+  h.http.Expect(warehouses, 200, Page("warehouses", R"({"id":"w1","enabled":true})"));
+  h.http.Expect(syncs, 200, Page("reports", older + "," + newer));
+  ASSERT_EQ(h.Run({"warehouse_syncs"}).ExitCode(), 0);
+  ASSERT_EQ(h.destination.tables["warehouse_syncs"].size(), 2u);
+
+  // The API has stopped listing the older sync, and the newer one finished.
+  h.clock.Advance(60'000);
+  std::string finished = newer;
+  finished.replace(finished.find("RUNNING"), 7, "SUCCESS");
+  h.http.Expect(warehouses, 200, Page("warehouses", R"({"id":"w1","enabled":true})"));
+  h.http.Expect(syncs, 200, Page("reports", finished));
+  RunReport second = h.Run({"warehouse_syncs"});
+  ASSERT_EQ(second.ExitCode(), 0) << ReportOf(second, "warehouse_syncs").message;
+  EXPECT_EQ(ReportOf(second, "warehouse_syncs").rows_deleted, 0);
+  const auto& rows = h.destination.tables["warehouse_syncs"];
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& [key, row] : rows) {
+    EXPECT_FALSE(row.deleted_at.has_value()) << key;
+    EXPECT_EQ(FieldText(row.record, "warehouseId"), "w1");
+    EXPECT_EQ(FieldText(row.record, "status"), "SUCCESS") << key;
+  }
+}
+
+TEST(Engine, EventVolumeRowsAreKeptByDayAndTheBookmarksDayIsReadAgain) {
+  Harness h;
+  const std::string end = PercentEncode("2026-11-29T00:00:00.000Z");
+  const std::string fixed = "&granularity=DAY&groupBy=source%2CeventName%2CeventType";
+  const std::string today = "2026-11-28T00:00:00.000Z";
+  auto url = [&](const std::string& start) {
+    return std::string(kBase) + "/events/volume?startTime=" + PercentEncode(start) +
+           "&endTime=" + end + fixed + "&pagination.count=1000";
+  };
+  auto point = [](const std::string& time, int count) {
+    return R"({"source":{"id":"s1"},"eventName":"A","eventType":"track","total":)" +
+           std::to_string(count) + R"(,"series":[{"time":")" + time + R"(","count":)" +
+           std::to_string(count) + "}]}";
+  };
+  h.http.Expect(url("2026-11-27T00:00:00.000Z"), 200,
+                Page("result", point("2026-11-27T00:00:00.000Z", 5) + "," + point(today, 1)));
+  RunReport first = h.Run({"event_volume_daily"}, "2026-11-27");
+  ASSERT_EQ(first.ExitCode(), 0) << ReportOf(first, "event_volume_daily").message;
+  EXPECT_EQ(h.destination.tables["event_volume_daily"].size(), 2u);
+  EXPECT_EQ(h.destination.state["event_volume_daily"], R"({"bookmark":")" + today + R"("})");
+
+  // Today grew: it is read again, and its row is updated in place.
+  h.http.Expect(url(today), 200, Page("result", point(today, 9)));
+  RunReport second = h.Run({"event_volume_daily"}, "2026-11-27");
+  ASSERT_EQ(second.ExitCode(), 0) << ReportOf(second, "event_volume_daily").message;
+  const auto& rows = h.destination.tables["event_volume_daily"];
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& [key, row] : rows) {
+    EXPECT_FALSE(row.deleted_at.has_value());
+    if (FieldText(row.record, "timestamp") == today) {
+      EXPECT_EQ(FieldText(row.record, "count"), "9");
+    }
+  }
+}
+
+/// Answers every request from its path, from several workers at once, and counts how many
+/// requests of each endpoint were in flight together.
+class ConcurrentApi final : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    const std::string path = request.url.substr(0, request.url.find('?'));
+    const bool volume = path.find("/events/volume") != std::string::npos;
+    {
+      std::lock_guard lock(mu_);
+      const int now = ++in_flight_[volume];
+      max_in_flight_[volume] = std::max(max_in_flight_[volume], now);
+      if (!volume && in_flight_[true] > 0) {
+        ++others_beside_volume_;
+      }
+    }
+    // Event volume answers slowly, as an endpoint waiting on its own budget would; each
+    // function list has five pages.
+    std::this_thread::sleep_for(std::chrono::milliseconds(volume ? 30 : 10));
+    HttpResponse response;
+    response.status = 200;
+    const size_t at = request.url.find("pagination.cursor=");
+    const int page = at == std::string::npos ? 0 : request.url[at + 18] - '0';
+    response.body = volume     ? Page("result", "")
+                    : page < 4 ? Page("functions", "", std::to_string(page + 1))
+                               : Page("functions", "");
+    std::lock_guard lock(mu_);
+    --in_flight_[volume];
+    return response;
+  }
+
+  std::mutex mu_;
+  std::map<bool, int> in_flight_;
+  std::map<bool, int> max_in_flight_;
+  int others_beside_volume_ = 0;
+};
+
+TEST(Engine, OneWorkerAtATimeReadsEventVolumeWhileTheOthersReadOtherStreams) {
+  ConcurrentApi api;
+  FakeClock clock{kNow};
+  RateLimitPacer pacer{clock};
+  MemoryDestination destination;
+  ClientOptions options{kBase, "tok-secret", "us", {}, 30};
+  std::vector<std::unique_ptr<SegmentClient>> clients;
+  std::vector<SegmentClient*> pointers;
+  // Four workers: three for the function lists' chains, one left over for event volume.
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<SegmentClient>(api, pacer, clock, options));
+    pointers.push_back(clients.back().get());
+  }
+  EngineOptions engine_options;
+  engine_options.selected = {"functions", "event_volume_daily"};
+  engine_options.start_date = kNow - int64_t{120} * 86'400'000;  // 9 windows of 14 days
+  EXPECT_EQ(FindStream("event_volume_daily")->max_parallel_partitions, 1);
+  SyncEngine engine(pointers, destination, clock, engine_options);
+  RunReport run = engine.Run();
+  ASSERT_EQ(run.ExitCode(), 0);
+  EXPECT_EQ(ReportOf(run, "event_volume_daily").requests.requests, 9);
+  EXPECT_EQ(ReportOf(run, "functions").requests.requests, 15);
+  EXPECT_EQ(api.max_in_flight_[true], 1);
+  EXPECT_GT(api.others_beside_volume_, 0) << "the other workers read functions meanwhile";
 }
 
 TEST(Engine, DeliveryMetricsCarryTheDestinationAndTheWindow) {

@@ -420,6 +420,29 @@ TEST(Pacer, AnEndpointWithItsOwnLimitGetsItsOwnBudget) {
   EXPECT_GE(pacer.BeforeRequest("/events/volume"), 30'000);
 }
 
+TEST(Pacer, ADeclaredEndpointNeverSetsTheSharedBudgetEvenWhenAloneToSendHeaders) {
+  testing::FakeClock clock(kStart - 500);
+  RateLimitPacer pacer(clock);
+  pacer.DeclareOwnBudget("/events/volume");
+  pacer.DeclareOwnBudget("/warehouses/{id}/syncs");
+  const UnixMillis now = clock.Now();
+  // Only the declared endpoints send rate-limit headers (60 and 2 a minute).
+  for (int i = 0; i < 3; ++i) {
+    pacer.BeforeRequest("/events/volume");
+    const HttpResponse volume = WithBudget(1 + i, 59 - i, now + 60'000);
+    pacer.OnComplete(&volume, "/events/volume");
+    pacer.BeforeRequest("/warehouses/Wh1/syncs");
+    const HttpResponse syncs = WithBudget(1, 1, now + 60'000);
+    pacer.OnComplete(&syncs, "/warehouses/Wh1/syncs");
+  }
+  // The other endpoints are not paced by their budgets.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(pacer.BeforeRequest("/destinations/AbC1/subscriptions"), 0) << i;
+    pacer.OnComplete(nullptr, "/destinations/AbC1/subscriptions");
+  }
+  EXPECT_GE(pacer.BeforeRequest("/events/volume"), 950);
+}
+
 TEST(Pacer, EndpointPatternsReplaceIds) {
   EXPECT_EQ(EndpointPattern("/destinations/AbC12xyz/subscriptions"),
             "/destinations/*/subscriptions");

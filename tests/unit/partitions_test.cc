@@ -111,7 +111,79 @@ TEST(Partitions, TheAuditWindowStartsAtTheStartDateOrJustBeforeTheBookmark) {
   EXPECT_EQ(stale.partitions[0].query[0].second, FormatRfc3339Millis(old_bookmark - 1));
 }
 
+TEST(Partitions, AFannedOutParameterIsOnePartitionPerValue) {
+  const StreamSpec& spec = *FindStream("functions");
+  EXPECT_EQ(spec.partitioning, Partitioning::kQueryValues);
+  ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, std::nullopt, kNow, {}));
+  ASSERT_EQ(plan.partitions.size(), 3u);
+  std::vector<std::string> values;
+  for (const auto& partition : plan.partitions) {
+    EXPECT_EQ(partition.path, "/functions");
+    ASSERT_EQ(partition.query.size(), 1u);
+    EXPECT_EQ(partition.query[0].first, "resourceType");
+    values.push_back(partition.query[0].second);
+  }
+  EXPECT_EQ(values, (std::vector<std::string>{"SOURCE", "DESTINATION", "INSERT_DESTINATION"}));
+}
+
 const int64_t kDay = 86'400'000;
+
+/// The windows of a day-window plan as [start, end) pairs, checking the fixed query too.
+std::vector<std::pair<UnixMillis, UnixMillis>> Windows(const PartitionPlan& plan) {
+  std::vector<std::pair<UnixMillis, UnixMillis>> out;
+  for (const auto& partition : plan.partitions) {
+    EXPECT_EQ(partition.path, "/events/volume");
+    EXPECT_EQ(partition.query, (QueryParams{{"startTime", partition.query[0].second},
+                                            {"endTime", partition.query[1].second},
+                                            {"granularity", "DAY"},
+                                            {"groupBy", "source,eventName,eventType"}}));
+    out.emplace_back(*ParseRfc3339(partition.query[0].second),
+                     *ParseRfc3339(partition.query[1].second));
+  }
+  return out;
+}
+
+TEST(Partitions, DayWindowsCoverTheRangeWithoutGapsOrOverlapsWithinTheLimit) {
+  const StreamSpec& spec = *FindStream("event_volume_daily");
+  EXPECT_EQ(spec.partitioning, Partitioning::kDayWindows);
+  PartitionOptions options;
+  options.start_date = *ParseStartDate("2026-01-15") + 5 * 3'600'000;  // its day counts whole
+  const UnixMillis tomorrow = kNow + 12 * 3'600'000;
+  ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, std::nullopt, kNow, options));
+  const auto windows = Windows(plan);
+  ASSERT_FALSE(windows.empty());
+  EXPECT_EQ(windows.front().first, *ParseStartDate("2026-01-15"));
+  // Through the end of today: every bound is a midnight, as DAY buckets are.
+  EXPECT_EQ(windows.back().second, tomorrow);
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const auto& [start, end] = windows[i];
+    EXPECT_LT(start, end);
+    EXPECT_LE(end - start, spec.day_window_days * kDay);
+    EXPECT_LE(spec.day_window_days, 14) << "the widest DAY window the API documents";
+    EXPECT_EQ(start % kDay, 0) << "windows start at 00:00 UTC";
+    EXPECT_EQ(end % kDay, 0) << "and end at 00:00 UTC";
+    if (i + 1 < windows.size()) {
+      EXPECT_EQ(end, windows[i + 1].first) << "no gap, no overlap";
+      EXPECT_EQ(end - start, spec.day_window_days * kDay) << "only the last is short";
+    }
+  }
+  const int64_t width = spec.day_window_days * kDay;
+  EXPECT_EQ(windows.size(),
+            static_cast<size_t>((tomorrow - windows.front().first + width - 1) / width));
+}
+
+TEST(Partitions, DayWindowsStartAgainAtTheBookmarksDaySoTheLastDayIsReRead) {
+  const StreamSpec& spec = *FindStream("event_volume_daily");
+  PartitionOptions options;
+  options.start_date = *ParseStartDate("2025-01-01");
+  const UnixMillis today = kNow - 12 * 3'600'000;
+  ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, today, kNow, options));
+  EXPECT_EQ(Windows(plan), (std::vector<std::pair<UnixMillis, UnixMillis>>{{today, today + kDay}}));
+  ASSERT_OK_AND_ASSIGN(auto two, PlanPartitions(spec, nullptr, today - kDay + 5, today, options));
+  EXPECT_EQ(Windows(two),
+            (std::vector<std::pair<UnixMillis, UnixMillis>>{{today - kDay, today + kDay}}));
+}
+
 const int64_t kMargin = int64_t{10} * 60'000;
 
 QueryParams AuditQuery(UnixMillis start) {

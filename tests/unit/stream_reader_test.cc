@@ -203,6 +203,68 @@ TEST(StreamReader, AMonthKeepsOnlyItsOwnMonthsRows) {
   EXPECT_EQ(h.Texts("timestamp"), (std::vector<std::string>{"2026-10-31T00:00:00.000Z"}));
 }
 
+TEST(StreamReader, EachPointOfAResultsSeriesIsOneRowWithItsDayAndCount) {
+  ReaderHarness h("event_volume_daily");
+  const QueryParams query = {{"startTime", "2026-11-01T00:00:00.000Z"},
+                             {"endTime", "2026-11-03T00:00:00.000Z"},
+                             {"granularity", "DAY"},
+                             {"groupBy", "source,eventName,eventType"}};
+  h.http.Expect(
+      std::string(kBase) +
+          "/events/volume?startTime=2026-11-01T00%3A00%3A00.000Z&endTime=2026-11-03T00%3A00%3A00."
+          "000Z&granularity=DAY&groupBy=source%2CeventName%2CeventType&pagination.count=1000",
+      200,
+      Page(
+          "result",
+          R"({"source":{"id":"s1","name":"Web","slug":"web"},"eventName":"Signed Up",)"
+          R"("eventType":"track","total":7,"series":[{"time":"2026-11-01T00:00:00Z","count":3},)"
+          R"({"time":"2026-11-02T00:00:00Z","count":4.0}]},)"
+          R"({"source":{"id":"s2"},"eventType":"identify","total":5,)"
+          R"("series":[{"time":"2026-11-02T00:00:00Z","count":5}]},)"
+          R"({"source":{"id":"s3"},"eventName":"x","eventType":"track","total":0,"series":null})"));
+  ChainProgress progress;
+  ASSERT_OK(h.Read({"/events/volume", query, nullptr, std::nullopt}, progress));
+  ASSERT_EQ(h.slices.size(), 1u);
+  const auto& records = h.slices[0].records;
+  ASSERT_EQ(records.size(), 3u);  // two points, one point, no series
+  EXPECT_EQ(h.Texts("timestamp"),
+            (std::vector<std::string>{"2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z",
+                                      "2026-11-02T00:00:00Z"}));
+  EXPECT_EQ(h.Texts("sourceId"), (std::vector<std::string>{"s1", "s1", "s2"}));
+  EXPECT_EQ(h.Texts("eventName"), (std::vector<std::string>{"Signed Up", "Signed Up", ""}));
+  EXPECT_EQ(h.Texts("eventType"), (std::vector<std::string>{"track", "track", "identify"}));
+  std::vector<int64_t> counts;
+  for (const Record& record : records) {
+    const Value* count = record.Find("count");
+    ASSERT_NE(count, nullptr);
+    EXPECT_EQ(count->kind, Value::Kind::kInt);
+    counts.push_back(count->integer);
+    // The series and the window's total are not columns of a day's row; the source is kept.
+    EXPECT_EQ(record.Find("series"), nullptr);
+    EXPECT_EQ(record.Find("total"), nullptr);
+    EXPECT_EQ(record.Find("time"), nullptr);
+    ASSERT_NE(record.Find("source"), nullptr);
+    EXPECT_EQ(record.Find("source")->kind, Value::Kind::kJson);
+  }
+  EXPECT_EQ(counts, (std::vector<int64_t>{3, 4, 5}));
+}
+
+TEST(StreamReader, ARuleWithoutAKeyGetsAnEmptyKeyAndItsTrackingPlan) {
+  ReaderHarness h("tracking_plan_rules");
+  Record plan;
+  plan.Set("id", Value::String("tp1"));
+  h.http.Expect(
+      std::string(kBase) + "/tracking-plans/tp1/rules?pagination.count=1000", 200,
+      Page("rules", R"({"type":"IDENTIFY","version":1,"jsonSchema":{"properties":{"traits":{}}}},)"
+                    R"({"type":"TRACK","key":"Order Completed","version":2,"jsonSchema":{}},)"
+                    R"({"type":"GROUP","key":null,"version":1,"jsonSchema":null})"));
+  ChainProgress progress;
+  ASSERT_OK(h.Read({"/tracking-plans/tp1/rules", {}, &plan, std::nullopt}, progress));
+  EXPECT_EQ(h.Texts("key"), (std::vector<std::string>{"", "Order Completed", ""}));
+  EXPECT_EQ(h.Texts("trackingPlanId"), (std::vector<std::string>{"tp1", "tp1", "tp1"}));
+  EXPECT_EQ(h.Texts("jsonSchema")[0], R"({"properties":{"traits":{}}})");
+}
+
 /// The audit trail's first request for a window from `start` to kNow (then `more`).
 std::string AuditUrl(std::string_view start, std::string_view more = "") {
   return std::string(kBase) + "/audit-events?startTime=" + PercentEncode(start) +
