@@ -61,6 +61,11 @@ def outcomes(db):
     return {s["stream"]: s for s in json.loads(runs[-1]["streams"])}
 
 
+# The kill tests run some twenty syncs against one simulator within a few minutes: /events/volume's
+# own limit (60 a minute, on by default) would make them wait for its window most of the time.
+# What they test is kills; that limit is tested in test_simulator_spec.py and the engine's tests.
+MANY_RUNS = ("--endpoint-limit", "/events/volume=100000/60s")
+
 class PlanGates(unittest.TestCase):
     def test_team_plan_without_protocols_skips_the_gated_streams_and_syncs_the_rest(self):
         with h.TempDir() as d, h.start_simulator(TOKEN, "--plan", "team", "--no-protocols") as sim:
@@ -169,7 +174,7 @@ class KillAnywhere(unittest.TestCase):
 
     def test_sigkill_at_many_moments_then_rerun_equals_one_uninterrupted_run(self):
         with h.TempDir() as d, h.start_simulator(TOKEN, "--latency-ms", "15", "--seed",
-                                                 "12") as sim:
+                                                 "12", *MANY_RUNS) as sim:
             reference = os.path.join(d, "reference.db")
             began = time.monotonic()
             first = h.sync(sim, reference)
@@ -205,7 +210,7 @@ class KillAnywhere(unittest.TestCase):
         """A second run that closes and opens history versions, killed at many moments: the
         rerun leaves every table and history exactly as one uninterrupted second run does."""
         with h.TempDir() as d, h.start_simulator(TOKEN, "--latency-ms", "15", "--seed",
-                                                 "12") as sim:
+                                                 "12", *MANY_RUNS) as sim:
             base = os.path.join(d, "base.db")
             self.assertEqual(h.sync(sim, base).returncode, 0)
             truth = h.dump(sim)

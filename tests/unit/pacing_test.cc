@@ -440,6 +440,11 @@ TEST(Pacer, ADeclaredEndpointNeverSetsTheSharedBudgetEvenWhenAloneToSendHeaders)
     EXPECT_EQ(pacer.BeforeRequest("/destinations/AbC1/subscriptions"), 0) << i;
     pacer.OnComplete(nullptr, "/destinations/AbC1/subscriptions");
   }
+  // Its own budget paces it by what the server says is left: no spreading while there is room
+  // (one worker at a time reads it), a wait once the window is spent.
+  EXPECT_EQ(pacer.BeforeRequest("/events/volume"), 0);
+  const HttpResponse spent = WithBudget(60, 0, now + 60'000);
+  pacer.OnComplete(&spent, "/events/volume");
   EXPECT_GE(pacer.BeforeRequest("/events/volume"), 950);
 }
 
