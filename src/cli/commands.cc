@@ -2,6 +2,7 @@
 // The `sync`, `check` and `discover` commands, and the API session they open.
 #include "cli/commands.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,10 +41,9 @@ std::vector<std::string> StreamNames() {
   return names;
 }
 
+/// `s` padded to `width`, and always followed by at least one space so columns stay apart.
 std::string Pad(std::string s, size_t width) {
-  if (s.size() < width) {
-    s.append(width - s.size(), ' ');
-  }
+  s.append(s.size() < width ? width - s.size() : 1, ' ');
   return s;
 }
 
@@ -106,49 +106,182 @@ std::string DescribeCommitted(const RunReport& report) {
   return "Streams committed before it are kept: " + kept + "; nothing else was written.";
 }
 
-std::string FormatSummary(const RunReport& report) {
-  std::string out;
-  out += Pad("stream", 38) + Pad("rows", 9) + Pad("deleted", 9) + Pad("requests", 10) +
-         Pad("retries", 9) + Pad("time", 8) + "outcome\n";
-  for (const auto& s : report.streams) {
-    if (!s.selected) {
-      continue;
-    }
-    out += Pad(s.name, 38) + Pad(std::to_string(s.rows_written), 9) +
-           Pad(std::to_string(s.rows_deleted), 9) + Pad(std::to_string(s.requests.requests), 10) +
-           Pad(std::to_string(s.requests.retries), 9) + Pad(FormatSeconds(s.duration_ms), 8) +
-           std::string(StreamOutcomeName(s.outcome));
-    if (!s.message.empty()) {
-      out += ": " + MaskSecrets(s.message);
-    }
-    out += "\n";
+namespace {
+
+constexpr size_t kSummaryWidth = 100;
+/// An estimate of the time left is shown once this share of the run is done, after this long.
+constexpr double kEstimateFromShare = 0.05;
+constexpr int64_t kEstimateFromMs = 1000;
+
+}  // namespace
+
+std::string FormatDuration(int64_t ms) {
+  const int64_t seconds = (std::max<int64_t>(ms, 0) + 500) / 1000;
+  if (seconds < 60) {
+    return std::to_string(seconds) + "s";
   }
-  // The totals: rows and requests of the selected streams, the run's wall time (streams overlap,
-  // so it is not the sum of theirs), and how many streams ended each way.
+  const int64_t minutes = seconds / 60;
+  if (minutes < 60) {
+    return std::to_string(minutes) + "m" + (seconds % 60 < 10 ? "0" : "") +
+           std::to_string(seconds % 60) + "s";
+  }
+  return std::to_string(minutes / 60) + "h" + (minutes % 60 < 10 ? "0" : "") +
+         std::to_string(minutes % 60) + "m";
+}
+
+std::string FormatProgress(const StreamReport& s, const ProgressView& view, size_t width) {
+  std::string line = s.name + ": " + std::to_string(s.rows_written);
+  // How far the stream is: of the list's total where the API says it, else of its partitions.
+  double fraction = -1;
+  if (s.total_entries >= 0) {
+    line += "/" + std::to_string(s.total_entries);
+    fraction = s.total_entries == 0 ? 1.0
+                                    : std::min(1.0, static_cast<double>(s.rows_written) /
+                                                        static_cast<double>(s.total_entries));
+  }
+  line += " rows, " + std::to_string(s.pages) + " pages, " + std::to_string(s.requests.requests) +
+          " requests";
+  if (s.total_entries < 0 && s.partitions > 1) {
+    const StreamSpec* spec = FindStream(s.name);
+    line += ", " + std::to_string(s.partitions_read) + "/" + std::to_string(s.partitions) + " " +
+            (spec != nullptr && spec->partitioning == Partitioning::kMonth ? std::string("months")
+             : spec != nullptr && !spec->parent.empty()                   ? std::string(spec->parent)
+                                                                          : std::string("parts"));
+    fraction = static_cast<double>(s.partitions_read) / static_cast<double>(s.partitions);
+  }
+  if (s.requests.retries > 0) {
+    line += ", " + std::to_string(s.requests.retries) + " retries";
+  }
+  if (s.requests.waited_ms > 0) {
+    line += ", " + FormatSeconds(s.requests.waited_ms) + " waiting on the rate limit";
+  }
+  line += " | " + std::to_string(view.streams_done) + "/" + std::to_string(view.streams_selected) +
+          " streams done, " + FormatDuration(view.elapsed_ms);
+  // The estimate: the run's share done so far (finished streams, and this one's fraction),
+  // projected at the pace so far; only once there is enough of it to mean something.
+  if (view.streams_selected > 0) {
+    const double done = (view.streams_done + std::max(fraction, 0.0)) / view.streams_selected;
+    if (done >= kEstimateFromShare && done < 1.0 && view.elapsed_ms >= kEstimateFromMs) {
+      const auto left = static_cast<int64_t>(static_cast<double>(view.elapsed_ms) * (1 - done) /
+                                             done);
+      line += ", about " + FormatDuration(left) + " left";
+    }
+  }
+  if (line.size() > width && width > 3) {
+    line.resize(width - 3);
+    line += "...";
+  }
+  return line;
+}
+
+std::string WrapText(std::string_view text, size_t width, size_t indent) {
+  std::string out;
+  size_t column = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    const std::string_view word = text.substr(pos, end - pos);
+    if (column > indent && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (column > 0) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string FormatSummary(const RunReport& report) {
+  // The stream column is as wide as the longest selected name, so the table keeps within 100
+  // columns even with every stream; what does not fit a row (why a stream failed or was not
+  // entitled) follows the table.
+  size_t name_width = 8;
+  for (const auto& s : report.streams) {
+    if (s.selected) {
+      name_width = std::max(name_width, s.name.size() + 2);
+    }
+  }
+  auto changed_text = [](int64_t added, int64_t updated) {
+    return added < 0 ? std::string("-") : std::to_string(added + updated);
+  };
+  std::string out;
+  out += Pad("stream", name_width) + Pad("rows", 8) + Pad("changed", 8) + Pad("deleted", 8) +
+         Pad("requests", 9) + Pad("retries", 8) + Pad("time", 7) + "outcome\n";
   int64_t rows = 0;
+  int64_t added = -1;
+  int64_t updated = 0;
   int64_t deleted = 0;
   int64_t requests = 0;
   int64_t retries = 0;
   std::map<std::string_view, int> outcomes;
+  std::string notes;
+  std::string not_entitled;
+  int selected = 0;
   for (const auto& s : report.streams) {
-    if (s.selected) {
-      rows += s.rows_written;
-      deleted += s.rows_deleted;
-      requests += s.requests.requests;
-      retries += s.requests.retries;
-      ++outcomes[StreamOutcomeName(s.outcome)];
+    if (!s.selected) {
+      continue;
+    }
+    ++selected;
+    out += Pad(s.name, name_width) + Pad(std::to_string(s.rows_written), 8) +
+           Pad(changed_text(s.rows_added, s.rows_updated), 8) +
+           Pad(std::to_string(s.rows_deleted), 8) + Pad(std::to_string(s.requests.requests), 9) +
+           Pad(std::to_string(s.requests.retries), 8) + Pad(FormatSeconds(s.duration_ms), 7) +
+           std::string(StreamOutcomeName(s.outcome)) + "\n";
+    rows += s.rows_written;
+    if (s.rows_added >= 0) {
+      added = std::max<int64_t>(added, 0) + s.rows_added;
+      updated += s.rows_updated;
+    }
+    deleted += s.rows_deleted;
+    requests += s.requests.requests;
+    retries += s.requests.retries;
+    ++outcomes[StreamOutcomeName(s.outcome)];
+    if (s.outcome == StreamOutcome::kNotEntitled) {
+      // One reason for them all: the plan; each stream names the feature it lacks.
+      const StreamSpec* spec = FindStream(s.name);
+      not_entitled += (not_entitled.empty() ? "" : "; ") + s.name;
+      if (spec != nullptr && !spec->entitlement.empty()) {
+        not_entitled += " needs " + std::string(spec->entitlement);
+      }
+    } else if (!s.message.empty()) {
+      notes += WrapText(s.name + ": " + std::string(StreamOutcomeName(s.outcome)) + ": " +
+                            MaskSecrets(s.message),
+                        kSummaryWidth, 4) +
+               "\n";
     }
   }
-  const auto started = ParseRfc3339(report.started_at);
-  const auto ended = ParseRfc3339(report.ended_at);
-  const int64_t wall = started.ok() && ended.ok() ? *ended - *started : 0;
+  const int64_t wall = report.WallMs();
+  out += Pad("total", name_width) + Pad(std::to_string(rows), 8) +
+         Pad(changed_text(added, updated), 8) + Pad(std::to_string(deleted), 8) +
+         Pad(std::to_string(requests), 9) + Pad(std::to_string(retries), 8) +
+         Pad(FormatSeconds(wall), 7) + report.StatusName() + "\n";
+  out += notes;
+  if (!not_entitled.empty()) {
+    out += WrapText("not_entitled: the workspace's plan does not include what these streams read, "
+                    "so their tables exist, empty: " +
+                        not_entitled + ".",
+                    kSummaryWidth, 4) +
+           "\n";
+  }
+  if (added >= 0) {
+    out += "changes: " + std::to_string(added) + " added, " + std::to_string(updated) +
+           " updated, " + std::to_string(deleted) + " deleted (rows written: " +
+           std::to_string(rows) + "; segsync changes lists them)\n";
+  }
   std::string counts;
   for (const auto& [outcome, count] : outcomes) {
     counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " " + std::string(outcome);
   }
-  out += Pad("total", 38) + Pad(std::to_string(rows), 9) + Pad(std::to_string(deleted), 9) +
-         Pad(std::to_string(requests), 10) + Pad(std::to_string(retries), 9) +
-         Pad(FormatSeconds(wall), 8) + counts + "\n";
+  out += std::string("run") + (report.run_id ? " " + std::to_string(*report.run_id) : "") + ": " +
+         report.StatusName() + " in " + FormatSeconds(wall) + ", " + std::to_string(selected) +
+         " streams: " + counts + "\n";
   return out;
 }
 
@@ -248,26 +381,31 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
   }
   FullRefreshDestination destination(**opened, full_refresh);
   SyncHooks hooks;
-  // On a terminal the current stream's line is redrawn in place after every page.
+  // On a terminal one line is redrawn in place after every page: the stream being written, how
+  // far it is, streams done of selected, elapsed time and an estimate of the time left.
   const bool live = !quiet && isatty(STDERR_FILENO) == 1;
+  auto progress = std::make_shared<ProgressView>();
+  progress->streams_selected = static_cast<int>(config.streams.size());
+  const UnixMillis run_started = SystemClock::Instance().Now();
   if (live) {
-    hooks.on_page = [](const StreamReport& s) {
-      std::string line = "\r\033[K  " + s.name + ": " + std::to_string(s.rows_written) + " rows, " +
-                         std::to_string(s.pages) + " pages, " +
-                         std::to_string(s.requests.requests) + " requests";
-      if (s.requests.retries > 0) {
-        line += ", " + std::to_string(s.requests.retries) + " retries";
+    hooks.on_page = [progress, run_started](const StreamReport& s) {
+      size_t width = kSummaryWidth;
+      winsize size{};
+      if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 3) {
+        width = size.ws_col - 1;  // never the last column: some terminals wrap there
       }
-      if (s.requests.waited_ms > 0) {
-        line += ", " + FormatSeconds(s.requests.waited_ms) + " waiting on the rate limit";
-      }
+      progress->elapsed_ms = SystemClock::Instance().Now() - run_started;
+      const std::string line = "\r\033[K  " + FormatProgress(s, *progress, width - 2);
       std::fputs(line.c_str(), stderr);
       std::fflush(stderr);
     };
   }
-  hooks.on_stream_done = [quiet, live](const StreamReport& s) {
+  hooks.on_stream_done = [quiet, live, progress](const StreamReport& s) {
     if (live) {
       std::fputs("\r\033[K", stderr);
+    }
+    if (s.selected) {
+      ++progress->streams_done;
     }
     if (!s.selected || s.stopped_run) {
       return;  // a failure that ends the run is said once, by the run
@@ -278,14 +416,32 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
     std::string line = s.name + ": " + std::string(StreamOutcomeName(s.outcome)) + ", " +
                        std::to_string(s.rows_written) + " rows, " +
                        std::to_string(s.requests.requests) + " requests";
-    if (!s.message.empty()) {
+    if (s.outcome == StreamOutcome::kNotEntitled) {
+      // The reason is the plan, said once in the summary; the line names what is missing.
+      const StreamSpec* spec = FindStream(s.name);
+      if (spec != nullptr && !spec->entitlement.empty()) {
+        line += " (needs " + std::string(spec->entitlement) + ")";
+      }
+    } else if (!s.message.empty()) {
       line += " (" + s.message + ")";
     }
-    if (s.outcome == StreamOutcome::kFailed) {
-      LogError(line);
-    } else {
-      LogInfo(line);
+    LogFields fields = {{"event", std::string("stream_done")},
+                        {"stream", s.name},
+                        {"outcome", std::string(StreamOutcomeName(s.outcome))},
+                        {"rows", s.rows_written},
+                        {"rows_deleted", s.rows_deleted},
+                        {"pages", s.pages},
+                        {"requests", s.requests.requests},
+                        {"retries", s.requests.retries},
+                        {"duration_ms", s.duration_ms}};
+    if (s.rows_added >= 0) {
+      fields.push_back({"rows_added", s.rows_added});
+      fields.push_back({"rows_updated", s.rows_updated});
     }
+    if (!s.message.empty()) {
+      fields.push_back({"reason", s.message});
+    }
+    Log(s.outcome == StreamOutcome::kFailed ? LogLevel::kError : LogLevel::kInfo, line, fields);
   };
   RunReport report;
   Status started = ExecuteSync(config, destination, hooks, report);
@@ -304,6 +460,27 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
     LogError(
         "interrupted: the open stream was rolled back; every stream committed before it is "
         "kept. Run the same command again to finish.");
+  }
+  if (GetLogFormat() == LogFormat::kJson) {
+    // The run as one log line a log reader can act on; the text format has the summary for it.
+    LogFields fields = {{"event", std::string("run_done")},
+                        {"outcome", report.StatusName()},
+                        {"exit_code", static_cast<int64_t>(report.ExitCode())},
+                        {"destination", DescribeDestination(config.destination)}};
+    if (report.run_id) {
+      fields.push_back({"run_id", *report.run_id});
+    }
+    int64_t rows = 0;
+    int64_t requests = 0;
+    for (const auto& s : report.streams) {
+      rows += s.selected ? s.rows_written : 0;
+      requests += s.selected ? s.requests.requests : 0;
+    }
+    fields.push_back({"rows", rows});
+    fields.push_back({"requests", requests});
+    fields.push_back({"wall_ms", report.WallMs()});
+    Log(report.ExitCode() == kExitOk ? LogLevel::kInfo : LogLevel::kError,
+        "run " + report.StatusName(), fields);
   }
   if (!quiet && (report.fatal.ok() || report.fatal.code() == StatusCode::kInterrupted)) {
     std::cout << FormatSummary(report) << "destination: " << DescribeDestination(config.destination)
@@ -355,13 +532,37 @@ int RunCheck(const ConfigFlags& flags) {
   }
   const Status writable = (*destination)->Verify();
   const std::string& token = config->api_token;
-  std::cout << "token:  "
-            << (token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****"))
-            << "\nregion: " << config->region << "\nhost:   " << config->api_url
-            << "\ndest:   " << DescribeDestination(config->destination) << ": "
-            << (writable.ok() ? std::string("ok") : "error: " + MaskSecrets(writable.message()))
-            << "\n\n"
-            << std::flush;
+  const std::string masked_token =
+      token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****");
+  const std::string dest_verdict =
+      writable.ok() ? std::string("ok") : "error: " + MaskSecrets(writable.message());
+  // With --log-format json every verdict is one JSON object a line, its facts as keys.
+  const bool json = GetLogFormat() == LogFormat::kJson;
+  auto json_line = [](LogLevel level, std::string_view message, const LogFields& fields) {
+    std::cout << FormatJsonLogLine(FormatRfc3339Millis(SystemClock::Instance().Now()), level,
+                                   MaskSecrets(message), fields)
+              << "\n";
+  };
+  if (json) {
+    json_line(LogLevel::kInfo, "connection",
+              {{"event", std::string("check")},
+               {"token", masked_token},
+               {"region", config->region},
+               {"host", config->api_url}});
+    json_line(writable.ok() ? LogLevel::kInfo : LogLevel::kError,
+              "destination: " + dest_verdict,
+              {{"event", std::string("check")},
+               {"destination", DescribeDestination(config->destination)},
+               {"outcome", std::string(writable.ok() ? "ok" : "error")},
+               {"detail", writable.ok() ? std::string() : MaskSecrets(writable.message())}});
+    std::cout << std::flush;
+  } else {
+    std::cout << "token:  " << masked_token << "\nregion: " << config->region
+              << "\nhost:   " << config->api_url
+              << "\ndest:   " << DescribeDestination(config->destination) << ": " << dest_verdict
+              << "\n\n"
+              << std::flush;
+  }
   CheckOptions options;
   options.streams = config->streams;
   options.delivery_window_minutes = config->delivery_window_minutes;
@@ -372,16 +573,27 @@ int RunCheck(const ConfigFlags& flags) {
     return kExitAuth;
   }
   int code = writable.ok() ? kExitOk : MeaningOf(writable.code()).exit_code;
-  std::cout << Pad("stream", 38) << "status\n";
+  if (!json) {
+    std::cout << Pad("stream", 38) << "status\n";
+  }
   for (const auto& s : report.streams) {
+    if (s.outcome == "error") {
+      code = kExitStreamFailed;
+    }
+    if (json) {
+      json_line(s.outcome == "error" ? LogLevel::kError : LogLevel::kInfo,
+                s.name + ": " + s.outcome,
+                {{"event", std::string("check")},
+                 {"stream", s.name},
+                 {"outcome", s.outcome},
+                 {"detail", MaskSecrets(s.detail)}});
+      continue;
+    }
     std::cout << Pad(s.name, 38) << s.outcome;
     if (!s.detail.empty()) {
       std::cout << ": " << MaskSecrets(s.detail);
     }
     std::cout << "\n";
-    if (s.outcome == "error") {
-      code = kExitStreamFailed;
-    }
   }
   std::cout << std::flush;
   return code;

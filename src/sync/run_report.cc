@@ -2,6 +2,7 @@
 // The run report's status, exit code and per-stream JSON.
 #include "sync/run_report.h"
 
+#include "core/clock.h"
 #include "core/json_writer.h"
 
 namespace segsync {
@@ -29,6 +30,12 @@ int RunReport::ExitCode() const {
     return MeaningOf(fatal.code()).exit_code;
   }
   return StatusName() == "ok" ? kExitOk : kExitStreamFailed;
+}
+
+int64_t RunReport::WallMs() const {
+  const auto started = ParseRfc3339(started_at);
+  const auto ended = ParseRfc3339(ended_at);
+  return started.ok() && ended.ok() ? *ended - *started : 0;
 }
 
 std::string RunReport::StreamsJson() const {

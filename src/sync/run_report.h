@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,16 @@ struct StreamReport {
   bool stopped_run = false;           // its failure ended the whole run (401, unreachable, signal)
   int64_t rows_written = 0;
   int64_t rows_deleted = 0;
+  /// What the rows written changed, where the destination keeps history (-1: it does not):
+  /// rows new (or back after a deletion) and rows whose values changed.
+  int64_t rows_added = -1;
+  int64_t rows_updated = -1;
   int64_t pages = 0;
+  /// For live progress: the list's `pagination.totalEntries` when the API says it and the stream
+  /// is one list (-1: unknown); its partitions (one per parent id or window) and how many are read.
+  int64_t total_entries = -1;
+  int64_t partitions = 0;
+  int64_t partitions_read = 0;
   RequestStats requests;
   int64_t duration_ms = 0;
 };
@@ -32,12 +42,15 @@ struct RunReport {
   std::string ended_at;
   std::vector<StreamReport> streams;
   Status fatal;  // a 401 or an interruption that stopped the whole run
+  std::optional<int64_t> run_id;  // its `_segsync_runs.run_id`, where the destination keeps one
 
   /// "ok", "partial" (some stream failed), "failed", "interrupted".
   std::string StatusName() const;
   /// 0 all ok or not_entitled; 1 a stream failed; else the fatal failure's (3 token rejected,
   /// 130 interrupted, 143 when by SIGTERM), from the failure table.
   int ExitCode() const;
+  /// The run's wall time (streams overlap, so not the sum of theirs); 0 if unknown.
+  int64_t WallMs() const;
   /// Per-stream JSON for _segsync_runs.streams.
   std::string StreamsJson() const;
 };
