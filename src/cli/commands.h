@@ -5,7 +5,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "api/segment_client.h"
 #include "cli/full_refresh.h"
@@ -65,24 +64,5 @@ int RunDiscover();
 
 /// What a run that stopped early kept: "Nothing was written." or the committed streams.
 std::string DescribeCommitted(const RunReport& report);
-
-/// The summary printed after a sync: the per-stream table and its total row (within 100
-/// columns), why streams failed, the not-entitled streams in one line, the changes the rows
-/// made, and the run line (run id, outcome, wall time, streams by outcome).
-std::string FormatSummary(const RunReport& report);
-
-/// What the live progress line knows besides the stream being written.
-struct ProgressView {
-  int streams_done = 0;      // selected streams finished, however they ended
-  int streams_selected = 0;  // selected streams in all
-  int64_t elapsed_ms = 0;    // since the run started
-};
-/// The live progress line for the stream being written: `sources: 731/1100 rows, 2 pages, 2
-/// requests | 3/18 streams done, 12s, about 41s left`, cut to `width` columns.
-std::string FormatProgress(const StreamReport& stream, const ProgressView& view, size_t width);
-/// "8s", "2m05s", "1h03m".
-std::string FormatDuration(int64_t ms);
-/// `text` folded at spaces into lines of at most `width` columns; later lines are indented.
-std::string WrapText(std::string_view text, size_t width, size_t indent);
 
 }  // namespace segsync

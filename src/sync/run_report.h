@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// What a run did, per stream: outcome, rows, pages, requests, time.
+// What a run did, per stream: outcome, rows, pages, requests, time; and how a person sees it.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/segment_client.h"
@@ -41,7 +42,7 @@ struct RunReport {
   std::string started_at;
   std::string ended_at;
   std::vector<StreamReport> streams;
-  Status fatal;  // a 401 or an interruption that stopped the whole run
+  Status fatal;                   // a 401 or an interruption that stopped the whole run
   std::optional<int64_t> run_id;  // its `_segsync_runs.run_id`, where the destination keeps one
 
   /// "ok", "partial" (some stream failed), "failed", "interrupted".
@@ -54,5 +55,31 @@ struct RunReport {
   /// Per-stream JSON for _segsync_runs.streams.
   std::string StreamsJson() const;
 };
+
+/// The summary and the progress line keep within this many columns.
+inline constexpr size_t kSummaryWidth = 100;
+
+/// `s` padded to `width`, and always followed by at least one space so columns stay apart.
+std::string PadColumn(std::string s, size_t width);
+/// "12.3s".
+std::string FormatSeconds(int64_t ms);
+/// The summary printed after a sync: the per-stream table and its total row (within 100
+/// columns), why streams failed, the not-entitled streams in one line, the changes the rows
+/// made, and the run line (run id, outcome, wall time, streams by outcome).
+std::string FormatSummary(const RunReport& report);
+
+/// What the live progress line knows besides the stream being written.
+struct ProgressView {
+  int streams_done = 0;      // selected streams finished, however they ended
+  int streams_selected = 0;  // selected streams in all
+  int64_t elapsed_ms = 0;    // since the run started
+};
+/// The live progress line for the stream being written: `sources: 731/1100 rows, 2 pages, 2
+/// requests | 3/18 streams done, 12s, about 41s left`, cut to `width` columns.
+std::string FormatProgress(const StreamReport& stream, const ProgressView& view, size_t width);
+/// "8s", "2m05s", "1h03m".
+std::string FormatDuration(int64_t ms);
+/// `text` folded at spaces into lines of at most `width` columns; later lines are indented.
+std::string WrapText(std::string_view text, size_t width, size_t indent);
 
 }  // namespace segsync
