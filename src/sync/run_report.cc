@@ -133,7 +133,8 @@ std::string FormatProgress(const StreamReport& s, const ProgressView& view, size
     line += ", " + std::to_string(s.partitions_read) + "/" + std::to_string(s.partitions) + " " +
             (spec != nullptr && spec->partitioning == Partitioning::kMonth ? std::string("months")
              : spec != nullptr && !spec->parent.empty() ? std::string(spec->parent)
-                                                        : std::string("parts"));
+                                                        : std::string("parts")) +
+            " read";
     fraction = static_cast<double>(s.partitions_read) / static_cast<double>(s.partitions);
   }
   if (s.requests.retries > 0) {
@@ -170,17 +171,29 @@ std::string WrapText(std::string_view text, size_t width, size_t indent) {
     if (end == std::string_view::npos) {
       end = text.size();
     }
-    const std::string_view word = text.substr(pos, end - pos);
-    if (column > indent && column + 1 + word.size() > width) {
+    std::string_view word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (column > 0) {
+      // A word longer than any line (a URL, an id) starts where it is and is cut at the line's
+      // end; any other word that does not fit starts the next line.
+      const bool fits = column + 1 + word.size() <= width;
+      const bool too_long = word.size() + indent > width;
+      if (fits || (too_long && column + 1 < width)) {
+        out += ' ';
+        ++column;
+      } else {
+        out += "\n" + std::string(indent, ' ');
+        column = indent;
+      }
+    }
+    while (column + word.size() > width && column < width) {
+      out += word.substr(0, width - column);
+      word.remove_prefix(width - column);
       out += "\n" + std::string(indent, ' ');
       column = indent;
-    } else if (column > 0) {
-      out += ' ';
-      ++column;
     }
     out += word;
     column += word.size();
-    pos = end + 1;
   }
   return out;
 }
