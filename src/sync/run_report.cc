@@ -208,8 +208,10 @@ std::string FormatSummary(const RunReport& report) {
       name_width = std::max(name_width, s.name.size() + 2);
     }
   }
-  auto changed_text = [](int64_t added, int64_t updated) {
-    return added < 0 ? std::string("-") : std::to_string(added + updated);
+  // Unknown without history, except that nothing written changed nothing.
+  auto changed_text = [](int64_t added, int64_t updated, int64_t written) {
+    return added >= 0 ? std::to_string(added + updated)
+                      : (written == 0 ? std::string("0") : std::string("-"));
   };
   std::string out;
   out += PadColumn("stream", name_width) + PadColumn("rows", 8) + PadColumn("changed", 8) +
@@ -231,7 +233,7 @@ std::string FormatSummary(const RunReport& report) {
     }
     ++selected;
     out += PadColumn(s.name, name_width) + PadColumn(std::to_string(s.rows_written), 8) +
-           PadColumn(changed_text(s.rows_added, s.rows_updated), 8) +
+           PadColumn(changed_text(s.rows_added, s.rows_updated, s.rows_written), 8) +
            PadColumn(std::to_string(s.rows_deleted), 8) +
            PadColumn(std::to_string(s.requests.requests), 9) +
            PadColumn(std::to_string(s.requests.retries), 8) +
@@ -262,7 +264,7 @@ std::string FormatSummary(const RunReport& report) {
   }
   const int64_t wall = report.WallMs();
   out += PadColumn("total", name_width) + PadColumn(std::to_string(rows), 8) +
-         PadColumn(changed_text(added, updated), 8) + PadColumn(std::to_string(deleted), 8) +
+         PadColumn(changed_text(added, updated, rows), 8) + PadColumn(std::to_string(deleted), 8) +
          PadColumn(std::to_string(requests), 9) + PadColumn(std::to_string(retries), 8) +
          PadColumn(FormatSeconds(wall), 7) + report.StatusName() + "\n";
   out += notes;
