@@ -101,6 +101,7 @@ TEST(Engine, ProgressCarriesTheListTotalAndThePartitionsRead) {
   RunReport run = h.Run({"sources", "source_connected_warehouses"});
   ASSERT_EQ(run.ExitCode(), 0);
   std::vector<std::string> seen;
+  seen.reserve(pages.size());
   for (const auto& s : pages) {
     seen.push_back(s.name + " " + std::to_string(s.rows_written) + "/" +
                    std::to_string(s.total_entries) + " " + std::to_string(s.partitions));
