@@ -194,23 +194,39 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
   const bool live = !quiet && isatty(STDERR_FILENO) == 1;
   auto progress = std::make_shared<ProgressView>();
   progress->streams_selected = static_cast<int>(config.streams.size());
+  // Lines of live progress on the screen now: each redraw (and each stream's own line) first
+  // erases them, from the bottom one up.
+  auto drawn = std::make_shared<int>(0);
+  auto erase = [drawn] {
+    std::string out;
+    for (int i = 1; i < *drawn; ++i) {
+      out += "\r\033[K\033[A";
+    }
+    *drawn = 0;
+    return out + "\r\033[K";
+  };
   const UnixMillis run_started = SystemClock::Instance().Now();
   if (live) {
-    hooks.on_page = [progress, run_started](const StreamReport& s) {
+    hooks.on_page = [progress, run_started, drawn, erase](const StreamReport& s) {
       size_t width = kSummaryWidth;
       winsize size{};
       if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 3) {
         width = size.ws_col - 1;  // never the last column: some terminals wrap there
       }
       progress->elapsed_ms = SystemClock::Instance().Now() - run_started;
-      const std::string line = "\r\033[K  " + FormatProgress(s, *progress, width - 2);
-      std::fputs(line.c_str(), stderr);
+      std::string out = erase() + "  " + FormatProgress(s, *progress, width - 2);
+      *drawn = 1;
+      if (const std::string ahead = FormatReadingAhead(s, width - 4); !ahead.empty()) {
+        out += "\n\r\033[K    " + ahead;
+        *drawn = 2;
+      }
+      std::fputs(out.c_str(), stderr);
       std::fflush(stderr);
     };
   }
-  hooks.on_stream_done = [quiet, live, progress](const StreamReport& s) {
+  hooks.on_stream_done = [quiet, live, progress, erase](const StreamReport& s) {
     if (live) {
-      std::fputs("\r\033[K", stderr);
+      std::fputs(erase().c_str(), stderr);
     }
     if (s.selected) {
       ++progress->streams_done;

@@ -512,6 +512,14 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
         run.report.requests = task.requests;
         run.report.partitions = static_cast<int64_t>(task.partitions.size());
         run.report.partitions_read = task.partitions_read;
+        run.report.reading_ahead.clear();
+        for (const auto& other : tasks_) {
+          if (other.get() != &task && other->active > 0 && other->selected) {
+            run.report.reading_ahead.push_back({std::string(other->spec.name),
+                                                other->partitions_read,
+                                                static_cast<int64_t>(other->partitions.size())});
+          }
+        }
         if (!task.queue.empty()) {
           slice = std::move(task.queue.front());
           task.queue.pop_front();
@@ -546,6 +554,7 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
       status = Commit(run, run.read_started_text);
     }
     report = run.report;  // its name and selection were set above
+    report.reading_ahead.clear();
   }
   {
     std::lock_guard lock(mu_);

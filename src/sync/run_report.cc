@@ -102,6 +102,19 @@ constexpr int64_t kEstimateFromMs = 1000;
 
 }  // namespace
 
+namespace {
+
+/// A live line never wraps: a wrapped line could not be redrawn in place.
+std::string CutToWidth(std::string line, size_t width) {
+  if (line.size() > width && width > 3) {
+    line.resize(width - 3);
+    line += "...";
+  }
+  return line;
+}
+
+}  // namespace
+
 std::string FormatDuration(int64_t ms) {
   const int64_t seconds = (std::max<int64_t>(ms, 0) + 500) / 1000;
   if (seconds < 60) {
@@ -155,11 +168,19 @@ std::string FormatProgress(const StreamReport& s, const ProgressView& view, size
       line += ", about " + FormatDuration(left) + " left";
     }
   }
-  if (line.size() > width && width > 3) {
-    line.resize(width - 3);
-    line += "...";
+  return CutToWidth(std::move(line), width);
+}
+
+std::string FormatReadingAhead(const StreamReport& stream, size_t width) {
+  if (stream.reading_ahead.empty()) {
+    return "";
   }
-  return line;
+  std::string line = "reading ahead:";
+  for (const ReadAhead& r : stream.reading_ahead) {
+    line += (&r == &stream.reading_ahead.front() ? " " : ", ") + r.name + " " +
+            std::to_string(r.partitions_read) + "/" + std::to_string(r.partitions);
+  }
+  return CutToWidth(std::move(line), width);
 }
 
 std::string WrapText(std::string_view text, size_t width, size_t indent) {

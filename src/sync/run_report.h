@@ -14,6 +14,13 @@
 
 namespace segsync {
 
+/// A stream read ahead while another is written: its partitions read of all of them.
+struct ReadAhead {
+  std::string name;
+  int64_t partitions_read = 0;
+  int64_t partitions = 0;
+};
+
 struct StreamReport {
   std::string name;
   bool selected = true;  // false: read only because a selected child needs its ids
@@ -34,6 +41,8 @@ struct StreamReport {
   int64_t total_entries = -1;
   int64_t partitions = 0;
   int64_t partitions_read = 0;
+  /// While it is written (live progress only): the selected streams being read ahead.
+  std::vector<ReadAhead> reading_ahead;
   RequestStats requests;
   int64_t duration_ms = 0;
 };
@@ -77,6 +86,10 @@ struct ProgressView {
 /// The live progress line for the stream being written: `sources: 731/1100 rows, 2 pages, 2
 /// requests | 3/18 streams done, 12s, about 41s left`, cut to `width` columns.
 std::string FormatProgress(const StreamReport& stream, const ProgressView& view, size_t width);
+/// The second live line, the streams read ahead while `stream` is written (`reading ahead:
+/// destination_subscriptions 12/60, usage_mtu_per_source_daily 3/13`), cut to `width`; empty
+/// when there are none.
+std::string FormatReadingAhead(const StreamReport& stream, size_t width);
 /// "8s", "2m05s", "1h03m".
 std::string FormatDuration(int64_t ms);
 /// `text` folded at spaces into lines of at most `width` columns; later lines are indented.

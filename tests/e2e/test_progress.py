@@ -78,8 +78,12 @@ class LiveProgress(unittest.TestCase):
         self.assertEqual(code, 0, screen[-3000:])
         self.assertNotIn(TOKEN, screen)
         drawn = [part.split("\r")[0] for part in screen.split(ANSI_REDRAW)[1:]]
-        progress = [line for line in drawn if line.startswith("  ")]
+        progress = [line for line in drawn if line.startswith("  ") and not line.startswith("    ")]
         self.assertTrue(progress, screen[-3000:])
+        # A second line, when streams are read ahead meanwhile: their parts read of all.
+        for line in drawn:
+            if line.startswith("    "):
+                self.assertRegex(line, r"^    reading ahead: [a-z_]+ \d+/\d+(, [a-z_]+ \d+/\d+)*$")
         # A list: its rows of the total the API gives (pagination.totalEntries).
         sources = len(h.dump(self.sim)["sources"])
         self.assertIn(f"  sources: {sources}/{sources} rows, 1 pages, ", screen)
@@ -100,7 +104,7 @@ class LiveProgress(unittest.TestCase):
         with h.TempDir() as d:
             code, screen = run_on_a_terminal(self.sync_args(os.path.join(d, "s.db")), columns=50)
         self.assertEqual(code, 0, screen[-3000:])
-        progress = [part.split("\r")[0] for part in screen.split(ANSI_REDRAW)[1:]
+        progress = [part.split("\r")[0].split("\n")[0] for part in screen.split(ANSI_REDRAW)[1:]
                     if part.startswith("  ")]
         self.assertTrue(progress)
         for line in progress:

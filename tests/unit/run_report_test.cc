@@ -63,6 +63,15 @@ TEST(FormatProgress, UsageStreamsCountMonthsAndTheLineIsCutToTheTerminal) {
   EXPECT_EQ(cut.substr(37), "...");
 }
 
+TEST(FormatReadingAhead, NamesTheStreamsReadMeanwhileAndIsEmptyWithoutThem) {
+  StreamReport s = Stream("sources", StreamOutcome::kOk, 1);
+  EXPECT_EQ(FormatReadingAhead(s, 100), "");
+  s.reading_ahead = {{"destination_subscriptions", 12, 60}, {"usage_mtu_per_source_daily", 3, 13}};
+  EXPECT_EQ(FormatReadingAhead(s, 100),
+            "reading ahead: destination_subscriptions 12/60, usage_mtu_per_source_daily 3/13");
+  EXPECT_EQ(FormatReadingAhead(s, 30), "reading ahead: destination_...");
+}
+
 TEST(FormatDuration, SecondsMinutesHours) {
   EXPECT_EQ(FormatDuration(8'400), "8s");
   EXPECT_EQ(FormatDuration(125'000), "2m05s");
