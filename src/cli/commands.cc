@@ -2,6 +2,7 @@
 // The `sync`, `check` and `discover` commands, and the API session they open.
 #include "cli/commands.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 
 #include "api/segment_client.h"
 #include "cli/full_refresh.h"
@@ -38,19 +38,6 @@ std::vector<std::string> StreamNames() {
     names.emplace_back(spec.name);
   }
   return names;
-}
-
-std::string Pad(std::string s, size_t width) {
-  if (s.size() < width) {
-    s.append(width - s.size(), ' ');
-  }
-  return s;
-}
-
-std::string FormatSeconds(int64_t ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(ms) / 1000.0);
-  return buf;
 }
 
 /// What a failure before the first request affected: "nothing was read or written (streams:
@@ -104,52 +91,6 @@ std::string DescribeCommitted(const RunReport& report) {
     return "Nothing was written.";
   }
   return "Streams committed before it are kept: " + kept + "; nothing else was written.";
-}
-
-std::string FormatSummary(const RunReport& report) {
-  std::string out;
-  out += Pad("stream", 38) + Pad("rows", 9) + Pad("deleted", 9) + Pad("requests", 10) +
-         Pad("retries", 9) + Pad("time", 8) + "outcome\n";
-  for (const auto& s : report.streams) {
-    if (!s.selected) {
-      continue;
-    }
-    out += Pad(s.name, 38) + Pad(std::to_string(s.rows_written), 9) +
-           Pad(std::to_string(s.rows_deleted), 9) + Pad(std::to_string(s.requests.requests), 10) +
-           Pad(std::to_string(s.requests.retries), 9) + Pad(FormatSeconds(s.duration_ms), 8) +
-           std::string(StreamOutcomeName(s.outcome));
-    if (!s.message.empty()) {
-      out += ": " + MaskSecrets(s.message);
-    }
-    out += "\n";
-  }
-  // The totals: rows and requests of the selected streams, the run's wall time (streams overlap,
-  // so it is not the sum of theirs), and how many streams ended each way.
-  int64_t rows = 0;
-  int64_t deleted = 0;
-  int64_t requests = 0;
-  int64_t retries = 0;
-  std::map<std::string_view, int> outcomes;
-  for (const auto& s : report.streams) {
-    if (s.selected) {
-      rows += s.rows_written;
-      deleted += s.rows_deleted;
-      requests += s.requests.requests;
-      retries += s.requests.retries;
-      ++outcomes[StreamOutcomeName(s.outcome)];
-    }
-  }
-  const auto started = ParseRfc3339(report.started_at);
-  const auto ended = ParseRfc3339(report.ended_at);
-  const int64_t wall = started.ok() && ended.ok() ? *ended - *started : 0;
-  std::string counts;
-  for (const auto& [outcome, count] : outcomes) {
-    counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " " + std::string(outcome);
-  }
-  out += Pad("total", 38) + Pad(std::to_string(rows), 9) + Pad(std::to_string(deleted), 9) +
-         Pad(std::to_string(requests), 10) + Pad(std::to_string(retries), 9) +
-         Pad(FormatSeconds(wall), 8) + counts + "\n";
-  return out;
 }
 
 Result<Config> ResolveConfig(const ConfigFlags& flags, bool require_token) {
@@ -253,26 +194,47 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
   }
   FullRefreshDestination destination(**opened, full_refresh);
   SyncHooks hooks;
-  // On a terminal the current stream's line is redrawn in place after every page.
+  // On a terminal one line is redrawn in place after every page: the stream being written, how
+  // far it is, streams done of selected, elapsed time and an estimate of the time left.
   const bool live = !quiet && isatty(STDERR_FILENO) == 1;
+  auto progress = std::make_shared<ProgressView>();
+  progress->streams_selected = static_cast<int>(config.streams.size());
+  // Lines of live progress on the screen now: each redraw (and each stream's own line) first
+  // erases them, from the bottom one up.
+  auto drawn = std::make_shared<int>(0);
+  auto erase = [drawn] {
+    std::string out;
+    for (int i = 1; i < *drawn; ++i) {
+      out += "\r\033[K\033[A";
+    }
+    *drawn = 0;
+    return out + "\r\033[K";
+  };
+  const UnixMillis run_started = SystemClock::Instance().Now();
   if (live) {
-    hooks.on_page = [](const StreamReport& s) {
-      std::string line = "\r\033[K  " + s.name + ": " + std::to_string(s.rows_written) + " rows, " +
-                         std::to_string(s.pages) + " pages, " +
-                         std::to_string(s.requests.requests) + " requests";
-      if (s.requests.retries > 0) {
-        line += ", " + std::to_string(s.requests.retries) + " retries";
+    hooks.on_page = [progress, run_started, drawn, erase](const StreamReport& s) {
+      size_t width = kSummaryWidth;
+      winsize size{};
+      if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 3) {
+        width = size.ws_col - 1;  // never the last column: some terminals wrap there
       }
-      if (s.requests.waited_ms > 0) {
-        line += ", " + FormatSeconds(s.requests.waited_ms) + " waiting on the rate limit";
+      progress->elapsed_ms = SystemClock::Instance().Now() - run_started;
+      std::string out = erase() + "  " + FormatProgress(s, *progress, width - 2);
+      *drawn = 1;
+      if (const std::string ahead = FormatReadingAhead(s, width - 4); !ahead.empty()) {
+        out += "\n\r\033[K    " + ahead;
+        *drawn = 2;
       }
-      std::fputs(line.c_str(), stderr);
+      std::fputs(out.c_str(), stderr);
       std::fflush(stderr);
     };
   }
-  hooks.on_stream_done = [quiet, live](const StreamReport& s) {
+  hooks.on_stream_done = [quiet, live, progress, erase](const StreamReport& s) {
     if (live) {
-      std::fputs("\r\033[K", stderr);
+      std::fputs(erase().c_str(), stderr);
+    }
+    if (s.selected) {
+      ++progress->streams_done;
     }
     if (!s.selected || s.stopped_run) {
       return;  // a failure that ends the run is said once, by the run
@@ -283,14 +245,32 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
     std::string line = s.name + ": " + std::string(StreamOutcomeName(s.outcome)) + ", " +
                        std::to_string(s.rows_written) + " rows, " +
                        std::to_string(s.requests.requests) + " requests";
-    if (!s.message.empty()) {
+    if (s.outcome == StreamOutcome::kNotEntitled) {
+      // The reason is the plan, said once in the summary; the line names what is missing.
+      const StreamSpec* spec = FindStream(s.name);
+      if (spec != nullptr && !spec->entitlement.empty()) {
+        line += " (needs " + std::string(spec->entitlement) + ")";
+      }
+    } else if (!s.message.empty()) {
       line += " (" + s.message + ")";
     }
-    if (s.outcome == StreamOutcome::kFailed) {
-      LogError(line);
-    } else {
-      LogInfo(line);
+    LogFields fields = {{"event", std::string("stream_done")},
+                        {"stream", s.name},
+                        {"outcome", std::string(StreamOutcomeName(s.outcome))},
+                        {"rows", s.rows_written},
+                        {"rows_deleted", s.rows_deleted},
+                        {"pages", s.pages},
+                        {"requests", s.requests.requests},
+                        {"retries", s.requests.retries},
+                        {"duration_ms", s.duration_ms}};
+    if (s.rows_added >= 0) {
+      fields.push_back({"rows_added", s.rows_added});
+      fields.push_back({"rows_updated", s.rows_updated});
     }
+    if (!s.message.empty()) {
+      fields.push_back({"reason", s.message});
+    }
+    Log(s.outcome == StreamOutcome::kFailed ? LogLevel::kError : LogLevel::kInfo, line, fields);
   };
   RunReport report;
   Status started = ExecuteSync(config, destination, hooks, report);
@@ -309,6 +289,27 @@ int SyncWithConfig(const Config& config, bool quiet, RunReport* report_out,
     LogError(
         "interrupted: the open stream was rolled back; every stream committed before it is "
         "kept. Run the same command again to finish.");
+  }
+  if (GetLogFormat() == LogFormat::kJson) {
+    // The run as one log line a log reader can act on; the text format has the summary for it.
+    LogFields fields = {{"event", std::string("run_done")},
+                        {"outcome", report.StatusName()},
+                        {"exit_code", static_cast<int64_t>(report.ExitCode())},
+                        {"destination", DescribeDestination(config.destination)}};
+    if (report.run_id) {
+      fields.push_back({"run_id", *report.run_id});
+    }
+    int64_t rows = 0;
+    int64_t requests = 0;
+    for (const auto& s : report.streams) {
+      rows += s.selected ? s.rows_written : 0;
+      requests += s.selected ? s.requests.requests : 0;
+    }
+    fields.push_back({"rows", rows});
+    fields.push_back({"requests", requests});
+    fields.push_back({"wall_ms", report.WallMs()});
+    Log(report.ExitCode() == kExitOk ? LogLevel::kInfo : LogLevel::kError,
+        "run " + report.StatusName(), fields);
   }
   if (!quiet && (report.fatal.ok() || report.fatal.code() == StatusCode::kInterrupted)) {
     std::cout << FormatSummary(report) << "destination: " << DescribeDestination(config.destination)
@@ -360,13 +361,36 @@ int RunCheck(const ConfigFlags& flags) {
   }
   const Status writable = (*destination)->Verify();
   const std::string& token = config->api_token;
-  std::cout << "token:  "
-            << (token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****"))
-            << "\nregion: " << config->region << "\nhost:   " << config->api_url
-            << "\ndest:   " << DescribeDestination(config->destination) << ": "
-            << (writable.ok() ? std::string("ok") : "error: " + MaskSecrets(writable.message()))
-            << "\n\n"
-            << std::flush;
+  const std::string masked_token =
+      token.size() >= 16 ? "****" + token.substr(token.size() - 4) : std::string("****");
+  const std::string dest_verdict =
+      writable.ok() ? std::string("ok") : "error: " + MaskSecrets(writable.message());
+  // With --log-format json every verdict is one JSON object a line, its facts as keys.
+  const bool json = GetLogFormat() == LogFormat::kJson;
+  auto json_line = [](LogLevel level, std::string_view message, const LogFields& fields) {
+    std::cout << FormatJsonLogLine(FormatRfc3339Millis(SystemClock::Instance().Now()), level,
+                                   MaskSecrets(message), fields)
+              << "\n";
+  };
+  if (json) {
+    json_line(LogLevel::kInfo, "connection",
+              {{"event", std::string("check")},
+               {"token", masked_token},
+               {"region", config->region},
+               {"host", config->api_url}});
+    json_line(writable.ok() ? LogLevel::kInfo : LogLevel::kError, "destination: " + dest_verdict,
+              {{"event", std::string("check")},
+               {"destination", DescribeDestination(config->destination)},
+               {"outcome", std::string(writable.ok() ? "ok" : "error")},
+               {"detail", writable.ok() ? std::string() : MaskSecrets(writable.message())}});
+    std::cout << std::flush;
+  } else {
+    std::cout << "token:  " << masked_token << "\nregion: " << config->region
+              << "\nhost:   " << config->api_url
+              << "\ndest:   " << DescribeDestination(config->destination) << ": " << dest_verdict
+              << "\n\n"
+              << std::flush;
+  }
   CheckOptions options;
   options.streams = config->streams;
   options.delivery_window_minutes = config->delivery_window_minutes;
@@ -377,16 +401,27 @@ int RunCheck(const ConfigFlags& flags) {
     return kExitAuth;
   }
   int code = writable.ok() ? kExitOk : MeaningOf(writable.code()).exit_code;
-  std::cout << Pad("stream", 38) << "status\n";
+  if (!json) {
+    std::cout << PadColumn("stream", 38) << "status\n";
+  }
   for (const auto& s : report.streams) {
-    std::cout << Pad(s.name, 38) << s.outcome;
+    if (s.outcome == "error") {
+      code = kExitStreamFailed;
+    }
+    if (json) {
+      json_line(s.outcome == "error" ? LogLevel::kError : LogLevel::kInfo,
+                s.name + ": " + s.outcome,
+                {{"event", std::string("check")},
+                 {"stream", s.name},
+                 {"outcome", s.outcome},
+                 {"detail", MaskSecrets(s.detail)}});
+      continue;
+    }
+    std::cout << PadColumn(s.name, 38) << s.outcome;
     if (!s.detail.empty()) {
       std::cout << ": " << MaskSecrets(s.detail);
     }
     std::cout << "\n";
-    if (s.outcome == "error") {
-      code = kExitStreamFailed;
-    }
   }
   std::cout << std::flush;
   return code;

@@ -65,7 +65,4 @@ int RunDiscover();
 /// What a run that stopped early kept: "Nothing was written." or the committed streams.
 std::string DescribeCommitted(const RunReport& report);
 
-/// The per-stream summary table printed after a sync.
-std::string FormatSummary(const RunReport& report);
-
 }  // namespace segsync

@@ -36,6 +36,10 @@ class FullRefreshDestination final : public Destination {
   }
   void AbortStream() override { inner_.AbortStream(); }
   Status RecordRun(const RunRecord& run) override { return inner_.RecordRun(run); }
+  std::optional<int64_t> LastRunId() const override { return inner_.LastRunId(); }
+  std::optional<HistoryCounts> LastHistoryCounts() const override {
+    return inner_.LastHistoryCounts();
+  }
   Status Verify() override { return inner_.Verify(); }
 
  private:

@@ -58,6 +58,11 @@ void SetLogFormat(LogFormat format) {
   State().format = format;
 }
 
+LogFormat GetLogFormat() {
+  std::lock_guard lock(State().mu);
+  return State().format;
+}
+
 void RegisterSecret(std::string_view secret) {
   // Very short secrets would mask ordinary words; a real token is long.
   if (secret.size() < 4) {
@@ -88,7 +93,27 @@ std::string MaskSecrets(std::string_view text) {
   return out;
 }
 
-void Log(LogLevel level, std::string_view message) {
+std::string FormatJsonLogLine(std::string_view time, LogLevel level, std::string_view message,
+                              const LogFields& fields) {
+  JsonWriter w;
+  w.BeginObject().Key("time").String(time).Key("level").String(LevelName(level));
+  w.Key("message").String(message);
+  for (const auto& field : fields) {
+    if (field.key == "time" || field.key == "level" || field.key == "message") {
+      continue;  // the line's own keys are never overwritten
+    }
+    w.Key(field.key);
+    if (const auto* number = std::get_if<int64_t>(&field.value)) {
+      w.Int(*number);
+    } else {
+      w.String(MaskSecrets(std::get<std::string>(field.value)));
+    }
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+void Log(LogLevel level, std::string_view message, const LogFields& fields) {
   LogFormat format = LogFormat::kText;
   {
     std::lock_guard lock(State().mu);
@@ -102,16 +127,8 @@ void Log(LogLevel level, std::string_view message) {
   const std::string masked = MaskSecrets(message);
   std::string line;
   if (format == LogFormat::kJson) {
-    JsonWriter w;
-    w.BeginObject()
-        .Key("time")
-        .String(FormatRfc3339Millis(SystemClock::Instance().Now()))
-        .Key("level")
-        .String(LevelName(level))
-        .Key("message")
-        .String(masked)
-        .EndObject();
-    line = w.Take();
+    line = FormatJsonLogLine(FormatRfc3339Millis(SystemClock::Instance().Now()), level, masked,
+                             fields);
   } else {
     line = "segsync: ";
     if (level == LogLevel::kWarn) {

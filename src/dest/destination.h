@@ -30,6 +30,13 @@ struct StreamCommit {
 };
 
 /// One row of _segsync_runs.
+/// What one commit did to the stream's `<stream>_history`: versions closed (a row changed or
+/// gone) and opened (a row new, changed or back).
+struct HistoryCounts {
+  int64_t closed = 0;
+  int64_t opened = 0;
+};
+
 struct RunRecord {
   std::string started_at;
   std::string ended_at;
@@ -56,6 +63,10 @@ class Destination {
   virtual void AbortStream() = 0;
   /// Append one row to _segsync_runs (its own transaction).
   virtual Status RecordRun(const RunRecord& run) = 0;
+  /// The `_segsync_runs.run_id` the last RecordRun wrote, where the destination numbers runs.
+  virtual std::optional<int64_t> LastRunId() const { return std::nullopt; }
+  /// What the last CommitStream did to the history, where it keeps one and that commit wrote it.
+  virtual std::optional<HistoryCounts> LastHistoryCounts() const { return std::nullopt; }
   /// Check, before anything is read, that a sync could write here: reachable, writable, allowed
   /// to create tables. Creates nothing, so `check` leaves no trace.
   virtual Status Verify() { return Status::Ok(); }

@@ -10,6 +10,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -424,6 +425,7 @@ Result<int64_t> PostgresDestination::CommitStream(const StreamCommit& commit) {
   if (!stream_) {
     return Status::Internal("a commit was requested with no stream open");
   }
+  last_history_.reset();
   Result<int64_t> marked = FinishStream(commit);
   if (!marked.ok()) {
     AbortStream();
@@ -527,6 +529,7 @@ Status PostgresDestination::UpdateHistory(const std::string& now) {
     std::from_chars(tuples, tuples + std::strlen(tuples), counts[step++]);
   }
   LogHistory(stream_->name, counts[0], counts[1], began);
+  last_history_ = HistoryCounts{counts[0], counts[1]};
   return Status::Ok();
 }
 
@@ -614,14 +617,16 @@ Status PostgresDestination::RecordRun(const RunRecord& run) {
     status = EnsureBookkeeping();
   }
   if (status.ok()) {
-    status = connection_
-                 .Execute("INSERT INTO " + quoted_schema_ +
-                              "._segsync_runs (started_at, ended_at, status, streams) VALUES "
-                              "($1::timestamptz, $2::timestamptz, $3, $4::jsonb)",
-                          "recording the run in table _segsync_runs",
-                          {or_null(run.started_at), or_null(run.ended_at), run.status,
-                           or_null(run.streams_json)})
-                 .status();
+    auto inserted = connection_.Execute(
+        "INSERT INTO " + quoted_schema_ +
+            "._segsync_runs (started_at, ended_at, status, streams) VALUES "
+            "($1::timestamptz, $2::timestamptz, $3, $4::jsonb) RETURNING run_id",
+        "recording the run in table _segsync_runs",
+        {or_null(run.started_at), or_null(run.ended_at), run.status, or_null(run.streams_json)});
+    status = inserted.status();
+    if (status.ok() && PQntuples(inserted->get()) == 1) {
+      last_run_id_ = std::strtoll(PQgetvalue(inserted->get(), 0, 0), nullptr, 10);
+    }
   }
   if (status.ok()) {
     status = connection_.Execute("COMMIT", "committing the run to table _segsync_runs").status();

@@ -52,6 +52,8 @@ class PostgresDestination final : public Destination {
   Result<int64_t> CommitStream(const StreamCommit& commit) override;
   void AbortStream() override;
   Status RecordRun(const RunRecord& run) override;
+  std::optional<int64_t> LastRunId() const override { return last_run_id_; }
+  std::optional<HistoryCounts> LastHistoryCounts() const override { return last_history_; }
   /// Connect, then check the role may create tables in the schema (or the schema in the
   /// database), unless the bookkeeping tables are already there. Creates nothing.
   Status Verify() override;
@@ -125,6 +127,8 @@ class PostgresDestination final : public Destination {
   std::vector<std::string> cells_;
   std::vector<bool> cell_set_;
   std::string key_scratch_;
+  std::optional<int64_t> last_run_id_;
+  std::optional<HistoryCounts> last_history_;  // of the last commit
 };
 
 }  // namespace segsync

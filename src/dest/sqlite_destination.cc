@@ -353,6 +353,7 @@ Result<int64_t> SqliteDestination::CommitStream(const StreamCommit& commit) {
   if (!stream_) {
     return Status::Internal("a commit was requested with no stream open");
   }
+  last_history_.reset();
   Result<int64_t> marked = FinishStream(commit);
   if (!marked.ok()) {
     AbortStream();
@@ -463,6 +464,7 @@ Status SqliteDestination::UpdateHistory(const std::string& now) {
     counts[step++] = sqlite3_changes64(db_.get());
   }
   LogHistory(stream_->name, counts[0], counts[1], began);
+  last_history_ = HistoryCounts{counts[0], counts[1]};
   return Status::Ok();
 }
 
@@ -506,6 +508,7 @@ Status SqliteDestination::RecordRun(const RunRecord& run) {
   if (sqlite3_step(insert.get()) != SQLITE_DONE) {
     return Error(what);
   }
+  last_run_id_ = sqlite3_last_insert_rowid(db_.get());  // run_id is the rowid
   return Status::Ok();
 }
 

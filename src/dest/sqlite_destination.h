@@ -36,6 +36,8 @@ class SqliteDestination final : public Destination {
   Result<int64_t> CommitStream(const StreamCommit& commit) override;
   void AbortStream() override;
   Status RecordRun(const RunRecord& run) override;
+  std::optional<int64_t> LastRunId() const override { return last_run_id_; }
+  std::optional<HistoryCounts> LastHistoryCounts() const override { return last_history_; }
   /// The directory exists and is writable; an existing file is an SQLite database this user may
   /// write. Opens nothing.
   Status Verify() override;
@@ -83,6 +85,8 @@ class SqliteDestination final : public Destination {
   // Per-record scratch, kept across records to avoid allocations: whether each primary-key
   // column got a non-null value.
   std::vector<bool> key_present_;
+  std::optional<int64_t> last_run_id_;
+  std::optional<HistoryCounts> last_history_;  // of the last commit
 };
 
 /// The `application_id` in the header of the SQLite file at `path` (offset 68, big-endian), or

@@ -75,6 +75,7 @@ struct SyncEngine::StreamTask {
   std::vector<Record> keys;
   UnixMillis began = 0;          // partitions built: the read's start, as the API sees it
   UnixMillis first_request = 0;  // a worker first took one of its partitions
+  int64_t partitions_read = 0;   // for progress
   bool reported = false;
 
   explicit StreamTask(const StreamSpec& s) : spec(s) {}
@@ -239,6 +240,7 @@ RunReport SyncEngine::Run() {
     if (!recorded.ok()) {
       LogError("could not record the run in _segsync_runs: " + recorded.message());
     }
+    run.run_id = recorded.ok() ? destination_.LastRunId() : std::nullopt;
   }
   return run;
 }
@@ -365,6 +367,8 @@ void SyncEngine::FinishPartition(StreamTask& task, size_t partition, const Statu
   --task.active;
   if (paused && status.ok()) {
     task.paused.push_back(partition);
+  } else if (status.ok()) {
+    ++task.partitions_read;
   } else if (!status.ok() && task.read_status.ok()) {
     task.read_status = status;
     // What was read ahead for a failed stream is of no use.
@@ -511,6 +515,16 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
         std::unique_lock lock(mu_);
         changed_.wait(lock, [&] { return !task.queue.empty() || task.read_done || stop_; });
         run.report.requests = task.requests;
+        run.report.partitions = static_cast<int64_t>(task.partitions.size());
+        run.report.partitions_read = task.partitions_read;
+        run.report.reading_ahead.clear();
+        for (const auto& other : tasks_) {
+          if (other.get() != &task && other->active > 0 && other->selected) {
+            run.report.reading_ahead.push_back({std::string(other->spec.name),
+                                                other->partitions_read,
+                                                static_cast<int64_t>(other->partitions.size())});
+          }
+        }
         if (!task.queue.empty()) {
           slice = std::move(task.queue.front());
           task.queue.pop_front();
@@ -545,6 +559,7 @@ StreamReport SyncEngine::WriteTask(StreamTask& task) {
       status = Commit(run, run.read_started_text);
     }
     report = run.report;  // its name and selection were set above
+    report.reading_ahead.clear();
   }
   {
     std::lock_guard lock(mu_);
@@ -607,6 +622,11 @@ Status SyncEngine::Commit(StreamRun& run, const std::string& read_started_text) 
     commit.state = StateWithBookmark(run.bookmark.text());
   }
   SEGSYNC_ASSIGN_OR_RETURN(run.report.rows_deleted, destination_.CommitStream(commit));
+  if (const auto history = destination_.LastHistoryCounts()) {
+    // A version is closed for each row changed or gone, opened for each row new, changed or back.
+    run.report.rows_updated = std::max<int64_t>(0, history->closed - run.report.rows_deleted);
+    run.report.rows_added = std::max<int64_t>(0, history->opened - run.report.rows_updated);
+  }
   return Status::Ok();
 }
 
@@ -634,6 +654,9 @@ Status SyncEngine::BuildPartitions(StreamTask& task) {
 
 Status SyncEngine::Accept(StreamRun& run, Slice slice) {
   run.extracted_at = FormatRfc3339Millis(clock_.Now());
+  if (slice.total_entries >= 0 && run.report.partitions == 1) {
+    run.report.total_entries = slice.total_entries;
+  }
   for (Record& record : slice.records) {
     if (run.spec.mode == SyncMode::kIncremental) {
       run.bookmark.Advance(record, run.spec.cursor_field);

@@ -148,6 +148,7 @@ Status StreamReader::ReadPages(const Partition& partition, ChainProgress& progre
       ahead = std::async(std::launch::async, fetch, *next, other, &ahead_stats);
     }
     Slice slice;
+    slice.total_entries = TotalEntries(data).value_or(-1);
     if (page->split) {
       ChainProgress::PendingPage split_page{std::move(page->body), std::move(page->items), 0,
                                             !next.has_value()};

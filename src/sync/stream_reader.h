@@ -27,6 +27,7 @@ struct Slice {
   std::vector<Record> records;
   size_t bytes = 0;  // roughly, in memory
   bool page_done = false;
+  int64_t total_entries = -1;  // the page's `pagination.totalEntries`, where it says (progress)
 };
 /// Takes a slice of a page's records (`page_done` marks the page's last slice).
 using PageSink = std::function<Status(Slice)>;

@@ -220,7 +220,7 @@ class MessagesTest(unittest.TestCase):
             self.assertEqual(result.returncode, 1, result.stderr)
             self.assertIn("sources: failed, 0 rows", result.stderr)
             self.assertIn("sources  ", result.stdout)
-            self.assertRegex(result.stdout, r"sources\s+0\s+0\s+")
+            self.assertRegex(result.stdout, r"sources\s+0\s+0\s+0\s+")  # rows, changed, deleted
 
 
 class ValuesTest(unittest.TestCase):

@@ -101,12 +101,17 @@ class SqliteUriForms(unittest.TestCase):
             self.assertEqual(result.returncode, 0, result.stderr)
             lines = result.stdout.splitlines()
             self.assertTrue(lines[-1].startswith("destination: SQLite file "), lines)
-            total = lines[-2].split()
-            streams = [line.split() for line in lines[1:-2]]
+            at_total = next(i for i, line in enumerate(lines) if line.startswith("total "))
+            total = lines[at_total].split()
+            streams = [line.split() for line in lines[1:at_total]]
             self.assertEqual(total[0], "total")
-            for column in (1, 2, 3, 4):
+            # rows, changed, deleted, requests, retries: the streams' sums.
+            for column in (1, 2, 3, 4, 5):
                 self.assertEqual(int(total[column]), sum(int(r[column]) for r in streams))
-            self.assertEqual(total[6:], [f"{len(streams)}", "ok"])
+            self.assertEqual(total[7:], ["ok"])
+            # The run line: how many streams ended each way.
+            self.assertRegex(lines[-2], rf"^run \d+: ok in \d+\.\ds, {len(streams)} streams: "
+                                        rf"{len(streams)} ok$")
 
     def test_the_host_form_is_refused_with_the_forms_to_use(self):
         with h.TempDir() as d:

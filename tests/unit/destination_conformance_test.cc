@@ -870,6 +870,50 @@ TYPED_TEST(DestinationConformanceTest, RecordRunAppendsOneEntryPerRun) {
   }
 }
 
+TYPED_TEST(DestinationConformanceTest, RunIdsAndHistoryCountsAreReportedWhereKept) {
+  RunRecord run;
+  run.started_at = kT1;
+  run.ended_at = kT2;
+  run.status = "ok";
+  ASSERT_OK(this->destination_->RecordRun(run));
+  const std::optional<int64_t> first = this->destination_->LastRunId();
+  ASSERT_OK(this->destination_->RecordRun(run));
+  const std::optional<int64_t> second = this->destination_->LastRunId();
+
+  // A complete read of two rows, then of one changed and one gone.
+  StreamCommit complete;
+  complete.mark_deleted_before = kT2;
+  complete.now = kT2;
+  this->Sync(SourcesTable(),
+             {MakeRecord({{"id", S("a")}, {"name", S("A")}}),
+              MakeRecord({{"id", S("b")}, {"name", S("B")}})},
+             kT2, complete);
+  const std::optional<HistoryCounts> added = this->destination_->LastHistoryCounts();
+  complete.mark_deleted_before = kT3;
+  complete.now = kT3;
+  const int64_t deleted =
+      this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}, {"name", S("A2")}})}, kT3, complete);
+  const std::optional<HistoryCounts> changed = this->destination_->LastHistoryCounts();
+  // An incomplete read writes no history.
+  this->Sync(SourcesTable(), {MakeRecord({{"id", S("a")}, {"name", S("A3")}})}, kT3);
+  const std::optional<HistoryCounts> none = this->destination_->LastHistoryCounts();
+
+  if constexpr (TestFixture::kCaps.marks_deletions) {
+    ASSERT_TRUE(first.has_value() && second.has_value());
+    EXPECT_EQ(*second, *first + 1);
+    ASSERT_TRUE(added.has_value() && changed.has_value());
+    EXPECT_EQ(added->closed, 0);
+    EXPECT_EQ(added->opened, 2);
+    EXPECT_EQ(deleted, 1);
+    EXPECT_EQ(changed->closed, 2);  // a changed, b gone
+    EXPECT_EQ(changed->opened, 1);  // a's new version
+    EXPECT_FALSE(none.has_value());
+  } else {
+    EXPECT_FALSE(first.has_value() || second.has_value());
+    EXPECT_FALSE(added.has_value() || changed.has_value());
+  }
+}
+
 TYPED_TEST(DestinationConformanceTest, RecordWithoutItsPrimaryKeyIsAnErrorNamingStreamAndKey) {
   ASSERT_OK(this->destination_->BeginStream(SourcesTable()));
   const Status missing = this->destination_->Write({MakeRecord({{"name", S("no id")}})}, kT1);

@@ -82,6 +82,42 @@ TEST(Engine, FollowsEveryCursorAtTheLargestPageSize) {
   EXPECT_EQ(h.http.sent()[0].headers[0].second, "Bearer tok-secret");
 }
 
+TEST(Engine, ProgressCarriesTheListTotalAndThePartitionsRead) {
+  Harness h;
+  h.http.Expect(std::string(kBase) + "/sources?pagination.count=1000", 200,
+                R"({"data":{"sources":[{"id":"s1","slug":"a"}],)"
+                R"("pagination":{"current":"MA==","next":"MQ==","totalEntries":2}}})");
+  h.http.Expect(std::string(kBase) + "/sources?pagination.count=1000&pagination.cursor=MQ%3D%3D",
+                200,
+                R"({"data":{"sources":[{"id":"s2","slug":"b"}],)"
+                R"("pagination":{"current":"MQ==","totalEntries":2}}})");
+  for (const char* id : {"s1", "s2"}) {
+    h.http.Expect(
+        std::string(kBase) + "/sources/" + id + "/connected-warehouses?pagination.count=1000", 200,
+        Page("warehouses", R"({"id":"w1","enabled":true})"));
+  }
+  std::vector<StreamReport> pages;
+  h.hook = [&pages](SyncEngine& engine) {
+    engine.OnPage([&pages](const StreamReport& s) { pages.push_back(s); });
+  };
+  RunReport run = h.Run({"sources", "source_connected_warehouses"});
+  ASSERT_EQ(run.ExitCode(), 0);
+  std::vector<std::string> seen;
+  seen.reserve(pages.size());
+  for (const auto& s : pages) {
+    seen.push_back(s.name + " " + std::to_string(s.rows_written) + "/" +
+                   std::to_string(s.total_entries) + " " + std::to_string(s.partitions));
+  }
+  // A list knows its total from its first page; a stream per parent has one partition each.
+  EXPECT_EQ(seen[0], "sources 1/2 1");
+  EXPECT_EQ(seen[1], "sources 2/2 1");
+  ASSERT_EQ(pages.size(), 4u);
+  EXPECT_EQ(pages[3].name, "source_connected_warehouses");
+  EXPECT_EQ(pages[3].total_entries, -1);  // per-parent totals do not add up to the stream's
+  EXPECT_EQ(pages[3].partitions, 2);
+  EXPECT_LE(pages[3].partitions_read, 2);
+}
+
 TEST(Engine, ARepeatedCursorFailsTheStreamInsteadOfLooping) {
   Harness h;
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
