@@ -185,8 +185,13 @@ class Summary(unittest.TestCase):
         self.assertIn("transformations needs", result.stdout)
         # The API's own text for each is not repeated, in the summary or in the stream lines.
         self.assertNotIn("Forbidden", result.stdout + result.stderr)
-        self.assertRegex(result.stdout, r"\nrun \d+: ok in \d+\.\ds, 18 streams: "
-                                        r"2 not_entitled, 16 ok\n")
+        gated = {"transformations", "audit_events", "tracking_plans", "tracking_plan_rules",
+                 "tracking_plan_sources", "destination_filters"}  # Team plan, no Protocols
+        self.assertEqual({name for name, r in rows.items() if r[-1] == "not_entitled"}, gated)
+        gated = len(gated)
+        self.assertRegex(result.stdout, rf"\nrun \d+: ok in \d+\.\ds, {len(h.su.STREAMS)} "
+                                        rf"streams: {gated} not_entitled, "
+                                        rf"{len(h.su.STREAMS) - gated} ok\n")
 
 
 class JsonLogs(unittest.TestCase):
