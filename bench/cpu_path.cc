@@ -98,6 +98,9 @@ int PrintStreams() {
     WriteBindings(w, "path_from_parent", spec.path_from_parent);
     WriteBindings(w, "query_from_parent", spec.query_from_parent);
     WriteBindings(w, "inject_from_parent", spec.inject_from_parent);
+    w.Key("fan_out_values").Int(static_cast<int64_t>(spec.fan_out.values.size()));
+    w.Key("day_window_days").Int(spec.day_window_days);
+    w.Key("max_parallel_partitions").Int(spec.max_parallel_partitions);
     w.EndObject();
   }
   w.EndArray();
