@@ -147,8 +147,9 @@ TEST(Partitions, DayWindowsCoverTheRangeWithoutGapsOrOverlapsWithinTheLimit) {
   const StreamSpec& spec = *FindStream("event_volume_daily");
   EXPECT_EQ(spec.partitioning, Partitioning::kDayWindows);
   PartitionOptions options;
-  options.start_date = *ParseStartDate("2026-01-15") + 5 * 3'600'000;  // its day counts whole
-  const UnixMillis tomorrow = kNow + 12 * 3'600'000;
+  options.start_date =
+      *ParseStartDate("2026-01-15") + int64_t{5} * 3'600'000;  // its day counts whole
+  const UnixMillis tomorrow = kNow + int64_t{12} * 3'600'000;
   ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, std::nullopt, kNow, options));
   const auto windows = Windows(plan);
   ASSERT_FALSE(windows.empty());
@@ -176,7 +177,7 @@ TEST(Partitions, DayWindowsStartAgainAtTheBookmarksDaySoTheLastDayIsReRead) {
   const StreamSpec& spec = *FindStream("event_volume_daily");
   PartitionOptions options;
   options.start_date = *ParseStartDate("2025-01-01");
-  const UnixMillis today = kNow - 12 * 3'600'000;
+  const UnixMillis today = kNow - int64_t{12} * 3'600'000;
   ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, today, kNow, options));
   EXPECT_EQ(Windows(plan), (std::vector<std::pair<UnixMillis, UnixMillis>>{{today, today + kDay}}));
   ASSERT_OK_AND_ASSIGN(auto two, PlanPartitions(spec, nullptr, today - kDay + 5, today, options));
