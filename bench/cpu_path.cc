@@ -310,8 +310,8 @@ Status LoadStream(const StreamSpec& spec, const std::vector<Page>& pages, Destin
   }
   StreamCommit commit;
   commit.now = FormatRfc3339Millis(SystemClock::Instance().Now());
-  if (spec.mode == SyncMode::kFullTable) {
-    commit.mark_deleted_before = read_started;
+  if (spec.mode == SyncMode::kFullTable && table.track_deletions) {
+    commit.mark_deleted_before = read_started;  // not for a log (warehouse_syncs)
   } else if (!max_cursor_text.empty()) {
     JsonWriter state;
     state.BeginObject().Key("bookmark").String(max_cursor_text).EndObject();
