@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <new>
+#include <new>
 #include <thread>
 #include <utility>
 
@@ -473,8 +475,17 @@ void SyncEngine::WorkerLoop(size_t worker) {
     };
     bool paused = false;
     const StreamReader reader(run.spec, run.builder, run.injected_constants, reader_options);
-    Status status = reader.Read(task->partitions[index], task->progress[index], client, parser,
-                                stats, sink, should_pause, &paused);
+    Status status;
+    try {
+      status = reader.Read(task->partitions[index], task->progress[index], client, parser, stats,
+                           sink, should_pause, &paused);
+    } catch (const std::bad_alloc&) {
+      // Out of memory in a worker fails its stream like any other failure (an exception leaving
+      // a thread would abort the process, with no summary and no run record).
+      status = Status(StatusCode::kInternal,
+                      "out of memory reading " + std::string(run.spec.name) +
+                          "; raise the memory limit of this process or lower max_concurrency");
+    }
     std::lock_guard lock(mu_);
     AddStats(task->requests, stats, published);
     if (!task->progress[index].warning.empty()) {
