@@ -7,7 +7,6 @@
 #include <deque>
 #include <mutex>
 #include <new>
-#include <new>
 #include <thread>
 #include <utility>
 
