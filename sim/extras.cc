@@ -354,9 +354,8 @@ void GenerateFilters(Workspace& ws, const ScaleSpec& scale, UnixMillis now) {
   }
 }
 
-void GenerateModels(Workspace& ws, const ScaleSpec& scale, const std::vector<SourceBrief>& sources,
-                    UnixMillis now) {
-  (void)now;
+void GenerateModels(Workspace& ws, const ScaleSpec& scale,
+                    const std::vector<SourceBrief>& sources) {
   if (sources.empty()) {
     return;
   }
@@ -642,7 +641,7 @@ void GenerateExtras(Workspace& ws, const ScaleSpec& scale, const std::vector<Sou
   GenerateFunctions(ws, scale, now);
   GenerateLabels(ws, scale);
   GenerateFilters(ws, scale, now);
-  GenerateModels(ws, scale, sources, now);
+  GenerateModels(ws, scale, sources);
   GenerateRoles(ws, scale);
   GenerateGroupUsers(ws, scale, users);
   GenerateSyncs(ws, scale, now);
