@@ -15,8 +15,49 @@ bool IsNumberChar(char c) {
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+/// Whether `token` is a number as JSON's grammar spells one: -?(0|[1-9][0-9]*)(.[0-9]+)?
+/// ([eE][+-]?[0-9]+)?. Only such a token may be quoted, or unquoted again: anything else was
+/// not a number the API wrote.
+bool IsJsonNumber(std::string_view token) {
+  size_t at = 0;
+  const auto digits = [&] {
+    const size_t start = at;
+    while (at < token.size() && token[at] >= '0' && token[at] <= '9') {
+      ++at;
+    }
+    return at > start;
+  };
+  if (at < token.size() && token[at] == '-') {
+    ++at;
+  }
+  if (at < token.size() && token[at] == '0') {
+    ++at;
+  } else if (!digits()) {
+    return false;
+  }
+  if (at < token.size() && token[at] == '.') {
+    ++at;
+    if (!digits()) {
+      return false;
+    }
+  }
+  if (at < token.size() && (token[at] == 'e' || token[at] == 'E')) {
+    ++at;
+    if (at < token.size() && (token[at] == '+' || token[at] == '-')) {
+      ++at;
+    }
+    if (!digits()) {
+      return false;
+    }
+  }
+  return at == token.size();
+}
+
 /// Whether simdjson holds this number token in none of its types.
 bool Outsized(std::string_view token) {
+  if (!IsJsonNumber(token)) {
+    return false;
+  }
   const char* begin = token.data();
   const char* end = token.data() + token.size();
   if (token.find_first_of(".eE") == std::string_view::npos) {
@@ -136,6 +177,17 @@ simdjson::error_code ParseKeepingNumbers(simdjson::dom::parser& parser, Response
   return parser.parse(body.data(), body.size(), false).get(out);
 }
 
+std::optional<std::string_view> OutsizedNumberIn(std::string_view text) {
+  if (!text.starts_with(kOutsizedNumberPrefix)) {
+    return std::nullopt;
+  }
+  text.remove_prefix(kOutsizedNumberPrefix.size());
+  if (!Outsized(text)) {
+    return std::nullopt;  // a string the API sent that only looks like our marker
+  }
+  return text;
+}
+
 std::string RestoreOutsizedNumbers(std::string json) {
   size_t at = 0;
   while ((at = json.find(kOutsizedNumberJsonPrefix, at)) != std::string::npos) {
@@ -144,7 +196,12 @@ std::string RestoreOutsizedNumbers(std::string json) {
     if (close == std::string::npos) {
       break;
     }
-    json.replace(at, close + 1 - at, json.substr(begin, close - begin));
+    // Only a marker we wrote is unquoted: an API string that happens to start with the prefix
+    // (`"\u0000segsync-number:}"`) stays a string, so the JSON stays JSON.
+    const std::string token = json.substr(begin, close - begin);
+    if (Outsized(token)) {
+      json.replace(at, close + 1 - at, token);
+    }
     ++at;
   }
   return json;

@@ -14,7 +14,9 @@ namespace segsync {
 
 /// A string value that stands for a number no native type holds (beyond 64-bit integers, or
 /// beyond a double such as 1e400): this prefix, then the number exactly as the API wrote it. The
-/// NUL that opens it cannot come from the API as is: JSON must escape it.
+/// API can send the same string (`"\u0000segsync-number:..."`), so a marker counts only when an
+/// outsized number in JSON's grammar follows it: any other such string is kept as sent, and
+/// output stays valid JSON whatever the API sends.
 inline constexpr std::string_view kOutsizedNumberPrefix{"\0segsync-number:", 16};
 /// The same prefix as JSON text writes it (simdjson::to_string escapes the NUL so).
 inline constexpr std::string_view kOutsizedNumberJsonPrefix = "\"\\u0000segsync-number:";
@@ -31,6 +33,9 @@ simdjson::error_code ParseKeepingNumbers(simdjson::dom::parser& parser, std::str
 /// The same for a response body, parsed in place unless a number had to be quoted.
 simdjson::error_code ParseKeepingNumbers(simdjson::dom::parser& parser, ResponseBody& body,
                                          simdjson::dom::element& out);
+
+/// The number a decoded string value stands for, when it is a marker (see kOutsizedNumberPrefix).
+std::optional<std::string_view> OutsizedNumberIn(std::string_view text);
 
 /// JSON text back as the API wrote it: every quoted outsized number unquoted again.
 std::string RestoreOutsizedNumbers(std::string json);

@@ -44,12 +44,9 @@ Value ValueFromJson(simdjson::dom::element value) {
     case simdjson::dom::element_type::DOUBLE:
       return Value::Double(value.get_double().value_unsafe());
     case simdjson::dom::element_type::STRING: {
-      std::string_view text = value.get_string().value_unsafe();
-      if (text.starts_with(kOutsizedNumberPrefix)) {
-        // A number no native type holds (src/api/json_faults.h): its digits, exactly, as text.
-        text.remove_prefix(kOutsizedNumberPrefix.size());
-      }
-      return Value::String(std::string(text));
+      const std::string_view text = value.get_string().value_unsafe();
+      // A number no native type holds (src/api/json_faults.h): its digits, exactly, as text.
+      return Value::String(std::string(OutsizedNumberIn(text).value_or(text)));
     }
     case simdjson::dom::element_type::ARRAY:
     case simdjson::dom::element_type::OBJECT: {

@@ -45,6 +45,29 @@ TEST(JsonFaults, OrdinaryJsonIsParsedUnchanged) {
   EXPECT_EQ(text, R"({"a":"\u0000segsync-number:1"})");
 }
 
+TEST(JsonFaults, AnApiStringThatLooksLikeTheMarkerIsKeptAsSent) {
+  simdjson::dom::parser parser;
+  // Found by the api_page fuzz target: the marker's prefix followed by text that is not a number
+  // was unquoted into the record's JSON, which then did not parse.
+  std::string text =
+      R"({"name":"\u0000segsync-number:x","settings":{"a":"\u0000segsync-number:}","b":[1]}})";
+  simdjson::dom::element doc;
+  ASSERT_EQ(ParseKeepingNumbers(parser, text, doc), simdjson::SUCCESS);
+  const Value name = ValueFromJson(doc["name"].value());
+  EXPECT_EQ(name.text, std::string("\0segsync-number:x", 17));
+  const Value settings = ValueFromJson(doc["settings"].value());
+  EXPECT_EQ(settings.text, R"({"a":"\u0000segsync-number:}","b":[1]})");
+  simdjson::dom::element reparsed;
+  std::string json = settings.text;
+  EXPECT_EQ(ParseKeepingNumbers(parser, json, reparsed), simdjson::SUCCESS);
+}
+
+TEST(JsonFaults, OnlyJsonNumbersAreQuoted) {
+  // `--5` is not JSON: quoting it would make an invalid body look valid.
+  EXPECT_FALSE(QuoteOutsizedNumbers(R"({"a":--5,"b":1-2})"));
+  EXPECT_FALSE(QuoteOutsizedNumbers(R"({"a":01234567890123456789012})"));
+}
+
 TEST(JsonFaults, TextFaultsNameTheirField) {
   EXPECT_EQ(DescribeTextFault(R"({"id":"x","name":"a \ud800 b"})"),
             R"(a lone surrogate escape \ud800 in field "name")");
