@@ -69,6 +69,8 @@ class SegmentClient {
                           const SplitOptions& split);
 
   const ClientOptions& options() const { return options_; }
+  /// The budget this client shares with the others of its run.
+  RateLimitPacer& pacer() const { return pacer_; }
   /// Whether any request of this client got an HTTP answer (the API is reachable).
   bool reached_api() const { return reached_api_; }
 

@@ -150,10 +150,10 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
           budget.remaining = in_flight + 1;
         }
       } else if (budget.next_start > static_cast<double>(now) && !declared_.contains(pattern)) {
-        // Spread over the window. Not for an endpoint with its own documented limit: one worker
-        // at a time reads it (StreamSpec::max_parallel_partitions), so nothing else is in flight
-        // there, the Remaining it shows is exact, and spreading would only slow a short read
-        // (a year of event volume is 27 requests: 27 s spread at 60 a minute).
+        // Spread over the window. Not for an endpoint with its own documented limit: once the
+        // limit binds one worker at a time reads it (StreamSpec::max_parallel_partitions), so
+        // the Remaining it shows is exact, and spreading would only slow a short read (a year
+        // of event volume is 27 requests: 27 s spread at 60 a minute).
         wait = static_cast<int64_t>(std::ceil(budget.next_start - static_cast<double>(now)));
       }
       if (wait <= 0) {
@@ -164,6 +164,9 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
               std::max(budget.next_start, static_cast<double>(now) - interval) + interval;
         }
         return waited;
+      }
+      if (declared_.contains(pattern)) {
+        binding_.insert(pattern);
       }
     }
     clock_.SleepFor(wait);
@@ -282,6 +285,9 @@ void RateLimitPacer::BlockUntil(UnixMillis until, std::string_view path) {
   std::lock_guard lock(mu_);
   Budget& budget = BudgetFor(pattern);
   budget.blocked_until = std::max(budget.blocked_until, until);
+  if (declared_.contains(pattern)) {
+    binding_.insert(pattern);
+  }
   const UnixMillis now = clock_.Now();
   // One 429 or a volley of them (the requests in flight meet the same full window): one step.
   if (budget.last_bump == 0 || now - budget.last_bump >= WindowMs(budget) / 2) {
@@ -289,6 +295,12 @@ void RateLimitPacer::BlockUntil(UnixMillis until, std::string_view path) {
     budget.last_bump = now;
   }
   budget.clean_since = now;
+}
+
+bool RateLimitPacer::OwnBudgetBinds(std::string_view path) {
+  const std::string pattern = EndpointPattern(path);
+  std::lock_guard lock(mu_);
+  return binding_.contains(pattern);
 }
 
 double RateLimitPacer::margin(std::string_view path) {

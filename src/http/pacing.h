@@ -54,6 +54,11 @@ class RateLimitPacer {
   /// After a 429 on `path`: nobody on its budget sends before `until`, and the margin grows.
   void BlockUntil(UnixMillis until, std::string_view path = {});
 
+  /// Whether a request to `path`'s declared own budget has had to wait for it, or met a 429:
+  /// its limit binds, so more parallel requests there would only wait. Never true for an
+  /// endpoint that sends no rate-limit headers and never answers 429.
+  bool OwnBudgetBinds(std::string_view path);
+
   /// The share of the learned rate held back (for tests and the debug log).
   double margin(std::string_view path = {});
 
@@ -97,6 +102,7 @@ class RateLimitPacer {
   std::map<std::string, int64_t, std::less<>> limit_of_;
   std::set<std::string, std::less<>> own_;                 // endpoints with a budget of their own
   std::set<std::string, std::less<>> declared_;            // DeclareOwnBudget's, always own
+  std::set<std::string, std::less<>> binding_;             // declared_ ones that made us wait
   std::map<std::string, int64_t, std::less<>> in_flight_;  // requests in flight per endpoint
 };
 

@@ -91,9 +91,9 @@ struct StreamSpec {
   /// A log (past syncs): rows are upserted and never marked deleted when the API stops
   /// listing them.
   bool log = false;
-  /// At most this many of its partitions are read at once (0: no limit). For an endpoint with
-  /// its own, low rate limit: more workers on it would only wait for its budget, while other
-  /// streams wait for them.
+  /// At most this many of its partitions are read at once (0: no limit) once its endpoint's
+  /// own limit binds (RateLimitPacer::OwnBudgetBinds): more workers on it would only wait for
+  /// its budget, while other streams wait for them. Until then, as many as any stream.
   int max_parallel_partitions = 0;
   /// Its endpoint has its own, documented rate limit: the pacer keeps its budget apart from the
   /// one the other endpoints share (RateLimitPacer::DeclareOwnBudget).

@@ -298,7 +298,8 @@ bool SyncEngine::Takeable(const StreamTask& task) const {
   return task.built && !task.read_done && task.read_status.ok() &&
          (!task.paused.empty() || task.next_partition < task.partitions.size()) &&
          (task.spec.max_parallel_partitions == 0 ||
-          task.active < task.spec.max_parallel_partitions);
+          task.active < task.spec.max_parallel_partitions ||
+          !clients_.front()->pacer().OwnBudgetBinds(task.spec.path));
 }
 
 bool SyncEngine::Take(StreamTask*& task, size_t& partition) {

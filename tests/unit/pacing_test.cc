@@ -445,7 +445,28 @@ TEST(Pacer, ADeclaredEndpointNeverSetsTheSharedBudgetEvenWhenAloneToSendHeaders)
   EXPECT_EQ(pacer.BeforeRequest("/events/volume"), 0);
   const HttpResponse spent = WithBudget(60, 0, now + 60'000);
   pacer.OnComplete(&spent, "/events/volume");
+  EXPECT_FALSE(pacer.OwnBudgetBinds("/events/volume"));
   EXPECT_GE(pacer.BeforeRequest("/events/volume"), 950);
+  // That wait is what tells the engine to read it with one worker from now on.
+  EXPECT_TRUE(pacer.OwnBudgetBinds("/events/volume"));
+  EXPECT_FALSE(pacer.OwnBudgetBinds("/warehouses/Wh2/syncs"));
+}
+
+TEST(Pacer, ADeclaredBudgetBindsOnceItMakesARequestWaitOrMeetsA429) {
+  testing::FakeClock clock(kStart);
+  RateLimitPacer pacer(clock);
+  pacer.DeclareOwnBudget("/warehouses/{id}/syncs");
+  // No headers, no 429: nothing binds, however many requests.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(pacer.BeforeRequest("/warehouses/Wh1/syncs"), 0);
+    pacer.OnComplete(nullptr, "/warehouses/Wh1/syncs");
+  }
+  EXPECT_FALSE(pacer.OwnBudgetBinds("/warehouses/Wh1/syncs"));
+  pacer.BlockUntil(clock.Now() + 30'000, "/warehouses/Wh9/syncs");
+  EXPECT_TRUE(pacer.OwnBudgetBinds("/warehouses/Wh1/syncs"));
+  // A 429 on an endpoint that shares the common budget binds nothing of its own.
+  pacer.BlockUntil(clock.Now() + 30'000, "/sources");
+  EXPECT_FALSE(pacer.OwnBudgetBinds("/sources"));
 }
 
 TEST(Pacer, EndpointPatternsReplaceIds) {
