@@ -165,7 +165,7 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
         }
         return waited;
       }
-      if (declared_.contains(pattern)) {
+      if (declared_.contains(pattern) && own_.contains(pattern)) {
         binding_.insert(pattern);
       }
     }
@@ -199,9 +199,13 @@ void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view p
   }
   const int64_t used = consumed ? std::max<int64_t>(0, *consumed) : -1;
   const int64_t left = std::max<int64_t>(0, *remaining);
-  if (used >= 0 && !declared_.contains(pattern)) {
+  if (used >= 0) {
     // The shared limit is the one most endpoints show; an endpoint showing another has its own.
-    limit_of_[pattern] = used + left;
+    // A declared endpoint never votes, but where it shows the shared limit the server counts it
+    // in the shared budget (it has no limit of its own there), and so do we.
+    (declared_.contains(pattern) ? declared_limit_of_ : limit_of_)[pattern] = used + left;
+  }
+  if (used >= 0 && !limit_of_.empty()) {
     std::map<int64_t, int> votes;
     for (const auto& [key, limit] : limit_of_) {
       ++votes[limit];
@@ -210,7 +214,13 @@ void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view p
         std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
           return a.second < b.second;
         })->first;
-    std::set<std::string, std::less<>> own = declared_;
+    std::set<std::string, std::less<>> own;
+    for (const std::string& key : declared_) {
+      const auto shown = declared_limit_of_.find(key);
+      if (shown == declared_limit_of_.end() || shown->second != shared) {
+        own.insert(key);
+      }
+    }
     for (const auto& [key, limit] : limit_of_) {
       if (limit != shared) {
         own.insert(key);
@@ -222,7 +232,7 @@ void RateLimitPacer::OnComplete(const HttpResponse* response, std::string_view p
       }
     }
     for (const std::string& key : own_) {
-      if (!own.contains(key)) {  // never a declared one
+      if (!own.contains(key)) {
         budgets_.erase(key);
       }
     }
@@ -285,7 +295,7 @@ void RateLimitPacer::BlockUntil(UnixMillis until, std::string_view path) {
   std::lock_guard lock(mu_);
   Budget& budget = BudgetFor(pattern);
   budget.blocked_until = std::max(budget.blocked_until, until);
-  if (declared_.contains(pattern)) {
+  if (declared_.contains(pattern) && own_.contains(pattern)) {
     binding_.insert(pattern);
   }
   const UnixMillis now = clock_.Now();
@@ -300,7 +310,7 @@ void RateLimitPacer::BlockUntil(UnixMillis until, std::string_view path) {
 bool RateLimitPacer::OwnBudgetBinds(std::string_view path) {
   const std::string pattern = EndpointPattern(path);
   std::lock_guard lock(mu_);
-  return binding_.contains(pattern);
+  return binding_.contains(pattern) && own_.contains(pattern);
 }
 
 double RateLimitPacer::margin(std::string_view path) {

@@ -42,7 +42,8 @@ class RateLimitPacer {
 
   /// An endpoint documented to have its own limit (`path` may hold placeholders): its headers
   /// never set the budget the other endpoints share, even when it is the first or only one to
-  /// send them.
+  /// send them. Only where its headers show the very limit the other endpoints share (the
+  /// server counts it with them) is it paced in the shared budget.
   void DeclareOwnBudget(std::string_view path);
 
   /// Wait until a request to `path` may start, then count it as in flight. Returns the ms
@@ -100,8 +101,9 @@ class RateLimitPacer {
   // Which limit (Consumed + Remaining) each endpoint's headers show; the one most endpoints
   // show is the shared limit.
   std::map<std::string, int64_t, std::less<>> limit_of_;
-  std::set<std::string, std::less<>> own_;                 // endpoints with a budget of their own
-  std::set<std::string, std::less<>> declared_;            // DeclareOwnBudget's, always own
+  std::set<std::string, std::less<>> own_;       // endpoints with a budget of their own
+  std::set<std::string, std::less<>> declared_;  // DeclareOwnBudget's: own unless shown shared
+  std::map<std::string, int64_t, std::less<>> declared_limit_of_;  // the limit each one shows
   std::set<std::string, std::less<>> binding_;             // declared_ ones that made us wait
   std::map<std::string, int64_t, std::less<>> in_flight_;  // requests in flight per endpoint
 };

@@ -469,6 +469,36 @@ TEST(Pacer, ADeclaredBudgetBindsOnceItMakesARequestWaitOrMeetsA429) {
   EXPECT_FALSE(pacer.OwnBudgetBinds("/sources"));
 }
 
+TEST(Pacer, ADeclaredEndpointShowingTheSharedLimitIsCountedInTheSharedBudget) {
+  // A server where /warehouses/{id}/syncs has no limit of its own: it shows the shared count.
+  // Counted apart, its requests would overrun the shared budget (the benchmark drew a 429 so).
+  testing::FakeClock clock(kStart - 500);
+  RateLimitPacer pacer(clock);
+  pacer.DeclareOwnBudget("/warehouses/{id}/syncs");
+  const UnixMillis reset = clock.Now() + 1000;
+  for (int i = 0; i < 3; ++i) {
+    pacer.BeforeRequest("/sources");
+    const HttpResponse shared = WithBudget(1 + i, 99 - i, reset);
+    pacer.OnComplete(&shared, "/sources");
+  }
+  pacer.BeforeRequest("/warehouses/Wh1/syncs");
+  const HttpResponse syncs = WithBudget(4, 96, reset);
+  pacer.OnComplete(&syncs, "/warehouses/Wh1/syncs");
+  // 96 left, shared by both: in flight on either endpoint counts against the same Remaining.
+  for (int i = 0; i < 48; ++i) {
+    pacer.BeforeRequest("/warehouses/Wh1/syncs");
+    pacer.BeforeRequest("/destinations");
+  }
+  EXPECT_GT(pacer.BeforeRequest("/warehouses/Wh1/syncs"), 0);
+  EXPECT_FALSE(pacer.OwnBudgetBinds("/warehouses/Wh1/syncs"))
+      << "a wait for the shared budget does not make it one worker's endpoint";
+  // When its headers show a limit of its own (2 a minute), it is paced apart again.
+  const HttpResponse own = WithBudget(1, 1, clock.Now() + 60'000);
+  pacer.OnComplete(&own, "/warehouses/Wh2/syncs");
+  pacer.BeforeRequest("/warehouses/Wh3/syncs");
+  EXPECT_EQ(pacer.BeforeRequest("/sources"), 0);
+}
+
 TEST(Pacer, EndpointPatternsReplaceIds) {
   EXPECT_EQ(EndpointPattern("/destinations/AbC12xyz/subscriptions"),
             "/destinations/*/subscriptions");
