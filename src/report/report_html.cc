@@ -65,7 +65,7 @@ std::string Short(double value) {
 std::string SvgOpen(std::string_view title, std::string_view css_class) {
   return "<svg class=\"chart " + std::string(css_class) + "\" viewBox=\"0 0 " +
          std::to_string(kChartWidth) + " " + std::to_string(kChartHeight) +
-         "\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\"><title>" + HtmlEscape(title) +
+         "\" role=\"img\"><title>" + HtmlEscape(title) +
          "</title>";
 }
 
