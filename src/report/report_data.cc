@@ -193,6 +193,7 @@ Result<std::vector<NamedValue>> TopSources(Tables& tables, std::string_view tabl
          std::to_string(kTopSources);
   SEGSYNC_ASSIGN_OR_RETURN(auto rows, reader.Select(sql));
   std::vector<NamedValue> out;
+  out.reserve(rows.size());
   for (const TextRow& row : rows) {
     out.push_back({row[0].value_or(""), row[1].value_or(""), ToInt(row[2])});
   }
@@ -337,6 +338,7 @@ Result<std::vector<Resource>> Resources(HistoryReader& reader, std::string_view 
                                         const std::string& sql) {
   SEGSYNC_ASSIGN_OR_RETURN(auto rows, reader.Select(sql));
   std::vector<Resource> out;
+  out.reserve(rows.size());
   for (const TextRow& row : rows) {
     out.push_back({std::string(kind), row[0].value_or(""), row[1].value_or("")});
   }

@@ -65,8 +65,7 @@ std::string Short(double value) {
 std::string SvgOpen(std::string_view title, std::string_view css_class) {
   return "<svg class=\"chart " + std::string(css_class) + "\" viewBox=\"0 0 " +
          std::to_string(kChartWidth) + " " + std::to_string(kChartHeight) +
-         "\" role=\"img\"><title>" + HtmlEscape(title) +
-         "</title>";
+         "\" role=\"img\"><title>" + HtmlEscape(title) + "</title>";
 }
 
 /// Horizontal grid lines and their labels for y in [0, y_max].
@@ -224,6 +223,7 @@ std::string UsageHtml(const UsageSection& usage) {
       return;
     }
     std::vector<std::pair<std::string, double>> bars;
+    bars.reserve(sources.size());
     for (const NamedValue& source : sources) {
       bars.emplace_back(LabelOf(source.name, source.id), static_cast<double>(source.value));
     }
@@ -368,7 +368,11 @@ std::string ChangesHtml(const ChangesSection& changes) {
         who += "<div>" + HtmlEscape(entry) + "</div>";
       }
       out += "<tr>" + Cell(line.detected_at) + Cell(line.stream) + Cell(line.kind) + "<td>" +
-             Named(line.name, line.key) + "</td><td>" + fields + "</td><td>" + who + "</td></tr>";
+             Named(line.name, line.key) + "</td><td>";
+      out += fields;
+      out += "</td><td>";
+      out += who;
+      out += "</td></tr>";
     }
     out += "</tbody></table></details>";
   }
@@ -529,11 +533,17 @@ std::string LineChartSvg(std::string_view title, const std::vector<ChartSeries>&
   for (auto line = series.rbegin(); line != series.rend(); ++line) {
     std::string points;
     for (const auto& [x, y] : line->points) {
-      points += (points.empty() ? "" : " ") + X(px(x)) + "," + Y(py(y));
+      if (!points.empty()) {
+        points += ' ';
+      }
+      points += X(px(x));
+      points += ',';
+      points += Y(py(y));
     }
     const std::string css = HtmlEscape(line->css_class);
-    out += "<polyline class=\"line " + css + "\" points=\"" + points + "\"><title>" +
-           HtmlEscape(line->label) + "</title></polyline>";
+    out += "<polyline class=\"line " + css + "\" points=\"";
+    out += points;
+    out += "\"><title>" + HtmlEscape(line->label) + "</title></polyline>";
     for (const auto& [x, y] : line->points) {
       out += "<circle class=\"" + css + "\" cx=\"" + X(px(x)) + "\" cy=\"" + Y(py(y)) +
              "\" r=\"2.5\"/>";

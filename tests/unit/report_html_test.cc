@@ -113,6 +113,7 @@ TEST(BarChart, ZeroOneAndManyBarsWithHostileLabels) {
   ExpectInBounds(svg);
   EXPECT_EQ(svg.find("<script"), std::string::npos);
   std::vector<std::pair<std::string, double>> bars;
+  bars.reserve(10);
   for (int i = 0; i < 10; ++i) {
     bars.emplace_back(std::string(40, 'n') + std::to_string(i), i);
   }
