@@ -19,6 +19,7 @@ namespace {
 
 constexpr int64_t kMillisPerDay = 86'400'000;
 constexpr size_t kRunsForOutcomes = 50;
+constexpr size_t kShownValueBytes = 80;  // of a changed field's old and new value
 constexpr std::string_view kMtuExpression = "identified + anonymous - \"anonymousIdentified\"";
 
 int64_t ToInt(const std::optional<std::string>& cell) {
@@ -409,19 +410,6 @@ Status LoadInventory(Tables& tables, InventorySection& inventory) {
   return Status::Ok();
 }
 
-std::string Shorten(std::string text) {
-  constexpr size_t kMax = 80;
-  if (text.size() > kMax) {
-    size_t cut = kMax;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-      --cut;  // not inside a UTF-8 sequence
-    }
-    text.resize(cut);
-    text += "\u2026";
-  }
-  return text;
-}
-
 Status LoadChanges(Tables& tables, Missing& missing, ChangesSection& changes) {
   HistoryReader& reader = tables.reader();
   SEGSYNC_ASSIGN_OR_RETURN(const auto runs, ReadHistoryRuns(reader));
@@ -485,10 +473,12 @@ Status LoadChanges(Tables& tables, Missing& missing, ChangesSection& changes) {
         line.name = PlainCell(current.cells[*name]);
       }
       for (const size_t f : change.fields) {
-        line.fields.push_back(stream.columns[f] + ": " +
-                              Shorten(stream.versions[*change.before].cells[f].value_or("null")) +
-                              " \u2192 " +
-                              Shorten(stream.versions[*change.after].cells[f].value_or("null")));
+        line.fields.push_back(
+            stream.columns[f] + ": " +
+            Abbreviate(stream.versions[*change.before].cells[f].value_or("null"),
+                       kShownValueBytes) +
+            " \u2192 " +
+            Abbreviate(stream.versions[*change.after].cells[f].value_or("null"), kShownValueBytes));
       }
       if (audit) {
         for (const AuditEntry* entry : AuditFor(*audit, runs, stream, change)) {
@@ -627,6 +617,18 @@ std::optional<YearMonth> ParseYearMonth(std::string_view text) {
 YearMonth MonthOf(UnixMillis t) {
   const std::string date = FormatDate(t);  // YYYY-MM-DD
   return ParseYearMonth(date.substr(0, 7)).value_or(YearMonth{1970, 1});
+}
+
+std::string Abbreviate(std::string text, size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+      --cut;  // not inside a UTF-8 sequence
+    }
+    text.resize(cut);
+    text += "\u2026";
+  }
+  return text;
 }
 
 double DeliveryRow::NotDeliveredShare() const {

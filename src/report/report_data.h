@@ -168,6 +168,9 @@ inline constexpr size_t kShownChangesPerRun = 25;
 inline constexpr size_t kShownRuns = 10;
 inline constexpr int kChangeDays = 30;
 
+/// `text` cut to at most `max_bytes` (never inside a UTF-8 sequence), "…" marking a cut.
+std::string Abbreviate(std::string text, size_t max_bytes);
+
 /// Whether the destination holds any table a segsync sync writes.
 Result<bool> HoldsSegsyncTables(HistoryReader& reader);
 

@@ -17,6 +17,7 @@ constexpr double kTop = 12;
 constexpr double kBottom = 28;
 constexpr int kYTicks = 4;
 constexpr double kLabelWidth = 200;  // horizontal bars: the names' column
+constexpr size_t kBarLabelBytes = 27;
 
 /// A coordinate as SVG text: finite, clamped to the chart, one decimal.
 std::string Coord(double value, double limit) {
@@ -44,6 +45,15 @@ double NiceCeiling(double value) {
     }
   }
   return 10 * power;
+}
+
+/// The largest value of the bars, at least 0.
+double Largest(const std::vector<std::pair<std::string, double>>& bars) {
+  double largest = 0;
+  for (const auto& bar : bars) {
+    largest = std::max(largest, bar.second);
+  }
+  return largest;
 }
 
 /// A number for an axis label: 1.5k, 2M.
@@ -557,11 +567,7 @@ std::string ColumnChartSvg(std::string_view title,
   if (bars.empty()) {
     return "";
   }
-  double y_max = 0;
-  for (const auto& bar : bars) {
-    y_max = std::max(y_max, bar.second);
-  }
-  y_max = NiceCeiling(y_max);
+  const double y_max = NiceCeiling(Largest(bars));
   const double width = kChartWidth - kLeft - kRight;
   const double height = kChartHeight - kTop - kBottom;
   const double slot = width / static_cast<double>(bars.size());
@@ -587,11 +593,7 @@ std::string BarChartSvg(std::string_view title,
   if (bars.empty()) {
     return "";
   }
-  double x_max = 0;
-  for (const auto& bar : bars) {
-    x_max = std::max(x_max, bar.second);
-  }
-  x_max = std::max(x_max, 1e-9);
+  const double x_max = std::max(Largest(bars), 1e-9);
   const double width = kChartWidth - kLabelWidth - kRight - 96;  // room for the value
   const double row = (kChartHeight - kTop * 2) / static_cast<double>(bars.size());
   std::string out = SvgOpen(title, "bar-chart");
@@ -599,14 +601,7 @@ std::string BarChartSvg(std::string_view title,
     const double value = std::max(bars[i].second, 0.0);
     const double y = kTop + row * static_cast<double>(i);
     const double w = value / x_max * width;
-    std::string label = bars[i].first;
-    if (label.size() > 28) {
-      size_t cut = 27;
-      while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) {
-        --cut;
-      }
-      label = label.substr(0, cut) + "\u2026";
-    }
+    const std::string label = Abbreviate(bars[i].first, kBarLabelBytes);
     out += "<text class=\"label\" x=\"" + X(kLabelWidth - 8) + "\" y=\"" + Y(y + row * 0.5 + 4) +
            "\" text-anchor=\"end\">" + HtmlEscape(label) + "</text>";
     out += "<rect class=\"bar\" x=\"" + X(kLabelWidth) + "\" y=\"" + Y(y + row * 0.15) +

@@ -207,6 +207,13 @@ TEST(RenderReport, EscapesEveryValueFromTheDestination) {
   EXPECT_NE(html.find("not synced (no table users)"), std::string::npos);
 }
 
+TEST(Abbreviate, CutsLongTextBetweenCharacters) {
+  EXPECT_EQ(Abbreviate("short", 10), "short");
+  EXPECT_EQ(Abbreviate("abcdefghij", 4), "abcd\u2026");
+  // "é" is two bytes: a cut after its first byte backs off before it.
+  EXPECT_EQ(Abbreviate("ab\u00e9cd", 3), "ab\u2026");
+}
+
 TEST(YearMonth, ParsesOnlyRealMonths) {
   EXPECT_EQ(ParseYearMonth("2025-05"), (YearMonth{2025, 5}));
   EXPECT_EQ(ParseYearMonth("2025-12")->Next(), (YearMonth{2026, 1}));
