@@ -453,7 +453,7 @@ polyline.s1,polyline.s2{fill:none}
 .key{display:inline-block;width:18px;height:4px;vertical-align:middle;margin:0 4px 0 10px}
 .key.s1{background:var(--s1)}.key.s2{background:var(--s2)}
 table{border-collapse:collapse;font-size:13px;margin:4px 0 8px}
-caption{text-align:left;color:var(--muted);padding-bottom:4px}
+caption{text-align:left;color:var(--muted);padding-bottom:4px;white-space:nowrap}
 th,td{border-bottom:1px solid var(--line);padding:3px 10px;text-align:left;vertical-align:top}
 th{background:#f1f3f6;position:sticky;top:0}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
