@@ -4,12 +4,15 @@
 
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string_view>
 
 #include "cli/commands.h"
+#include "cli/report_command.h"
 #include "core/log.h"
 #include "dest/sqlite_destination.h"
+#include "report/report_html.h"
 #include "sim/simulator.h"
 #include "streams/stream_spec.h"
 #include "sync/outcome.h"
@@ -34,6 +37,20 @@ Status PrepareDemoFile(const std::string& db_path) {
     }
   }
   return CreateStampedSqliteFile(db_path, kDemoApplicationId);
+}
+
+/// Whether `path` may take the demo's report: nothing there yet, or an earlier report.
+bool MayWriteReport(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(path, error))) {
+    return true;
+  }
+  std::ifstream file(path, std::ios::binary);
+  std::string head(1024, '\0');
+  file.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(file.gcount()));
+  return std::filesystem::is_regular_file(path, error) &&
+         head.find(kReportGenerator) != std::string::npos;
 }
 
 }  // namespace
@@ -78,6 +95,20 @@ int RunDemo(const std::string& db_path, bool quiet) {
   std::cout << "\nTry it:\n";
   for (std::string_view query : kQueries) {
     std::cout << "  sqlite3 " << db_path << " '" << query << "'\n";
+  }
+  // The report beside the database (segsync-demo.db: segsync-demo.html).
+  ReportArgs report;
+  report.destination = config.destination;
+  report.out = std::filesystem::path(db_path).replace_extension(".html").string();
+  if (!MayWriteReport(report.out)) {
+    std::cout << "\nThe report was not written: " << report.out
+              << " already exists and is no segsync report; run segsync report --destination "
+              << config.destination << " --out FILE\n";
+  } else if (WriteReport(report) == kExitOk) {
+    std::error_code error;
+    const auto absolute = std::filesystem::absolute(report.out, error);
+    std::cout << "\nThe report, one page to open in a browser: "
+              << (error ? report.out : absolute.string()) << "\n";
   }
   std::cout << std::flush;
   return code;

@@ -18,6 +18,7 @@
 #include "cli/cli_suggest.h"
 #include "cli/commands.h"
 #include "cli/demo.h"
+#include "cli/report_command.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "http/curl_http_client.h"
@@ -172,7 +173,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
 
   std::string demo_db = "segsync-demo.db";
   CLI::App* demo = app.add_subcommand(
-      "demo", "start the built-in simulator and sync all streams into segsync-demo.db");
+      "demo",
+      "start the built-in simulator, sync all streams into segsync-demo.db and write its report, "
+      "segsync-demo.html");
   demo->add_option("--db", demo_db,
                    "SQLite file to write (default segsync-demo.db); an existing file is replaced "
                    "only if an earlier demo created it");
@@ -188,6 +191,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
 
   segsync::ChangesArgs changes_args;
   CLI::App* changes = segsync::AddChangesCommand(app, changes_args);
+  segsync::ReportArgs report_args;
+  CLI::App* report = segsync::AddReportCommand(app, report_args);
 
   segsync::SingerArgs singer_args;
   CLI::App* singer = segsync::AddSingerCommand(app, singer_args);
@@ -245,6 +250,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       code = segsync::sim::ServeUntilSignal(sim_options);
     } else if (changes->parsed()) {
       code = segsync::RunChanges(changes_args);
+    } else if (report->parsed()) {
+      code = segsync::RunReportCommand(report_args);
     } else if (singer->parsed()) {
       code = segsync::RunSinger(singer_args);
     } else if (airbyte->parsed()) {
