@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "dest/destination.h"
 #include "dest/history.h"
 #include "dest/history_reader.h"
 #include "report/history_changes.h"
@@ -146,6 +147,16 @@ int RunChanges(const ChangesArgs& args) {
     std::cerr << "segsync changes: " << status.message() << "\n";
     return kExitStreamFailed;
   };
+  const Result<bool> holds = HoldsSegsyncTables(**reader);
+  if (!holds.ok()) {
+    return fail(holds.status());
+  }
+  if (!*holds) {
+    std::cerr << "segsync changes: " << DescribeDestination(args.destination)
+              << " holds no segsync tables (no _segsync_runs, no stream table); run segsync sync "
+                 "into it first, or point --destination at a database a sync wrote\n";
+    return kExitConfig;
+  }
   const Result<std::vector<HistoryRun>> runs = ReadHistoryRuns(**reader);
   if (!runs.ok()) {
     return fail(runs.status());

@@ -10,27 +10,15 @@
 #include <iostream>
 
 #include "core/clock.h"
+#include "dest/destination.h"
 #include "dest/history_reader.h"
-#include "dest/pg_uri.h"
+#include "report/history_changes.h"
 #include "report/report_data.h"
 #include "report/report_html.h"
 #include "sync/outcome.h"
 
 namespace segsync {
 namespace {
-
-/// The destination as the page names it: never a password.
-std::string Display(const std::string& destination) {
-  if (destination.starts_with("sqlite:")) {
-    std::error_code error;
-    const std::filesystem::path path(destination.substr(7));
-    const std::filesystem::path absolute = std::filesystem::absolute(path, error);
-    return "SQLite file " + (error ? path.string() : absolute.lexically_normal().string());
-  }
-  const Result<PostgresTarget> target = ParsePostgresUri(destination);
-  return target.ok() ? "PostgreSQL " + target->display + ", schema " + target->schema
-                     : std::string("PostgreSQL");
-}
 
 /// Write `text` to `path` through a temporary file beside it, so a reader never sees half.
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
@@ -83,7 +71,7 @@ int Write(const ReportArgs& args, bool print_path) {
     return fail(holds.status().message(), sqlite ? kExitConfig : kExitStreamFailed);
   }
   if (!*holds) {
-    return fail(Display(args.destination) +
+    return fail(DescribeDestination(args.destination) +
                     " holds no segsync tables (no _segsync_runs, no stream table); run segsync "
                     "sync into it first, or point --destination at a database a sync wrote",
                 kExitConfig);
@@ -100,7 +88,7 @@ int Write(const ReportArgs& args, bool print_path) {
   if (!data.ok()) {
     return fail(data.status().message(), kExitStreamFailed);
   }
-  data->destination = Display(args.destination);
+  data->destination = DescribeDestination(args.destination);
   if (const Status written = WriteFileAtomically(args.out, RenderReportHtml(*data));
       !written.ok()) {
     return fail(written.message(), kExitStreamFailed);

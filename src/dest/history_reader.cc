@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "dest/destination.h"
 #include "dest/pg_connection.h"
 #include "dest/pg_uri.h"
 #include "dest/sql_common.h"
@@ -181,7 +182,8 @@ class PostgresReader final : public HistoryReader {
 
 Result<std::unique_ptr<HistoryReader>> HistoryReader::Open(std::string_view uri) {
   if (uri.starts_with("sqlite:")) {
-    return SqliteReader::Open(std::string(uri.substr(7)));
+    SEGSYNC_ASSIGN_OR_RETURN(std::string path, SqlitePathOf(uri));  // every form sync accepts
+    return SqliteReader::Open(path);
   }
   if (uri.starts_with("postgresql://") || uri.starts_with("postgres://")) {
     SEGSYNC_ASSIGN_OR_RETURN(PostgresTarget target, ParsePostgresUri(uri));
@@ -189,6 +191,13 @@ Result<std::unique_ptr<HistoryReader>> HistoryReader::Open(std::string_view uri)
     auto reader = std::make_unique<PostgresReader>(std::move(target));
     SEGSYNC_RETURN_NOT_OK(reader->Connect());
     return std::unique_ptr<HistoryReader>(std::move(reader));
+  }
+  if (!uri.starts_with("jsonl:")) {
+    const bool bare_path = uri.find(':') == std::string_view::npos;
+    return Status::Config(
+        "destination \"" + std::string(uri) + "\" is not a destination; write " +
+        (bare_path ? "sqlite:" + std::string(uri) + " for that file" : std::string("sqlite:PATH")) +
+        ", or postgresql://...");
   }
   return Status::Config("destination " + std::string(uri) +
                         " keeps no history: only sqlite:PATH and postgresql://... destinations "

@@ -281,4 +281,18 @@ std::vector<const AuditEntry*> AuditFor(const AuditTrail& audit,
   return found;
 }
 
+Result<bool> HoldsSegsyncTables(HistoryReader& reader) {
+  SEGSYNC_ASSIGN_OR_RETURN(const auto runs, reader.Columns("_segsync_runs"));
+  if (!runs.empty()) {
+    return true;
+  }
+  for (const StreamSpec& spec : AllStreams()) {
+    SEGSYNC_ASSIGN_OR_RETURN(const auto columns, reader.Columns(spec.name));
+    if (!columns.empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace segsync

@@ -74,4 +74,7 @@ std::string NormalTime(std::string_view text);
 /// A rendered JSON string cell without its quotes; other values as they are, NULL as "null".
 std::string PlainCell(const std::optional<std::string>& cell);
 
+/// Whether the destination holds any table a segsync sync writes.
+Result<bool> HoldsSegsyncTables(HistoryReader& reader);
+
 }  // namespace segsync

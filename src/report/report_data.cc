@@ -637,20 +637,6 @@ double DeliveryRow::NotDeliveredShare() const {
   return all <= 0 ? 0.0 : static_cast<double>(lost) / static_cast<double>(all);
 }
 
-Result<bool> HoldsSegsyncTables(HistoryReader& reader) {
-  SEGSYNC_ASSIGN_OR_RETURN(const auto runs, reader.Columns("_segsync_runs"));
-  if (!runs.empty()) {
-    return true;
-  }
-  for (const StreamSpec& spec : AllStreams()) {
-    SEGSYNC_ASSIGN_OR_RETURN(const auto columns, reader.Columns(spec.name));
-    if (!columns.empty()) {
-      return true;
-    }
-  }
-  return false;
-}
-
 Result<std::optional<YearMonth>> LatestUsageMonth(HistoryReader& reader) {
   std::optional<UnixMillis> latest;
   for (const std::string_view table :

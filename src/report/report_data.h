@@ -171,9 +171,6 @@ inline constexpr int kChangeDays = 30;
 /// `text` cut to at most `max_bytes` (never inside a UTF-8 sequence), "…" marking a cut.
 std::string Abbreviate(std::string text, size_t max_bytes);
 
-/// Whether the destination holds any table a segsync sync writes.
-Result<bool> HoldsSegsyncTables(HistoryReader& reader);
-
 /// The month the usage data ends in, if there is any usage data.
 Result<std::optional<YearMonth>> LatestUsageMonth(HistoryReader& reader);
 

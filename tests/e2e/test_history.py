@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import re
+import sqlite3
 import time
 import unittest
 import urllib.parse
@@ -259,6 +260,25 @@ class HistorySqlite(unittest.TestCase):
             self.assertIn("keeps no history", jsonl.stderr)
             bad = h.run_segsync(["changes", "--destination", db, "--stream", "audit_events"])
             self.assertEqual(bad.returncode, 2)
+
+    def test_a_destination_that_is_not_a_segsync_database_is_one_line_and_exit_2(self):
+        with h.TempDir() as d:
+            path = os.path.join(d, "other.db")
+            con = sqlite3.connect(path)
+            con.execute("CREATE TABLE notes (body TEXT)")
+            con.commit()
+            con.close()
+            # Every sqlite: form sync accepts names the same file.
+            for uri in ("sqlite:" + path, "sqlite:///" + os.path.relpath(path)):
+                r = h.run_segsync(["changes", "--destination", uri])
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertIn("holds no segsync tables", r.stderr)
+                self.assertIn(path, r.stderr)
+            # A bare path: the form to write instead.
+            r = h.run_segsync(["changes", "--destination", path])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("write sqlite:" + path, r.stderr)
 
 
 class HistoryPostgres(unittest.TestCase):
