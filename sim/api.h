@@ -30,6 +30,15 @@ enum class AuditOldStart {
   kKeepAll,  // keeps everything (its history reaches back 200 days)
 };
 
+/// Which `startTime` and `endTime` `/events/volume` takes (undocumented: the spec's example
+/// endTime is a minute behind the clock, not a bucket boundary; see sim/README.md).
+enum class VolumeEndTime {
+  kBoundary,      // both on the granularity's UTC boundary; a future endTime is taken
+  kAny,           // any time; a bucket counts the events in [startTime, endTime) only
+  kPast,          // as kAny, and an endTime after now is refused with 422
+  kBoundaryPast,  // boundaries, and no endTime after now
+};
+
 /// Which plan-gated features the workspace has.
 struct Entitlements {
   bool audit_trail = true;          // Business plan
@@ -37,6 +46,7 @@ struct Entitlements {
   bool subscriptions = true;        // /destinations/{id}/subscriptions
   bool destination_filters = true;  // Business plan: /destination/{id}/filters
   AuditOldStart audit_old_start = AuditOldStart::kKeepAll;
+  VolumeEndTime volume_end_time = VolumeEndTime::kBoundary;
 };
 
 struct ApiResponse {

@@ -124,6 +124,28 @@ std::string SeriesTime(UnixMillis t) {
   return text;
 }
 
+// Events of one series in the bucket at `bucket_start` that fall in [from, to): the whole
+// bucket's count when it lies within, else its hours' or minutes' (a minute's events count as
+// at its start).
+uint64_t VolumeCountWithin(const VolumeSeries& series, UnixMillis bucket_start, int64_t bucket_ms,
+                           UnixMillis from, UnixMillis to) {
+  if (from <= bucket_start && bucket_start + bucket_ms <= to) {
+    return VolumeCount(series, bucket_start, bucket_ms);
+  }
+  if (bucket_ms <= kMillisPerMinute) {
+    return from <= bucket_start && bucket_start < to ? VolumeCount(series, bucket_start, bucket_ms)
+                                                     : 0;
+  }
+  const int64_t part = bucket_ms >= kMillisPerDay ? kMillisPerHour : kMillisPerMinute;
+  uint64_t count = 0;
+  for (UnixMillis at = bucket_start; at < bucket_start + bucket_ms; at += part) {
+    if (at + part > from && at < to) {
+      count += VolumeCountWithin(series, at, part, from, to);
+    }
+  }
+  return count;
+}
+
 // One result of `/events/volume` being summed up.
 struct VolumeGroup {
   const VolumeSeries* first = nullptr;  // names the group's dimensions
@@ -393,10 +415,17 @@ ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now)
                                      "\" must be an ISO-8601 date-time such as "
                                      "2023-01-01T00:00:00Z"));
     }
-    if (*parsed % rule->bucket != 0) {
+    const VolumeEndTime mode = entitlements_.volume_end_time;
+    const bool boundaries =
+        mode == VolumeEndTime::kBoundary || mode == VolumeEndTime::kBoundaryPast;
+    if (boundaries && *parsed % rule->bucket != 0) {
       return Error(Invalid(name, "\"" + std::string(name) + "\" must fall on a " +
                                      std::string(rule->granularity) +
                                      " boundary (UTC) for this granularity"));
+    }
+    if (b == 1 && *parsed > now &&
+        (mode == VolumeEndTime::kPast || mode == VolumeEndTime::kBoundaryPast)) {
+      return Error(Invalid(name, "\"endTime\" must not be in the future"));
     }
     bounds[b] = *parsed;
     bound_texts[b] = **text;
@@ -441,9 +470,13 @@ ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now)
   const std::set<std::string> type_filter = filter("eventType");
   const bool app_version_filter = !ListParam(query, "appVersion").empty();
 
-  // Buckets that have begun by now; later ones have no events yet.
+  // Buckets on the granularity's UTC boundaries from the one holding startTime, through the
+  // one holding endTime (or now, when earlier: later ones have no events yet).
+  const UnixMillis first_bucket = start - start % rule->bucket;
   const int64_t buckets = std::max<int64_t>(
-      0, (std::min(end, now - now % rule->bucket + rule->bucket) - start) / rule->bucket);
+      0,
+      (std::min(end, now - now % rule->bucket + rule->bucket) - first_bucket + rule->bucket - 1) /
+          rule->bucket);
   using GroupKey = std::tuple<std::string, int, std::string, std::string>;
   std::map<GroupKey, VolumeGroup> groups;
   for (const VolumeSeries& series : workspace_.extras.volume) {  // fixed after generation
@@ -464,7 +497,8 @@ ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now)
       group.counts.assign(static_cast<size_t>(buckets), 0);
     }
     for (int64_t b = 0; b < buckets; ++b) {
-      const uint64_t count = VolumeCount(series, start + b * rule->bucket, rule->bucket);
+      const uint64_t count =
+          VolumeCountWithin(series, first_bucket + b * rule->bucket, rule->bucket, start, end);
       group.counts[static_cast<size_t>(b)] += count;
       group.total += count;
     }
@@ -498,7 +532,8 @@ ApiResponse SimulatedApi::EventsVolume(const QueryParams& query, UnixMillis now)
   w.EndObject();
   w.Key("result").BeginArray();
   for (size_t i = page.begin; i < page.end; ++i) {
-    w.Raw(VolumeResultJson(*ordered[i].second, by_source, by_name, by_type, start, rule->bucket));
+    w.Raw(VolumeResultJson(*ordered[i].second, by_source, by_name, by_type, first_bucket,
+                           rule->bucket));
   }
   w.EndArray();
   // `pagination` is optional in this operation's output; a last page sometimes lacks it.

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -179,6 +181,19 @@ Result<Entitlements> EntitlementsFrom(const SimOptions& options) {
     return Status::Config("audit_old_start '" + options.audit_old_start +
                           "' is not one of ignore, reject, keep-all");
   }
+  static constexpr std::array<std::pair<std::string_view, VolumeEndTime>, 4> kVolumeEndTimes = {{
+      {"boundary", VolumeEndTime::kBoundary},
+      {"any", VolumeEndTime::kAny},
+      {"past", VolumeEndTime::kPast},
+      {"boundary-past", VolumeEndTime::kBoundaryPast},
+  }};
+  const auto mode = std::find_if(kVolumeEndTimes.begin(), kVolumeEndTimes.end(),
+                                 [&](const auto& m) { return m.first == options.volume_end_time; });
+  if (mode == kVolumeEndTimes.end()) {
+    return Status::Config("volume_end_time '" + options.volume_end_time +
+                          "' is not one of boundary, any, past, boundary-past");
+  }
+  entitlements.volume_end_time = mode->second;
   return entitlements;
 }
 

@@ -44,6 +44,10 @@ struct SimOptions {
   /// What /audit-events does with a startTime older than 90 days: "keep-all" (default: keeps
   /// 200 days of history), "ignore" (keeps 90 days, answers those), "reject" (keeps 90, 422).
   std::string audit_old_start = "keep-all";
+  /// Which startTime and endTime /events/volume takes: "boundary" (default: on the
+  /// granularity's boundary, a future endTime taken), "any" (any time), "past" (any time, no
+  /// future endTime), "boundary-past" (boundaries, no future endTime).
+  std::string volume_end_time = "boundary";
 };
 
 class SimServer;

@@ -107,6 +107,11 @@ void AddSimulatorFlags(CLI::App& cmd, segsync::sim::SimOptions& sim) {
                  "what /audit-events does with a startTime older than 90 days: keep-all "
                  "(default, 200 days kept), ignore (90 kept) or reject (422)")
       ->check(CLI::IsMember({"keep-all", "ignore", "reject"}));
+  cmd.add_option("--volume-end-time", sim.volume_end_time,
+                 "which startTime and endTime /events/volume takes: boundary (default, on the "
+                 "granularity's UTC boundary), any (any time), past (any time, no future "
+                 "endTime) or boundary-past")
+      ->check(CLI::IsMember({"boundary", "any", "past", "boundary-past"}));
 }
 
 }  // namespace

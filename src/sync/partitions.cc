@@ -47,7 +47,7 @@ void PerParent(const StreamSpec& spec, const std::vector<Record>& parents,
                const QueryParams& extra_query, std::vector<Partition>& partitions) {
   const std::string path(spec.path);
   for (const Record& parent : parents) {
-    Partition partition{path, {}, &parent, std::nullopt};
+    Partition partition{path, {}, &parent, std::nullopt, {}};
     bool usable = true;
     for (const auto& binding : spec.path_from_parent) {
       const Value* v = parent.Find(binding.parent_field);
@@ -82,7 +82,8 @@ Partition TimeWindow(const std::string& path, UnixMillis start, UnixMillis end) 
   return {path,
           {{"startTime", FormatRfc3339Millis(start)}, {"endTime", FormatRfc3339Millis(end)}},
           nullptr,
-          std::nullopt};
+          std::nullopt,
+          {}};
 }
 
 const std::string* FindParam(const QueryParams& query, std::string_view name) {
@@ -127,6 +128,51 @@ bool RefusesStartTime(const Status& status) {
   return status.code() == StatusCode::kInvalid &&
          (status.http_status() == 422 || status.http_status() == 400) &&
          status.message().find("startTime") != std::string::npos;
+}
+
+bool RefusesEndTime(const Status& status) {
+  return status.code() == StatusCode::kInvalid &&
+         (status.http_status() == 422 || status.http_status() == 400) &&
+         status.message().find("endTime") != std::string::npos;
+}
+
+std::optional<QueryParams> EndTimeRetryQuery(const Partition& partition, const QueryParams& sent,
+                                             const Status& refusal) {
+  const std::string* start_text = FindParam(sent, "startTime");
+  const std::string* end_text = FindParam(sent, "endTime");
+  if (partition.end_time_fallbacks.empty() || !RefusesEndTime(refusal) || start_text == nullptr ||
+      end_text == nullptr) {
+    return std::nullopt;
+  }
+  auto start = ParseRfc3339(*start_text);
+  auto end = ParseRfc3339(*end_text);
+  if (!start.ok() || !end.ok()) {
+    return std::nullopt;
+  }
+  // The form after the one refused; the partition's own endTime is the form before the first.
+  const std::vector<UnixMillis>& forms = partition.end_time_fallbacks;
+  const std::string* first = FindParam(partition.query, "endTime");
+  auto next = forms.begin();
+  if (first == nullptr || *first != *end_text) {
+    next = std::find(forms.begin(), forms.end(), *end);
+    if (next == forms.end()) {
+      return std::nullopt;  // not a form of this window
+    }
+    ++next;
+  }
+  if (next == forms.end()) {
+    return std::nullopt;
+  }
+  if (*next <= *start) {
+    return QueryParams{};
+  }
+  QueryParams retried = sent;
+  for (auto& [key, value] : retried) {
+    if (key == "endTime") {
+      value = FormatRfc3339Millis(*next);
+    }
+  }
+  return retried;
 }
 
 std::optional<QueryParams> AuditRetryQuery(const QueryParams& query, const Status& refusal) {
@@ -177,20 +223,39 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
   const std::string path(spec.path);
   switch (spec.partitioning) {
     case Partitioning::kNone:
-      partitions.push_back({path, {}, nullptr, std::nullopt});
+      partitions.push_back({path, {}, nullptr, std::nullopt, {}});
       break;
     case Partitioning::kQueryValues:
       for (const auto value : spec.fan_out.values) {
-        partitions.push_back(
-            {path, {{std::string(spec.fan_out.param), std::string(value)}}, nullptr, std::nullopt});
+        partitions.push_back({path,
+                              {{std::string(spec.fan_out.param), std::string(value)}},
+                              nullptr,
+                              std::nullopt,
+                              {}});
       }
       break;
-    case Partitioning::kDayWindows:
-      for (const auto& [start, end] :
-           DayWindows(bookmark.value_or(options.start_date), now, spec.day_window_days)) {
+    case Partitioning::kDayWindows: {
+      const auto windows =
+          DayWindows(bookmark.value_or(options.start_date), now, spec.day_window_days);
+      for (const auto& [start, end] : windows) {
         partitions.push_back(TimeWindow(path, start, end));
       }
+      if (!windows.empty()) {
+        // Past windows end on a midnight already gone, which every server takes. The last one
+        // ends in the future: first the endTime the spec documents, then, while refused, the
+        // next midnight, then today's (today is then read on a later run).
+        const auto [start, end] = windows.back();
+        const UnixMillis today = end - kMillisPerDay;
+        const UnixMillis first = OpenDayWindowEnd(start, end, now);
+        Partition& open = partitions.back();
+        open.query = TimeWindow(path, start, first).query;
+        if (first != end) {
+          open.end_time_fallbacks.push_back(end);
+        }
+        open.end_time_fallbacks.push_back(today);
+      }
       break;
+    }
     case Partitioning::kParent:
     case Partitioning::kDeliveryWindow: {
       if (parent_keys == nullptr) {
@@ -213,7 +278,7 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
       const UnixMillis from = StartOfMonth(bookmark.value_or(options.start_date));
       const UnixMillis last = StartOfMonth(now);
       for (UnixMillis month = from; month <= last; month = StartOfNextMonth(month)) {
-        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr, month});
+        partitions.push_back({path, {{"period", FormatDate(month)}}, nullptr, month, {}});
       }
       break;
     }
@@ -235,6 +300,14 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
     }
   }
   return plan;
+}
+
+UnixMillis OpenDayWindowEnd(UnixMillis start, UnixMillis end, UnixMillis now) {
+  // "Segment recommends that you lag queries 1 minute behind clock time"
+  // (https://docs.segmentapis.com/tag/Events, getEventsVolumeFromWorkspace).
+  const UnixMillis lagged = now - kMillisPerMinute;
+  const UnixMillis documented = lagged - lagged % kMillisPerMinute;
+  return documented > start && documented < end ? documented : end;
 }
 
 std::vector<std::pair<UnixMillis, UnixMillis>> DayWindows(UnixMillis from, UnixMillis now,

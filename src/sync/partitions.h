@@ -23,6 +23,10 @@ struct Partition {
   QueryParams query;
   const Record* parent = nullptr;   // kParent, kDeliveryWindow: values for inject_from_parent
   std::optional<UnixMillis> month;  // kMonth: the period this partition reads
+  /// kDayWindows' last window: the endTime forms to send in turn while the server refuses the
+  /// one sent for its endTime (EndTimeRetryQuery); one not after the window's start means that
+  /// nothing is left to ask for this run.
+  std::vector<UnixMillis> end_time_fallbacks;
 };
 
 struct PartitionOptions {
@@ -54,6 +58,11 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
                                      std::optional<UnixMillis> bookmark, UnixMillis now,
                                      const PartitionOptions& options);
 
+/// The endTime first sent for the window of whole days [start, end) that holds `now` (`end` is
+/// the next midnight): the documented form, a minute behind the clock, on the minute; `end`
+/// itself when that is not after `start`.
+UnixMillis OpenDayWindowEnd(UnixMillis start, UnixMillis end, UnixMillis now);
+
 /// Windows of whole UTC days, each at most `max_days` long, from the start of `from`'s day
 /// through the end of `now`'s day: each is [start, end), and the next starts where one ends.
 std::vector<std::pair<UnixMillis, UnixMillis>> DayWindows(UnixMillis from, UnixMillis now,
@@ -68,5 +77,17 @@ bool RefusesStartTime(const Status& status);
 /// 90 days the app keeps, before the window's endTime), plus a margin. None when the refusal is
 /// not about an old startTime, or when nothing would be left to ask for.
 std::optional<QueryParams> AuditRetryQuery(const QueryParams& query, const Status& refusal);
+
+/// Whether the API refused a request for its `endTime` (as RefusesStartTime).
+bool RefusesEndTime(const Status& status);
+
+/// The query to send after `refusal` of `sent` (the partition's query, or one this returned):
+/// the same with the next of the partition's `end_time_fallbacks`, when the refusal names
+/// endTime. Which endTime a server takes is undocumented: the spec's example is a minute behind
+/// the clock, not a bucket boundary; a server may require one, or refuse a future endTime. An
+/// empty query when the next form asks for nothing (the window is left to a later run, whose
+/// bookmark still starts at its day); none when the refusal stands.
+std::optional<QueryParams> EndTimeRetryQuery(const Partition& partition, const QueryParams& sent,
+                                             const Status& refusal);
 
 }  // namespace segsync

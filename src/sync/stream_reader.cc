@@ -33,6 +33,23 @@ Status StreamReader::Read(const Partition& partition, ChainProgress& progress,
     if (spec_.partitioning == Partitioning::kAuditWindow && progress.cursor.empty()) {
       retry = AuditRetryQuery(partition.query, status);
     }
+    // A refused endTime of the open day window: its next form (EndTimeRetryQuery), at most as
+    // many times as it has forms. Silent, since nothing is lost.
+    for (QueryParams refused = partition.query; !retry && progress.cursor.empty();) {
+      std::optional<QueryParams> next = EndTimeRetryQuery(partition, refused, status);
+      if (!next) {
+        break;
+      }
+      if (next->empty()) {
+        LogInfo(std::string(spec_.name) + ": the API refused every endTime of the window that " +
+                "holds today (" + status.message() + "); today is read on a later run");
+        return Status::Ok();
+      }
+      refused = progress.retried_query = std::move(*next);
+      Partition retried = partition;
+      retried.query = progress.retried_query;
+      status = ReadPages(retried, progress, client, parser, stats, sink, should_pause, paused);
+    }
     if (!retry) {
       return Finish(partition, std::move(status));
     }

@@ -151,9 +151,15 @@ TEST(Partitions, DayWindowsCoverTheRangeWithoutGapsOrOverlapsWithinTheLimit) {
       *ParseStartDate("2026-01-15") + int64_t{5} * 3'600'000;  // its day counts whole
   const UnixMillis tomorrow = kNow + int64_t{12} * 3'600'000;
   ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, std::nullopt, kNow, options));
-  const auto windows = Windows(plan);
+  auto windows = Windows(plan);
   ASSERT_FALSE(windows.empty());
   EXPECT_EQ(windows.front().first, *ParseStartDate("2026-01-15"));
+  // The last window is first asked for as documented, a minute behind the clock; its
+  // boundary form, the one a refusal leads to first, is the next midnight.
+  EXPECT_EQ(windows.back().second, kNow - 60'000);
+  ASSERT_EQ(plan.partitions.back().end_time_fallbacks,
+            (std::vector<UnixMillis>{tomorrow, tomorrow - kDay}));
+  windows.back().second = plan.partitions.back().end_time_fallbacks.front();
   // Through the end of today: every bound is a midnight, as DAY buckets are.
   EXPECT_EQ(windows.back().second, tomorrow);
   for (size_t i = 0; i < windows.size(); ++i) {
@@ -164,6 +170,7 @@ TEST(Partitions, DayWindowsCoverTheRangeWithoutGapsOrOverlapsWithinTheLimit) {
     EXPECT_EQ(start % kDay, 0) << "windows start at 00:00 UTC";
     EXPECT_EQ(end % kDay, 0) << "and end at 00:00 UTC";
     if (i + 1 < windows.size()) {
+      EXPECT_TRUE(plan.partitions[i].end_time_fallbacks.empty()) << "past midnights: taken";
       EXPECT_EQ(end, windows[i + 1].first) << "no gap, no overlap";
       EXPECT_EQ(end - start, spec.day_window_days * kDay) << "only the last is short";
     }
@@ -179,10 +186,116 @@ TEST(Partitions, DayWindowsStartAgainAtTheBookmarksDaySoTheLastDayIsReRead) {
   options.start_date = *ParseStartDate("2025-01-01");
   const UnixMillis today = kNow - int64_t{12} * 3'600'000;
   ASSERT_OK_AND_ASSIGN(auto plan, PlanPartitions(spec, nullptr, today, kNow, options));
-  EXPECT_EQ(Windows(plan), (std::vector<std::pair<UnixMillis, UnixMillis>>{{today, today + kDay}}));
+  EXPECT_EQ(Windows(plan),
+            (std::vector<std::pair<UnixMillis, UnixMillis>>{{today, kNow - 60'000}}));
+  EXPECT_EQ(plan.partitions.back().end_time_fallbacks,
+            (std::vector<UnixMillis>{today + kDay, today}));
+  EXPECT_EQ(DayWindows(today, kNow, spec.day_window_days),
+            (std::vector<std::pair<UnixMillis, UnixMillis>>{{today, today + kDay}}));
   ASSERT_OK_AND_ASSIGN(auto two, PlanPartitions(spec, nullptr, today - kDay + 5, today, options));
   EXPECT_EQ(Windows(two),
+            (std::vector<std::pair<UnixMillis, UnixMillis>>{{today - kDay, today - 60'000}}));
+  EXPECT_EQ(DayWindows(today - kDay + 5, today, spec.day_window_days),
             (std::vector<std::pair<UnixMillis, UnixMillis>>{{today - kDay, today + kDay}}));
+}
+
+// --- The open day window's endTime: which form a server takes is undocumented. ---
+
+Status EndTimeRefusal(const std::string& message) {
+  return {StatusCode::kInvalid,
+          "GET /events/volume answered HTTP 422 ValidationFailure: " + message + " (field endTime)",
+          422};
+}
+
+/// The plan of event volume from `bookmark` at `now`.
+PartitionPlan VolumePlan(UnixMillis bookmark, UnixMillis now) {
+  PartitionOptions options;
+  auto plan = PlanPartitions(*FindStream("event_volume_daily"), nullptr, bookmark, now, options);
+  EXPECT_OK(plan.status());
+  return plan.ok() ? *std::move(plan) : PartitionPlan{};
+}
+
+std::string EndTimeOf(const QueryParams& query) {
+  for (const auto& [key, value] : query) {
+    if (key == "endTime") {
+      return value;
+    }
+  }
+  return "";
+}
+
+TEST(EndTimeRetry, TheDocumentedFormIsAMinuteBehindTheClockOnTheMinute) {
+  const UnixMillis today = kNow - int64_t{12} * 3'600'000;
+  EXPECT_EQ(OpenDayWindowEnd(today, today + kDay, kNow + 59'999), kNow - 60'000);
+  EXPECT_EQ(OpenDayWindowEnd(today, today + kDay, kNow + 60'000), kNow);
+  // In a day's first minute it would not be after the window's start: the midnight then.
+  EXPECT_EQ(OpenDayWindowEnd(today, today + kDay, today + 30'000), today + kDay);
+  EXPECT_EQ(OpenDayWindowEnd(today, today + kDay, today + 60'000), today + kDay);
+  // A window of two days holds yesterday's last minute.
+  EXPECT_EQ(OpenDayWindowEnd(today - kDay, today + kDay, today + 30'000), today - 60'000);
+}
+
+TEST(EndTimeRetry, ARefusedEndTimeIsSentAgainAsTheNextMidnightThenAsToday) {
+  const UnixMillis today = kNow - int64_t{12} * 3'600'000;
+  const PartitionPlan plan = VolumePlan(today - 3 * kDay, kNow);
+  ASSERT_EQ(plan.partitions.size(), 1u);
+  const Partition& open = plan.partitions.back();
+  EXPECT_EQ(EndTimeOf(open.query), FormatRfc3339Millis(kNow - 60'000));
+  const Status boundary = EndTimeRefusal("\"endTime\" must fall on a DAY boundary (UTC)");
+  auto first = EndTimeRetryQuery(open, open.query, boundary);
+  ASSERT_TRUE(first.has_value());
+  QueryParams expected = open.query;
+  expected[1].second = FormatRfc3339Millis(today + kDay);  // everything else kept
+  EXPECT_EQ(*first, expected);
+  auto second = EndTimeRetryQuery(open, *first, EndTimeRefusal("must not be in the future"));
+  ASSERT_TRUE(second.has_value());
+  expected[1].second = FormatRfc3339Millis(today);
+  EXPECT_EQ(*second, expected);
+  // Today's midnight refused too: that refusal stands.
+  EXPECT_FALSE(EndTimeRetryQuery(open, *second, boundary));
+}
+
+TEST(EndTimeRetry, AWindowOfTodayOnlyWhoseFormsAreAllRefusedIsLeftToALaterRun) {
+  const UnixMillis today = kNow - int64_t{12} * 3'600'000;
+  const PartitionPlan plan = VolumePlan(today, kNow);
+  ASSERT_EQ(plan.partitions.size(), 1u);
+  const Partition& open = plan.partitions.back();
+  const Status refusal = EndTimeRefusal("\"endTime\" must not be in the future");
+  auto first = EndTimeRetryQuery(open, open.query, refusal);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(EndTimeOf(*first), FormatRfc3339Millis(today + kDay));
+  auto second = EndTimeRetryQuery(open, *first, refusal);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(second->empty()) << "nothing left to ask for";
+
+  // In the day's first minute the midnight is the first form, today the only other.
+  const PartitionPlan early = VolumePlan(today, today + 30'000);
+  ASSERT_EQ(early.partitions.size(), 1u);
+  EXPECT_EQ(EndTimeOf(early.partitions[0].query), FormatRfc3339Millis(today + kDay));
+  auto only = EndTimeRetryQuery(early.partitions[0], early.partitions[0].query, refusal);
+  ASSERT_TRUE(only.has_value());
+  EXPECT_TRUE(only->empty());
+}
+
+TEST(EndTimeRetry, OtherRefusalsAndPastWindowsAreNotRetried) {
+  const UnixMillis today = kNow - int64_t{12} * 3'600'000;
+  const PartitionPlan plan = VolumePlan(today - 40 * kDay, kNow);
+  ASSERT_GE(plan.partitions.size(), 2u);
+  const Status refusal = EndTimeRefusal("\"endTime\" must not be in the future");
+  // A past window ends on a midnight every server takes: a refusal of it (say, its length)
+  // stands rather than shrink it and lose days.
+  EXPECT_FALSE(EndTimeRetryQuery(plan.partitions[0], plan.partitions[0].query, refusal));
+  const Partition& open = plan.partitions.back();
+  EXPECT_FALSE(EndTimeRetryQuery(
+      open, open.query, Status(StatusCode::kInvalid, "bad startTime (field startTime)", 422)));
+  EXPECT_FALSE(EndTimeRetryQuery(open, open.query, Status(StatusCode::kTransient, "endTime", 500)));
+  EXPECT_FALSE(EndTimeRetryQuery(open, open.query, Status::Ok()));
+  EXPECT_TRUE(RefusesEndTime(Status(StatusCode::kInvalid, "endTime", 400)));
+  EXPECT_FALSE(RefusesEndTime(Status(StatusCode::kInvalid, "endTime", 409)));
+  // A query whose endTime is none of the window's forms is not this window's.
+  QueryParams other = open.query;
+  other[1].second = FormatRfc3339Millis(today - kDay);
+  EXPECT_FALSE(EndTimeRetryQuery(open, other, refusal));
 }
 
 const int64_t kMargin = int64_t{10} * 60'000;

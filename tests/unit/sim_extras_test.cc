@@ -265,7 +265,7 @@ TEST(SimExtrasTest, EventVolumeValidatesItsParameters) {
 // type) -> count.
 std::map<std::tuple<std::string, std::string, std::string, std::string>, int64_t> VolumeRows(
     SimulatedApi& api, const std::string& start, const std::string& end,
-    const std::string& granularity = "DAY") {
+    const std::string& granularity = "DAY", int expect_status = 200) {
   std::map<std::tuple<std::string, std::string, std::string, std::string>, int64_t> rows;
   std::string cursor;
   for (int page = 0; page < 100; ++page) {
@@ -278,7 +278,10 @@ std::map<std::tuple<std::string, std::string, std::string, std::string>, int64_t
       query.emplace("pagination.cursor", cursor);
     }
     const ApiResponse response = api.Get("/events/volume", query, kNow);
-    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.status, expect_status) << response.body;
+    if (response.status != 200) {
+      break;
+    }
     Parsed json(response.body);
     for (simdjson::dom::element result : json.root["data"]["result"].get_array()) {
       std::string_view source;
@@ -347,6 +350,118 @@ TEST(SimExtrasTest, UngroupedVolumeIsTheSumOfTheGroups) {
   ASSERT_EQ(result.size(), 1u);
   EXPECT_EQ(result.at(0)["total"].get_int64().value(), grouped);
   EXPECT_EQ(result.at(0)["source"].error(), simdjson::NO_SUCH_FIELD);
+}
+
+// --- `--volume-end-time`: which startTime and endTime the server takes (undocumented). ---
+
+SimulatedApi VolumeApi(VolumeEndTime mode) {
+  Entitlements entitlements;
+  entitlements.volume_end_time = mode;
+  return SimulatedApi(Small(), entitlements);
+}
+
+// Status and error field of a DAY window of /events/volume at kNow.
+std::pair<int, std::string> VolumeAnswer(SimulatedApi& api, const std::string& start,
+                                         const std::string& end) {
+  const ApiResponse response =
+      api.Get("/events/volume",
+              Query({{"granularity", "DAY"}, {"startTime", start}, {"endTime", end}}), kNow);
+  return {response.status, response.status == 200 ? "" : ErrorField(response)};
+}
+
+using Answer = std::pair<int, std::string>;
+const std::string kDayStart = "2026-03-01T00:00:00Z";
+const std::string kToday = "2026-03-10T00:00:00Z";
+const std::string kTomorrow = "2026-03-11T00:00:00Z";
+const std::string kLagged = "2026-03-10T15:19:00Z";  // kNow - 1 minute, as documented
+
+TEST(SimExtrasTest, VolumeEndTimeBoundaryWantsBoundariesAndTakesTheFuture) {
+  SimulatedApi api = VolumeApi(VolumeEndTime::kBoundary);
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, kTomorrow), Answer(200, ""));
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, kLagged), Answer(422, "endTime"));
+  EXPECT_EQ(VolumeAnswer(api, "2026-03-01T12:00:00Z", kToday), Answer(422, "startTime"));
+  SimulatedApi by_default(Small(), {});
+  EXPECT_EQ(VolumeAnswer(by_default, kDayStart, kLagged), Answer(422, "endTime"));
+}
+
+TEST(SimExtrasTest, VolumeEndTimeBoundaryPastWantsBoundariesAndNoFuture) {
+  SimulatedApi api = VolumeApi(VolumeEndTime::kBoundaryPast);
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, kToday), Answer(200, ""));
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, kTomorrow), Answer(422, "endTime"));
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, kLagged), Answer(422, "endTime"));
+  EXPECT_EQ(VolumeAnswer(api, "2026-03-01T12:00:00Z", kToday), Answer(422, "startTime"));
+}
+
+TEST(SimExtrasTest, VolumeEndTimePastTakesAnyTimeUpToNow) {
+  SimulatedApi api = VolumeApi(VolumeEndTime::kPast);
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, kLagged), Answer(200, ""));
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, "2026-03-10T15:20:00Z"), Answer(200, ""));  // now
+  EXPECT_EQ(VolumeAnswer(api, "2026-03-01T12:34:56Z", kToday), Answer(200, ""));
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, "2026-03-10T15:20:00.001Z"), Answer(422, "endTime"));
+  EXPECT_EQ(VolumeAnswer(api, kDayStart, kTomorrow), Answer(422, "endTime"));
+  const ApiResponse refused = api.Get(
+      "/events/volume",
+      Query({{"granularity", "DAY"}, {"startTime", kDayStart}, {"endTime", kTomorrow}}), kNow);
+  EXPECT_NE(refused.body.find("must not be in the future"), std::string::npos) << refused.body;
+}
+
+using VolumeKey = std::tuple<std::string, std::string, std::string>;  // source, name, type
+
+// The rows' counts by (source, name, type), over the rows whose time starts with `day` (all
+// when empty).
+std::map<VolumeKey, int64_t> ByGroup(
+    const std::map<std::tuple<std::string, std::string, std::string, std::string>, int64_t>& rows,
+    const std::string& day = "") {
+  std::map<VolumeKey, int64_t> out;
+  for (const auto& [key, count] : rows) {
+    if (std::get<0>(key).starts_with(day)) {
+      out[{std::get<1>(key), std::get<2>(key), std::get<3>(key)}] += count;
+    }
+  }
+  return out;
+}
+
+TEST(SimExtrasTest, VolumeEndTimeAnyCountsOnlyEventsWithinTheWindowInAlignedBuckets) {
+  SimulatedApi any = VolumeApi(VolumeEndTime::kAny);
+  SimulatedApi boundary = VolumeApi(VolumeEndTime::kBoundary);
+  EXPECT_EQ(VolumeAnswer(any, kDayStart, kTomorrow), Answer(200, ""));  // the future too
+  // Up to a minute behind the clock: the days before today as whole, today's bucket (at its
+  // midnight) with its events before endTime, as the hours and minutes before it tell.
+  const auto lagged = VolumeRows(any, kDayStart, kLagged);
+  const auto whole = VolumeRows(boundary, kDayStart, kTomorrow);
+  for (const auto& [key, count] : whole) {
+    if (std::get<0>(key) < "2026-03-10") {
+      EXPECT_EQ(lagged.count(key) != 0 ? lagged.at(key) : 0, count);
+    }
+  }
+  for (const auto& [key, count] : lagged) {
+    EXPECT_TRUE(std::get<0>(key) == "2026-03-10T00:00:00Z" || whole.contains(key));
+  }
+  auto before = ByGroup(VolumeRows(boundary, kToday, "2026-03-10T15:00:00Z", "HOUR"));
+  for (const auto& [key, count] :
+       ByGroup(VolumeRows(boundary, "2026-03-10T15:00:00Z", "2026-03-10T15:19:00Z", "MINUTE"))) {
+    before[key] += count;
+  }
+  const auto today = ByGroup(lagged, "2026-03-10");
+  EXPECT_FALSE(today.empty());
+  EXPECT_EQ(today, before);
+  EXPECT_NE(today, ByGroup(whole, "2026-03-10")) << "the rest of today is not counted";
+
+  // From midday: that day's bucket, still at its midnight, holds its afternoon only.
+  const auto afternoon = VolumeRows(any, "2026-03-05T12:00:00Z", "2026-03-07T00:00:00Z");
+  EXPECT_EQ(ByGroup(afternoon, "2026-03-05"),
+            ByGroup(VolumeRows(boundary, "2026-03-05T12:00:00Z", "2026-03-06T00:00:00Z", "HOUR")));
+  EXPECT_EQ(ByGroup(afternoon, "2026-03-06"),
+            ByGroup(VolumeRows(boundary, "2026-03-06T00:00:00Z", "2026-03-07T00:00:00Z")));
+  for (const auto& [key, count] : afternoon) {
+    EXPECT_TRUE(std::get<0>(key) == "2026-03-05T00:00:00Z" ||
+                std::get<0>(key) == "2026-03-06T00:00:00Z")
+        << std::get<0>(key);
+  }
+  // Within one minute, a minute's events count from its start on.
+  EXPECT_EQ(
+      ByGroup(VolumeRows(any, "2026-03-05T12:00:30Z", "2026-03-05T12:02:00Z", "MINUTE")),
+      ByGroup(VolumeRows(boundary, "2026-03-05T12:01:00Z", "2026-03-05T12:02:00Z", "MINUTE")));
 }
 
 TEST(SimExtrasTest, DeletesReachTheNewerLists) {

@@ -74,7 +74,7 @@ TEST(StreamReader, FollowsTheCursorAndHandsOnEachPage) {
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
                 Page("users", R"({"id":"u3"})"));
   ChainProgress progress;
-  ASSERT_OK(h.Read({"/users", {}, nullptr, std::nullopt}, progress));
+  ASSERT_OK(h.Read({"/users", {}, nullptr, std::nullopt, {}}, progress));
   ASSERT_EQ(h.slices.size(), 2u);
   EXPECT_TRUE(h.slices[0].page_done);
   EXPECT_GT(h.slices[0].bytes, 0u);
@@ -88,7 +88,7 @@ TEST(StreamReader, ABigPageIsHandedOnInSlices) {
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 200,
                 Page("users", R"({"id":"u1"},{"id":"u2"})"));
   ChainProgress progress;
-  ASSERT_OK(h.Read({"/users", {}, nullptr, std::nullopt}, progress));
+  ASSERT_OK(h.Read({"/users", {}, nullptr, std::nullopt, {}}, progress));
   ASSERT_EQ(h.slices.size(), 3u);  // one per record, then the page's (empty) last slice
   EXPECT_FALSE(h.slices[0].page_done);
   EXPECT_FALSE(h.slices[1].page_done);
@@ -102,7 +102,7 @@ TEST(StreamReader, PausesBetweenPagesAndResumesFromItsProgress) {
                 Page("users", R"({"id":"u1"})", "Mg=="));
   ChainProgress progress;
   bool paused = false;
-  const Partition partition{"/users", {}, nullptr, std::nullopt};
+  const Partition partition{"/users", {}, nullptr, std::nullopt, {}};
   ASSERT_OK(h.Read(partition, progress, &paused, [] { return true; }));
   EXPECT_TRUE(paused);
   EXPECT_EQ(progress.cursor, "Mg==");
@@ -124,7 +124,7 @@ TEST(StreamReader, AChainReadAheadPausesInsideABigPageAndResumesAtTheNextItem) {
                 Page("users", R"({"id":"u1"},{"id":"u2"},{"id":"u3"})", "Mg=="));
   ChainProgress progress;
   bool paused = false;
-  const Partition partition{"/users", {}, nullptr, std::nullopt};
+  const Partition partition{"/users", {}, nullptr, std::nullopt, {}};
   ASSERT_OK(h.Read(partition, progress, &paused, [] { return true; }));
   EXPECT_TRUE(paused);
   EXPECT_EQ(h.Texts("id"), (std::vector<std::string>{"u1"}));
@@ -155,7 +155,7 @@ TEST(StreamReader, ACursorSeenTwiceStopsTheChain) {
   h.http.Expect(std::string(kBase) + "/users?pagination.count=1000&pagination.cursor=Mg%3D%3D", 200,
                 Page("users", R"({"id":"u2"})", "Mg=="));
   ChainProgress progress;
-  Status status = h.Read({"/users", {}, nullptr, std::nullopt}, progress);
+  Status status = h.Read({"/users", {}, nullptr, std::nullopt, {}}, progress);
   EXPECT_EQ(status.code(), StatusCode::kInvalid);
   EXPECT_NE(status.message().find("a second time"), std::string::npos) << status.message();
 }
@@ -168,7 +168,7 @@ TEST(StreamReader, RecordsCarryTheirParentsFieldsAndTheReadsConstants) {
   h.http.Expect(std::string(kBase) + "/sources/s1/connected-warehouses?pagination.count=1000", 200,
                 Page("warehouses", R"({"id":"w1"})"));
   ChainProgress progress;
-  ASSERT_OK(h.Read({"/sources/s1/connected-warehouses", {}, &parent, std::nullopt}, progress));
+  ASSERT_OK(h.Read({"/sources/s1/connected-warehouses", {}, &parent, std::nullopt, {}}, progress));
   EXPECT_EQ(h.Texts("sourceId"), (std::vector<std::string>{"s1"}));
   EXPECT_EQ(h.Texts("note"), (std::vector<std::string>{"fixed"}));
 }
@@ -180,14 +180,14 @@ TEST(StreamReader, AParentThatVanishedHasNothingToRead) {
   h.http.Expect(std::string(kBase) + "/sources/s2/connected-warehouses?pagination.count=1000", 404,
                 R"({"errors":[{"type":"not-found","message":"Source not found"}]})");
   ChainProgress progress;
-  EXPECT_OK(h.Read({"/sources/s2/connected-warehouses", {}, &parent, std::nullopt}, progress));
+  EXPECT_OK(h.Read({"/sources/s2/connected-warehouses", {}, &parent, std::nullopt, {}}, progress));
   EXPECT_TRUE(h.slices.empty());
 
   // Without a parent record, a 404 is an error like any other.
   ReaderHarness top("users");
   top.http.Expect(std::string(kBase) + "/users?pagination.count=1000", 404,
                   R"({"errors":[{"type":"not-found","message":"gone"}]})");
-  EXPECT_EQ(top.Read({"/users", {}, nullptr, std::nullopt}, progress).code(),
+  EXPECT_EQ(top.Read({"/users", {}, nullptr, std::nullopt, {}}, progress).code(),
             StatusCode::kNotFound);
 }
 
@@ -199,7 +199,8 @@ TEST(StreamReader, AMonthKeepsOnlyItsOwnMonthsRows) {
       Page("dailyWorkspaceMTUUsage",
            R"({"timestamp":"2026-10-31T00:00:00.000Z"},{"timestamp":"2026-11-01T00:00:00.000Z"})"));
   ChainProgress progress;
-  ASSERT_OK(h.Read({"/usage/mtu/daily", {{"period", "2026-10-01"}}, nullptr, october}, progress));
+  ASSERT_OK(
+      h.Read({"/usage/mtu/daily", {{"period", "2026-10-01"}}, nullptr, october, {}}, progress));
   EXPECT_EQ(h.Texts("timestamp"), (std::vector<std::string>{"2026-10-31T00:00:00.000Z"}));
 }
 
@@ -223,7 +224,7 @@ TEST(StreamReader, EachPointOfAResultsSeriesIsOneRowWithItsDayAndCount) {
           R"("series":[{"time":"2026-11-02T00:00:00Z","count":5}]},)"
           R"({"source":{"id":"s3"},"eventName":"x","eventType":"track","total":0,"series":null})"));
   ChainProgress progress;
-  ASSERT_OK(h.Read({"/events/volume", query, nullptr, std::nullopt}, progress));
+  ASSERT_OK(h.Read({"/events/volume", query, nullptr, std::nullopt, {}}, progress));
   ASSERT_EQ(h.slices.size(), 1u);
   const auto& records = h.slices[0].records;
   ASSERT_EQ(records.size(), 3u);  // two points, one point, no series
@@ -259,7 +260,7 @@ TEST(StreamReader, ARuleWithoutAKeyGetsAnEmptyKeyAndItsTrackingPlan) {
                     R"({"type":"TRACK","key":"Order Completed","version":2,"jsonSchema":{}},)"
                     R"({"type":"GROUP","key":null,"version":1,"jsonSchema":null})"));
   ChainProgress progress;
-  ASSERT_OK(h.Read({"/tracking-plans/tp1/rules", {}, &plan, std::nullopt}, progress));
+  ASSERT_OK(h.Read({"/tracking-plans/tp1/rules", {}, &plan, std::nullopt, {}}, progress));
   EXPECT_EQ(h.Texts("key"), (std::vector<std::string>{"", "Order Completed", ""}));
   EXPECT_EQ(h.Texts("trackingPlanId"), (std::vector<std::string>{"tp1", "tp1", "tp1"}));
   EXPECT_EQ(h.Texts("jsonSchema")[0], R"({"properties":{"traits":{}}})");
@@ -284,7 +285,8 @@ TEST(StreamReader, ARefusedAuditStartIsReadAgainFromTheOldestKeptOnEveryPage) {
   const Partition partition{"/audit-events",
                             {{"startTime", asked}, {"endTime", FormatRfc3339Millis(kNow)}},
                             nullptr,
-                            std::nullopt};
+                            std::nullopt,
+                            {}};
   ChainProgress progress;
   bool paused = false;
   ASSERT_OK(h.Read(partition, progress, &paused, [] { return true; }));
@@ -313,11 +315,73 @@ TEST(StreamReader, OtherRefusalsOfTheAuditTrailAreNotRetried) {
   const Status status = h.Read({"/audit-events",
                                 {{"startTime", asked}, {"endTime", FormatRfc3339Millis(kNow)}},
                                 nullptr,
-                                std::nullopt},
+                                std::nullopt,
+                                {}},
                                progress);
   EXPECT_EQ(status.code(), StatusCode::kInvalid);
   EXPECT_TRUE(progress.warning.empty());
   EXPECT_EQ(h.http.sent().size(), 1u);
+}
+
+/// An event volume request for [start, end), as the reader sends it.
+std::string VolumeUrl(std::string_view start, std::string_view end) {
+  return std::string(kBase) + "/events/volume?startTime=" + PercentEncode(start) +
+         "&endTime=" + PercentEncode(end) +
+         "&granularity=DAY&groupBy=source%2CeventName%2CeventType&pagination.count=1000";
+}
+
+/// The window that holds today (kNow - 1 minute), from `start`, as PlanPartitions makes it.
+Partition OpenVolumeWindow(std::string_view start) {
+  Partition open{"/events/volume",
+                 {{"startTime", std::string(start)},
+                  {"endTime", FormatRfc3339Millis(kNow - 60'000)},
+                  {"granularity", "DAY"},
+                  {"groupBy", "source,eventName,eventType"}},
+                 nullptr,
+                 std::nullopt,
+                 {}};
+  open.end_time_fallbacks = {kNow, kNow - 86'400'000};
+  return open;
+}
+
+const char* const kRefusedEndTime =
+    R"({"errors":[{"type":"ValidationFailure","message":"\"endTime\" must fall on a DAY )"
+    R"(boundary (UTC) for this granularity","field":"endTime"}]})";
+
+TEST(StreamReader, ARefusedEndTimeOfTheOpenDayWindowIsSentAgainAsTheNextForm) {
+  ReaderHarness h("event_volume_daily");
+  const std::string start = "2026-11-25T00:00:00.000Z";
+  h.http.Expect(VolumeUrl(start, FormatRfc3339Millis(kNow - 60'000)), 422, kRefusedEndTime);
+  h.http.Expect(VolumeUrl(start, FormatRfc3339Millis(kNow)), 200,
+                Page("result", R"({"source":{"id":"s1"},"eventType":"track","total":2,)"
+                               R"("series":[{"time":"2026-11-27T00:00:00Z","count":2}]})"));
+  ChainProgress progress;
+  ASSERT_OK(h.Read(OpenVolumeWindow(start), progress));
+  EXPECT_EQ(h.Texts("timestamp"), (std::vector<std::string>{"2026-11-27T00:00:00Z"}));
+  EXPECT_TRUE(progress.warning.empty()) << "nothing was lost: no warning";
+  EXPECT_EQ(h.http.sent().size(), 2u);
+}
+
+TEST(StreamReader, AnOpenDayWindowWhoseEveryEndTimeIsRefusedIsLeftToALaterRun) {
+  ReaderHarness h("event_volume_daily");
+  const std::string today = FormatRfc3339Millis(kNow - 86'400'000);
+  h.http.Expect(VolumeUrl(today, FormatRfc3339Millis(kNow - 60'000)), 422, kRefusedEndTime);
+  h.http.Expect(VolumeUrl(today, FormatRfc3339Millis(kNow)), 422,
+                R"({"errors":[{"type":"ValidationFailure","message":"\"endTime\" must not be )"
+                R"(in the future","field":"endTime"}]})");
+  ChainProgress progress;
+  ASSERT_OK(h.Read(OpenVolumeWindow(today), progress));
+  EXPECT_TRUE(h.slices.empty());
+  EXPECT_EQ(h.http.sent().size(), 2u) << "the empty window [today, today) is not asked for";
+
+  // A refusal of a window without other forms stands.
+  ReaderHarness past("event_volume_daily");
+  past.http.Expect(VolumeUrl(today, FormatRfc3339Millis(kNow)), 422, kRefusedEndTime);
+  Partition closed = OpenVolumeWindow(today);
+  closed.query[1].second = FormatRfc3339Millis(kNow);
+  closed.end_time_fallbacks.clear();
+  ChainProgress closed_progress;
+  EXPECT_EQ(past.Read(closed, closed_progress).code(), StatusCode::kInvalid);
 }
 
 }  // namespace
