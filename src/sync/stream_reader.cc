@@ -13,6 +13,16 @@
 
 namespace segsync {
 
+namespace {
+
+std::string EndTimeOf(const QueryParams& query) {
+  const auto it = std::find_if(query.begin(), query.end(),
+                               [](const auto& p) { return p.first == "endTime"; });
+  return it == query.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
 size_t ApproxBytes(const Record& record) {
   size_t bytes = sizeof(Record);
   for (const auto& [name, value] : record.fields) {
@@ -44,6 +54,10 @@ Status StreamReader::Read(const Partition& partition, ChainProgress& progress,
         LogInfo(std::string(spec_.name) + ": the API refused every endTime of the window that " +
                 "holds today (" + status.message() + "); today is read on a later run");
         return Status::Ok();
+      }
+      if (EndTimeOf(*next) == FormatRfc3339Millis(partition.end_time_fallbacks.back())) {
+        LogInfo(std::string(spec_.name) + ": the API refused a later endTime (" +
+                status.message() + "); today is read on a later run");
       }
       refused = progress.retried_query = std::move(*next);
       Partition retried = partition;
