@@ -16,8 +16,8 @@ namespace segsync {
 namespace {
 
 std::string EndTimeOf(const QueryParams& query) {
-  const auto it = std::find_if(query.begin(), query.end(),
-                               [](const auto& p) { return p.first == "endTime"; });
+  const auto it =
+      std::find_if(query.begin(), query.end(), [](const auto& p) { return p.first == "endTime"; });
   return it == query.end() ? std::string() : it->second;
 }
 
@@ -56,8 +56,8 @@ Status StreamReader::Read(const Partition& partition, ChainProgress& progress,
         return Status::Ok();
       }
       if (EndTimeOf(*next) == FormatRfc3339Millis(partition.end_time_fallbacks.back())) {
-        LogInfo(std::string(spec_.name) + ": the API refused a later endTime (" +
-                status.message() + "); today is read on a later run");
+        LogInfo(std::string(spec_.name) + ": the API refused a later endTime (" + status.message() +
+                "); today is read on a later run");
       }
       refused = progress.retried_query = std::move(*next);
       Partition retried = partition;
