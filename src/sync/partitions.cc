@@ -249,10 +249,12 @@ Result<PartitionPlan> PlanPartitions(const StreamSpec& spec, const std::vector<R
         const UnixMillis first = OpenDayWindowEnd(start, end, now);
         Partition& open = partitions.back();
         open.query = TimeWindow(path, start, first).query;
-        if (first != end) {
-          open.end_time_fallbacks.push_back(end);
+        // Each form once, so that a server refusing them all ends the retries.
+        for (const UnixMillis form : {end, today}) {
+          if (form != first) {
+            open.end_time_fallbacks.push_back(form);
+          }
         }
-        open.end_time_fallbacks.push_back(today);
       }
       break;
     }

@@ -43,8 +43,8 @@ Status StreamReader::Read(const Partition& partition, ChainProgress& progress,
     if (spec_.partitioning == Partitioning::kAuditWindow && progress.cursor.empty()) {
       retry = AuditRetryQuery(partition.query, status);
     }
-    // A refused endTime of the open day window: its next form (EndTimeRetryQuery), at most as
-    // many times as it has forms. Silent, since nothing is lost.
+    // A refused endTime of the open day window: its next form (EndTimeRetryQuery), each form
+    // once. Silent unless today is left to a later run: nothing is lost.
     for (QueryParams refused = partition.query; !retry && progress.cursor.empty();) {
       std::optional<QueryParams> next = EndTimeRetryQuery(partition, refused, status);
       if (!next) {

@@ -39,7 +39,8 @@ struct ChainProgress {
   std::string cursor;  // the next page's cursor, when resumed
   std::set<std::string, std::less<>> seen_cursors;
   /// The query sent in place of the partition's, after the server refused its startTime
-  /// (an audit window the server does not keep all of); empty: the partition's own.
+  /// (an audit window the server does not keep all of) or its endTime (the day window holding
+  /// today, EndTimeRetryQuery); empty: the partition's own.
   QueryParams retried_query;
   /// Said once when the read had to start later than asked; empty if it did not.
   std::string warning;

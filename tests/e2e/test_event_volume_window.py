@@ -56,48 +56,43 @@ def hourly_today(sim, today, until):
 class EventVolumeWindow(unittest.TestCase):
     """One simulator per behaviour: check, then two syncs of event volume into one database."""
 
-    runs = {}
-
     @classmethod
     def setUpClass(cls):
-        cls.tmp = h.TempDir()
-        cls.dir = cls.tmp.__enter__()
-        for mode in MODES:
-            db = os.path.join(cls.dir, mode + ".db")
-            log = os.path.join(cls.dir, mode + ".jsonl")
-            with h.start_simulator(TOKEN, "--seed", "7", "--volume-end-time", mode,
-                                   "--request-log", log) as sim:
-                check = h.run_segsync(["check", "--api-url", f"http://127.0.0.1:{sim.port}",
-                                       "--streams", STREAM], env={"SEGMENT_API_TOKEN": TOKEN},
-                                      timeout=60)
-                checked = len(volume_requests(log))
-                started = datetime.datetime.now(datetime.timezone.utc)
-                first = h.sync(sim, db, "--streams", STREAM, "--start-date", START.isoformat(),
-                               timeout=60)
-                first_rows = counts(h.rows(db, STREAM))
-                synced = len(volume_requests(log))
-                second = h.sync(sim, db, "--streams", STREAM, "--start-date", START.isoformat(),
-                                timeout=60)
-                done = len(volume_requests(log))
-                truth = h.dump(sim)
-                # Whole hours before the sync began, less one for the minute's lag.
-                hourly = hourly_today(
-                    sim, started.replace(hour=0, minute=0, second=0, microsecond=0),
-                    started.replace(minute=0, second=0, microsecond=0)
-                    - datetime.timedelta(hours=1))
-            requests = volume_requests(log)
-            cls.runs[mode] = {
-                "check": check, "first": first, "second": second, "db": db,
-                "truth": counts(h.expected_records(truth, STREAM, days_from=START)),
-                "first_rows": first_rows, "rows": counts(h.rows(db, STREAM)),
-                "hourly": hourly, "started": started,
-                "check_requests": requests[:checked],
-                "sync_requests": [requests[checked:synced], requests[synced:done]],
-                "runs": h.rows(db, "_segsync_runs")}
+        cls.runs = {mode: cls.read(mode, cls.enterClassContext(h.TempDir())) for mode in MODES}
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.__exit__(None, None, None)
+    @staticmethod
+    def read(mode, tmp):
+        """What one simulator in `mode` answered a check and two syncs."""
+        db, log = os.path.join(tmp, "volume.db"), os.path.join(tmp, "requests.jsonl")
+        with h.start_simulator(TOKEN, "--seed", "7", "--volume-end-time", mode,
+                               "--request-log", log) as sim:
+            check = h.run_segsync(["check", "--api-url", f"http://127.0.0.1:{sim.port}",
+                                   "--streams", STREAM], env={"SEGMENT_API_TOKEN": TOKEN},
+                                  timeout=60)
+            checked = len(volume_requests(log))
+            started = datetime.datetime.now(datetime.timezone.utc)
+            first = h.sync(sim, db, "--streams", STREAM, "--start-date", START.isoformat(),
+                           timeout=60)
+            first_rows = counts(h.rows(db, STREAM))
+            synced = len(volume_requests(log))
+            second = h.sync(sim, db, "--streams", STREAM, "--start-date", START.isoformat(),
+                            timeout=60)
+            done = len(volume_requests(log))
+            truth = h.dump(sim)
+            # Whole hours before the sync began, less one for the minute's lag.
+            hourly = hourly_today(
+                sim, started.replace(hour=0, minute=0, second=0, microsecond=0),
+                started.replace(minute=0, second=0, microsecond=0)
+                - datetime.timedelta(hours=1))
+        requests = volume_requests(log)
+        return {
+            "check": check, "first": first, "second": second, "db": db,
+            "truth": counts(h.expected_records(truth, STREAM, days_from=START)),
+            "first_rows": first_rows, "rows": counts(h.rows(db, STREAM)),
+            "hourly": hourly, "started": started,
+            "check_requests": requests[:checked],
+            "sync_requests": [requests[checked:synced], requests[synced:done]],
+            "runs": h.rows(db, "_segsync_runs")}
 
     def today(self, run):
         return run["started"].strftime("%Y-%m-%dT00:00:00Z")

@@ -73,10 +73,13 @@ class SyncMatchesTheSimulator(unittest.TestCase):
         self.assertTrue(all(r["timestamp"][:10] >= START.isoformat() for r in rows))
         self.assertTrue(any(r["eventName"] == "" for r in rows), "events without a name count")
         self.assertEqual({type(r["count"]) for r in rows}, {int})
-        # Windows of whole days, [startTime, endTime), back to back, each within the limit.
+        # Windows of whole days, [startTime, endTime), back to back, each within the limit, as
+        # answered (the simulator refuses the documented endTime of the window holding today,
+        # a minute behind the clock, for one on a midnight: sim/README.md, "Event volume").
         windows = sorted((q["startTime"][0], q["endTime"][0]) for q in (
             urllib.parse.parse_qs(r["query"]) for r in h.read_request_log(self.log)
-            if r["path"] == "/events/volume") if "pagination.cursor" not in q)
+            if r["path"] == "/events/volume" and r["status"] == 200)
+            if "pagination.cursor" not in q)
         self.assertEqual(windows[0][0][:10], START.isoformat())
         for (start, end), following in zip(windows, windows[1:] + [None]):
             span = h.parse_time(end) - h.parse_time(start)

@@ -277,6 +277,21 @@ TEST(EndTimeRetry, AWindowOfTodayOnlyWhoseFormsAreAllRefusedIsLeftToALaterRun) {
   EXPECT_TRUE(only->empty());
 }
 
+TEST(EndTimeRetry, EachFormIsSentOnceEvenWhenTheDocumentedOneIsAMidnight) {
+  // A minute after midnight, a window of two days: the documented form is today's midnight.
+  const UnixMillis today = kNow - int64_t{12} * 3'600'000;
+  const PartitionPlan plan = VolumePlan(today - kDay, today + 90'000);
+  ASSERT_EQ(plan.partitions.size(), 1u);
+  const Partition& open = plan.partitions[0];
+  EXPECT_EQ(EndTimeOf(open.query), FormatRfc3339Millis(today));
+  EXPECT_EQ(open.end_time_fallbacks, (std::vector<UnixMillis>{today + kDay}));
+  const Status refusal = EndTimeRefusal("\"endTime\" is not accepted");
+  auto next = EndTimeRetryQuery(open, open.query, refusal);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(EndTimeOf(*next), FormatRfc3339Millis(today + kDay));
+  EXPECT_FALSE(EndTimeRetryQuery(open, *next, refusal)) << "every form was refused";
+}
+
 TEST(EndTimeRetry, OtherRefusalsAndPastWindowsAreNotRetried) {
   const UnixMillis today = kNow - int64_t{12} * 3'600'000;
   const PartitionPlan plan = VolumePlan(today - 40 * kDay, kNow);
