@@ -78,6 +78,12 @@ class EventVolumeWindow(unittest.TestCase):
             second = h.sync(sim, db, "--streams", STREAM, "--start-date", START.isoformat(),
                             timeout=60)
             done = len(volume_requests(log))
+            # From today only: the window is today alone (nothing before it to fall back on).
+            today_db = os.path.join(tmp, "today.db")
+            today_only = h.sync(sim, today_db, "--streams", STREAM, "--start-date",
+                                started.date().isoformat(), timeout=60)
+            today_rows = counts(h.rows(today_db, STREAM))
+            today_done = len(volume_requests(log))
             truth = h.dump(sim)
             # Whole hours before the sync began, less one for the minute's lag.
             hourly = hourly_today(
@@ -91,8 +97,11 @@ class EventVolumeWindow(unittest.TestCase):
             "first_rows": first_rows, "rows": counts(h.rows(db, STREAM)),
             "hourly": hourly, "started": started,
             "check_requests": requests[:checked],
-            "sync_requests": [requests[checked:synced], requests[synced:done]],
-            "runs": h.rows(db, "_segsync_runs")}
+            "sync_requests": [requests[checked:synced], requests[synced:done],
+                              requests[done:today_done]],
+            "runs": h.rows(db, "_segsync_runs"),
+            "today_only": today_only, "today_rows": today_rows,
+            "today_runs": h.rows(today_db, "_segsync_runs")}
 
     def today(self, run):
         return run["started"].strftime("%Y-%m-%dT00:00:00Z")
@@ -108,6 +117,26 @@ class EventVolumeWindow(unittest.TestCase):
                     report = {s["stream"]: s for s in json.loads(stored["streams"])}[STREAM]
                     self.assertEqual(report["outcome"], "ok")
                     self.assertNotIn("warning", report)
+
+    def test_a_sync_from_today_exits_0_with_today_at_most_the_truth(self):
+        for mode, run in self.runs.items():
+            with self.subTest(mode=mode):
+                self.assertEqual(run["today_only"].returncode, 0, run["today_only"].stderr)
+                self.assertEqual([r["status"] for r in run["today_runs"]], ["ok"])
+                today = self.today(run)
+                self.assertTrue(all(k[0] == today for k in run["today_rows"]))
+                for key, count in run["today_rows"].items():
+                    self.assertLessEqual(count, run["truth"][key], key)
+                if mode == "boundary":
+                    self.assertEqual(run["today_rows"],
+                                     {k: v for k, v in run["truth"].items() if k[0] == today})
+                elif mode == "boundary-past":
+                    # Neither the documented endTime nor the next midnight is taken, and today's
+                    # midnight would ask for nothing: today waits for a later run.
+                    self.assertEqual(run["today_rows"], {})
+                    self.assertIn("today is read on a later run", run["today_only"].stderr)
+                else:
+                    self.assertTrue(run["today_rows"] or not run["hourly"])
 
     def test_check_passes(self):
         for mode, run in self.runs.items():
