@@ -149,11 +149,13 @@ int64_t RateLimitPacer::BeforeRequest(std::string_view path) {
           budget.probe_at = 0;
           budget.remaining = in_flight + 1;
         }
-      } else if (budget.next_start > static_cast<double>(now) && !declared_.contains(pattern)) {
-        // Spread over the window. Not for an endpoint with its own documented limit: once the
-        // limit binds one worker at a time reads it (StreamSpec::max_parallel_partitions), so
-        // the Remaining it shows is exact, and spreading would only slow a short read (a year
-        // of event volume is 27 requests: 27 s spread at 60 a minute).
+      } else if (budget.next_start > static_cast<double>(now) &&
+                 !(declared_.contains(pattern) && own_.contains(pattern))) {
+        // Spread over the window. Not for an endpoint with its own documented limit (where it
+        // shows one: else it is paced with the others): once that limit binds one worker at a
+        // time reads it (StreamSpec::max_parallel_partitions), so the Remaining it shows is
+        // exact, and spreading would only slow a short read (a year of event volume is 27
+        // requests: 27 s spread at 60 a minute).
         wait = static_cast<int64_t>(std::ceil(budget.next_start - static_cast<double>(now)));
       }
       if (wait <= 0) {
