@@ -78,6 +78,16 @@ def read_request_log(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def foreign_sqlite(directory):
+    """A SQLite file that segsync did not write (one unrelated table); its path."""
+    path = os.path.join(directory, "other.db")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE notes (body TEXT)")
+    con.commit()
+    con.close()
+    return path
+
+
 def rows(db_path, table, where=""):
     con = sqlite3.connect(db_path)
     con.row_factory = sqlite3.Row

@@ -7,7 +7,6 @@ import datetime
 import json
 import os
 import re
-import sqlite3
 import time
 import unittest
 import urllib.parse
@@ -263,11 +262,7 @@ class HistorySqlite(unittest.TestCase):
 
     def test_a_destination_that_is_not_a_segsync_database_is_one_line_and_exit_2(self):
         with h.TempDir() as d:
-            path = os.path.join(d, "other.db")
-            con = sqlite3.connect(path)
-            con.execute("CREATE TABLE notes (body TEXT)")
-            con.commit()
-            con.close()
+            path = h.foreign_sqlite(d)
             # Every sqlite: form sync accepts names the same file.
             for uri in ("sqlite:" + path, "sqlite:///" + os.path.relpath(path)):
                 r = h.run_segsync(["changes", "--destination", uri])

@@ -461,11 +461,7 @@ class ReportOfBadInput(unittest.TestCase):
 
     def test_a_database_without_segsync_tables_is_one_line_and_exit_2(self):
         with h.TempDir() as d:
-            path = os.path.join(d, "other.db")
-            con = sqlite3.connect(path)
-            con.execute("CREATE TABLE notes (body TEXT)")
-            con.commit()
-            con.close()
+            path = h.foreign_sqlite(d)
             result, out = self.run_report(d, "sqlite:" + path)
             self.assertEqual(result.returncode, 2, result.stderr)
             self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
