@@ -193,7 +193,9 @@ class KillAnywhere(unittest.TestCase):
             killed_mid_run = 0
             for i in range(self.KILL_POINTS):
                 db = os.path.join(d, f"kill{i}.db")
-                delay = duration * (i + 0.5) / self.KILL_POINTS
+                # Over the first 90 %: a sync's length varies by more than the last interval
+                # under a sanitizer (CI's ASan run once had 2 of 20 land after a sync ended).
+                delay = 0.9 * duration * (i + 0.5) / self.KILL_POINTS
                 proc = subprocess.Popen(args + ["--destination", "sqlite:" + db], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(delay)
