@@ -86,15 +86,6 @@ Partition TimeWindow(const std::string& path, UnixMillis start, UnixMillis end) 
           {}};
 }
 
-const std::string* FindParam(const QueryParams& query, std::string_view name) {
-  for (const auto& [key, value] : query) {
-    if (key == name) {
-      return &value;
-    }
-  }
-  return nullptr;
-}
-
 /// The earliest RFC 3339 time in `text` later than `after`, if any.
 std::optional<UnixMillis> EarliestTimeAfter(std::string_view text, UnixMillis after) {
   std::optional<UnixMillis> earliest;
@@ -123,6 +114,15 @@ std::optional<UnixMillis> EarliestTimeAfter(std::string_view text, UnixMillis af
 }
 
 }  // namespace
+
+const std::string* FindParam(const QueryParams& query, std::string_view name) {
+  for (const auto& [key, value] : query) {
+    if (key == name) {
+      return &value;
+    }
+  }
+  return nullptr;
+}
 
 bool RefusesStartTime(const Status& status) {
   return status.code() == StatusCode::kInvalid &&

@@ -78,6 +78,9 @@ bool RefusesStartTime(const Status& status);
 /// not about an old startTime, or when nothing would be left to ask for.
 std::optional<QueryParams> AuditRetryQuery(const QueryParams& query, const Status& refusal);
 
+/// The value of the first `name` in `query`, or null.
+const std::string* FindParam(const QueryParams& query, std::string_view name);
+
 /// Whether the API refused a request for its `endTime` (as RefusesStartTime).
 bool RefusesEndTime(const Status& status);
 

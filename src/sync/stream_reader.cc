@@ -13,16 +13,6 @@
 
 namespace segsync {
 
-namespace {
-
-std::string EndTimeOf(const QueryParams& query) {
-  const auto it =
-      std::find_if(query.begin(), query.end(), [](const auto& p) { return p.first == "endTime"; });
-  return it == query.end() ? std::string() : it->second;
-}
-
-}  // namespace
-
 size_t ApproxBytes(const Record& record) {
   size_t bytes = sizeof(Record);
   for (const auto& [name, value] : record.fields) {
@@ -55,7 +45,9 @@ Status StreamReader::Read(const Partition& partition, ChainProgress& progress,
                 "holds today (" + status.message() + "); today is read on a later run");
         return Status::Ok();
       }
-      if (EndTimeOf(*next) == FormatRfc3339Millis(partition.end_time_fallbacks.back())) {
+      const std::string* end_time = FindParam(*next, "endTime");
+      if (end_time != nullptr &&
+          *end_time == FormatRfc3339Millis(partition.end_time_fallbacks.back())) {
         LogInfo(std::string(spec_.name) + ": the API refused a later endTime (" + status.message() +
                 "); today is read on a later run");
       }
